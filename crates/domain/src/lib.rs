@@ -9,3 +9,6 @@ pub mod org;
 pub mod problem;
 
 pub use problem::{Problem, Problems};
+
+/// A civil (business) date, Asia/Shanghai.
+pub use jiff::civil::Date;

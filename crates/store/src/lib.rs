@@ -1,1 +1,254 @@
+//! The storage contract. Only the backend crates (`store-sqlite`, `store-postgres`) know SQL; everything
+//! else talks to a `dyn Store`. Each method is one whole step of a use-case and runs in one transaction.
 
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use gridward_domain::access::Role;
+use gridward_domain::division::{Division, DivisionCode, Level};
+use gridward_domain::org::{Body, Staff};
+use serde::Serialize;
+
+/// A storage failure, in the few shapes callers act on.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A unique or foreign-key rule refused the change; nothing was written.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Stored data could not be read back into domain types.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database itself failed (connection, IO, syntax).
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Which engine is behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A division's outline, as a GeoJSON geometry (MultiPolygon) in GCJ-02 lon/lat.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoundaryRecord {
+    pub code: DivisionCode,
+    pub geometry: serde_json::Value,
+    /// True when the outline was generated (no public street or community boundaries exist).
+    pub synthetic: bool,
+    /// Where the outline came from, for attribution.
+    pub source: String,
+}
+
+/// A user account as stored. The password hash never leaves the app crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub scope: DivisionCode,
+    pub staff_no: Option<String>,
+    pub active: bool,
+    pub failed_logins: i64,
+    /// Unix seconds until which sign-in is refused.
+    pub locked_until: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A signed-in session. Only a hash of the token is stored, so a leaked database grants no sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub username: String,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// How sign-in failures lock an account.
+#[derive(Debug, Clone, Copy)]
+pub struct LockoutPolicy {
+    pub max_failures: i64,
+    pub lock_seconds: i64,
+}
+
+/// Pages through a list ordered by a text key: rows after `after`, at most `limit`.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+
+    /// Applies this backend's migrations that are not applied yet.
+    async fn migrate(&self) -> DbResult<()>;
+
+    /// Cheap liveness check for `/healthz`.
+    async fn ping(&self) -> DbResult<()>;
+
+    // Divisions.
+
+    /// The level of every stored division, for validating an import against what exists.
+    async fn division_levels(&self) -> DbResult<HashMap<DivisionCode, Level>>;
+    /// Inserts or updates divisions and writes the given boundaries, all in one transaction.
+    async fn upsert_divisions(&self, divisions: &[Division], boundaries: &[BoundaryRecord]) -> DbResult<()>;
+    async fn division(&self, code: &DivisionCode) -> DbResult<Option<Division>>;
+    /// Children of `parent` ordered by code; `page.after` is a code.
+    async fn child_divisions(&self, parent: &DivisionCode, page: &Page) -> DbResult<Vec<Division>>;
+    /// Every division, ordered by code (for export).
+    async fn all_divisions(&self) -> DbResult<Vec<Division>>;
+    async fn boundary(&self, code: &DivisionCode) -> DbResult<Option<BoundaryRecord>>;
+    /// Boundaries of the children of `parent`, ordered by code.
+    async fn child_boundaries(&self, parent: &DivisionCode) -> DbResult<Vec<BoundaryRecord>>;
+
+    // Organisation.
+
+    /// The division of every stored body, keyed by body code.
+    async fn body_divisions(&self) -> DbResult<HashMap<String, DivisionCode>>;
+    async fn upsert_bodies(&self, bodies: &[Body]) -> DbResult<()>;
+    async fn body(&self, code: &str) -> DbResult<Option<Body>>;
+    /// Bodies whose division lies inside `territory`, ordered by code; `page.after` is a body code.
+    async fn bodies_within(&self, territory: &DivisionCode, page: &Page) -> DbResult<Vec<Body>>;
+    /// Credential number → staff number, for every stored credential.
+    async fn credential_holders(&self) -> DbResult<HashMap<String, String>>;
+    async fn upsert_staff(&self, staff: &[Staff]) -> DbResult<()>;
+    async fn staff_member(&self, staff_no: &str) -> DbResult<Option<Staff>>;
+    /// Staff of one body ordered by staff number; `page.after` is a staff number.
+    async fn staff_of_body(&self, body_code: &str, page: &Page) -> DbResult<Vec<Staff>>;
+    /// Staff whose body lies inside `territory`, ordered by staff number (for export).
+    async fn staff_within(&self, territory: &DivisionCode) -> DbResult<Vec<Staff>>;
+
+    // Accounts and sessions.
+
+    /// Creates an account; `Conflict` when the username is taken.
+    async fn create_user(&self, user: &UserRecord) -> DbResult<()>;
+    async fn user(&self, username: &str) -> DbResult<Option<UserRecord>>;
+    async fn users(&self) -> DbResult<Vec<UserRecord>>;
+    /// Replaces the password hash and clears any lock. Returns false when no such user exists.
+    async fn set_password(&self, username: &str, password_hash: &str) -> DbResult<bool>;
+    /// Counts one failed sign-in and locks the account when the count reaches the policy's limit.
+    async fn record_login_failure(&self, username: &str, now: i64, policy: LockoutPolicy) -> DbResult<()>;
+    async fn record_login_success(&self, username: &str) -> DbResult<()>;
+    async fn create_session(&self, session: &SessionRecord) -> DbResult<()>;
+    /// The live session for a token hash together with its user.
+    async fn session(&self, token_hash: &str, now: i64) -> DbResult<Option<(SessionRecord, UserRecord)>>;
+    async fn delete_session(&self, token_hash: &str) -> DbResult<bool>;
+    async fn delete_expired_sessions(&self, now: i64) -> DbResult<u64>;
+
+    // Seeds.
+
+    /// Whether a named seed (e.g. the demo city) was already loaded.
+    async fn seed_applied(&self, name: &str) -> DbResult<bool>;
+    async fn mark_seed_applied(&self, name: &str, at: i64) -> DbResult<()>;
+}
+
+/// Turns stored columns back into domain values. Both backends store the same text forms, so both use
+/// these, and a row that no longer parses is reported as `Corrupt` instead of crashing.
+pub mod decode {
+    use gridward_domain::access::{Role, parse_roles};
+    use gridward_domain::division::{Division, DivisionCode, Level};
+    use gridward_domain::org::{Body, BodyKind, Credential, Staff, parse_domains};
+
+    use crate::DbError;
+
+    fn corrupt(what: &str, value: &str) -> DbError {
+        DbError::Corrupt(format!("{what} {value:?}"))
+    }
+
+    pub fn code(s: &str) -> Result<DivisionCode, DbError> {
+        DivisionCode::parse(s).map_err(|_| corrupt("division code", s))
+    }
+
+    pub fn date(s: Option<String>) -> Result<Option<jiff_date::Date>, DbError> {
+        s.map(|s| s.parse().map_err(|_| corrupt("date", &s))).transpose()
+    }
+
+    pub fn roles(s: &str) -> Result<Vec<Role>, DbError> {
+        parse_roles(s).map_err(|_| corrupt("roles", s))
+    }
+
+    pub fn division(
+        code_text: String,
+        name: String,
+        level: String,
+        parent: Option<String>,
+        valid_from: Option<String>,
+        valid_to: Option<String>,
+    ) -> Result<Division, DbError> {
+        Ok(Division {
+            code: code(&code_text)?,
+            name,
+            level: Level::parse(&level).ok_or_else(|| corrupt("level", &level))?,
+            parent_code: parent.as_deref().map(code).transpose()?,
+            valid_from: date(valid_from)?,
+            valid_to: date(valid_to)?,
+        })
+    }
+
+    pub fn body(
+        code_text: String,
+        name: String,
+        kind: String,
+        division: String,
+        parent: Option<String>,
+        domains: String,
+    ) -> Result<Body, DbError> {
+        Ok(Body {
+            code: code_text,
+            name,
+            kind: BodyKind::parse(&kind).ok_or_else(|| corrupt("body kind", &kind))?,
+            division_code: code(&division)?,
+            parent_code: parent,
+            domains: parse_domains(&domains).map_err(|_| corrupt("domains", &domains))?,
+        })
+    }
+
+    /// The stored columns of one staff row.
+    pub struct StaffColumns {
+        pub staff_no: String,
+        pub name: String,
+        pub body_code: String,
+        pub roles: String,
+        pub credential_no: Option<String>,
+        pub credential_valid_from: Option<String>,
+        pub credential_valid_to: Option<String>,
+        pub qualification_domains: Option<String>,
+        pub auxiliary: bool,
+        pub active: bool,
+    }
+
+    pub fn staff(c: StaffColumns) -> Result<Staff, DbError> {
+        let credential = match c.credential_no {
+            None => None,
+            Some(number) => Some(Credential {
+                number,
+                valid_from: date(c.credential_valid_from)?.ok_or_else(|| corrupt("credential start", ""))?,
+                valid_to: date(c.credential_valid_to)?.ok_or_else(|| corrupt("credential end", ""))?,
+                domains: parse_domains(c.qualification_domains.as_deref().unwrap_or(""))
+                    .map_err(|_| corrupt("domains", c.qualification_domains.as_deref().unwrap_or("")))?,
+            }),
+        };
+        Ok(Staff {
+            staff_no: c.staff_no,
+            name: c.name,
+            body_code: c.body_code,
+            roles: roles(&c.roles)?,
+            credential,
+            auxiliary: c.auxiliary,
+            active: c.active,
+        })
+    }
+
+    /// Re-exported so backends need no direct jiff dependency for dates.
+    pub mod jiff_date {
+        pub use gridward_domain::Date;
+    }
+}

@@ -1,0 +1,66 @@
+//! One error type for every use-case, each with a stable snake_case code that the web layer sends and the
+//! UI translates.
+
+use gridward_domain::Problems;
+use gridward_store::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("the account is locked after repeated failed sign-ins; try again later")]
+    Locked { until: i64 },
+    #[error("your role or territory does not allow this")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The input was understood but breaks rules; every problem is listed.
+    #[error("the input has {} problem(s)", .0.len())]
+    Invalid(Problems),
+    /// The input could not be understood at all.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::Locked { .. } => "account_locked",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Invalid(_) => "invalid_input",
+            AppError::BadRequest { code, .. } => code,
+            AppError::Conflict(_) => "conflict",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::BadRequest { code, message: message.into() }
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> AppError {
+        match e {
+            DbError::Conflict(m) => AppError::Conflict(m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<Problems> for AppError {
+    fn from(p: Problems) -> AppError {
+        AppError::Invalid(p)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
