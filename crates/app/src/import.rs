@@ -1,0 +1,250 @@
+//! Importers for divisions, boundaries, bodies and staff. Each reads the whole file, reports every bad row
+//! (line, column, reason) and writes nothing unless the whole file is good.
+
+use std::collections::HashMap;
+
+use gridward_domain::division::{DivisionCode, DivisionRow, Level, validate_division_rows};
+use gridward_domain::org::{BodyRow, OrgLookup, StaffRow, validate_body_rows, validate_staff_rows};
+use gridward_domain::{Problem, Problems};
+use gridward_store::BoundaryRecord;
+use serde::Serialize;
+
+use crate::error::{AppError, AppResult};
+use crate::App;
+
+/// What an import wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub rows: usize,
+}
+
+/// The file layouts the importers accept: required columns in order, then optional ones.
+pub const DIVISION_COLUMNS: (&[&str], &[&str]) = (&["code", "name", "level", "parent_code"], &["valid_from", "valid_to"]);
+pub const BODY_COLUMNS: (&[&str], &[&str]) = (&["code", "name", "kind", "division_code", "parent_code", "domains"], &[]);
+pub const STAFF_COLUMNS: (&[&str], &[&str]) = (
+    &["staff_no", "name", "body_code", "roles", "credential_no", "credential_valid_from", "credential_valid_to", "qualification_domains", "auxiliary", "active"],
+    &[],
+);
+
+#[derive(Debug)]
+/// One CSV record: its line and its cells by column name (absent optional columns read as empty).
+struct Record {
+    line: usize,
+    cells: HashMap<String, String>,
+}
+
+impl Record {
+    fn get(&self, column: &str) -> String {
+        self.cells.get(column).cloned().unwrap_or_default()
+    }
+}
+
+/// Reads CSV text whose header must start with the required columns and may add the optional ones.
+fn read_csv(text: &str, (required, optional): (&[&str], &[&str])) -> Result<Vec<Record>, Problems> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut problems = Problems::default();
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
+        Err(e) => return Err(Problems(vec![Problem::file("bad_csv", format!("the header cannot be read: {e}"))])),
+    };
+    let starts_right = header.len() >= required.len() && header.iter().zip(required).all(|(h, r)| h == r);
+    let extra_ok = header.iter().skip(required.len()).all(|h| optional.contains(&h.as_str()));
+    if !starts_right || !extra_ok {
+        let expected = required.join(",") + &optional.iter().map(|o| format!("[,{o}]")).collect::<String>();
+        return Err(Problems(vec![Problem {
+            line: Some(1),
+            column: None,
+            code: "bad_header",
+            message: format!("the header is {:?}; expected {expected}", header.join(",")),
+        }]));
+    }
+    let mut records = Vec::new();
+    for result in reader.records() {
+        match result {
+            Ok(row) => {
+                let line = row.position().map_or(0, |p| p.line() as usize);
+                if row.len() != header.len() {
+                    problems.push(Problem {
+                        line: Some(line),
+                        column: None,
+                        code: "bad_row",
+                        message: format!("{} fields where the header has {}", row.len(), header.len()),
+                    });
+                    continue;
+                }
+                let cells = header.iter().cloned().zip(row.iter().map(str::to_string)).collect();
+                records.push(Record { line, cells });
+            }
+            Err(e) => problems.push(Problem {
+                line: e.position().map(|p| p.line() as usize),
+                column: None,
+                code: "bad_csv",
+                message: e.to_string(),
+            }),
+        }
+    }
+    if records.is_empty() && problems.is_empty() {
+        problems.push(Problem::file("empty_file", "the file has a header but no rows"));
+    }
+    problems.into_result(records)
+}
+
+/// What the importers need from the store to check references.
+struct Stored {
+    levels: HashMap<DivisionCode, Level>,
+    bodies: HashMap<String, DivisionCode>,
+}
+
+impl OrgLookup for Stored {
+    fn division_level(&self, code: &DivisionCode) -> Option<Level> {
+        self.levels.get(code).copied()
+    }
+    fn body_division(&self, body_code: &str) -> Option<DivisionCode> {
+        self.bodies.get(body_code).cloned()
+    }
+}
+
+impl App {
+    /// Imports divisions from `code,name,level,parent_code[,valid_from][,valid_to]` CSV.
+    pub async fn import_divisions(&self, text: &str) -> AppResult<ImportReport> {
+        let rows: Vec<DivisionRow> = read_csv(text, DIVISION_COLUMNS)?
+            .into_iter()
+            .map(|r| DivisionRow {
+                line: r.line,
+                code: r.get("code"),
+                name: r.get("name"),
+                level: r.get("level"),
+                parent_code: r.get("parent_code"),
+                valid_from: r.get("valid_from"),
+                valid_to: r.get("valid_to"),
+            })
+            .collect();
+        let levels = self.store.division_levels().await?;
+        let divisions = validate_division_rows(&rows, &|c| levels.get(c).copied())?;
+        self.store.upsert_divisions(&divisions, &[]).await?;
+        Ok(ImportReport { rows: divisions.len() })
+    }
+
+    /// Imports real (not synthetic) outlines from a GeoJSON FeatureCollection whose features carry `code`.
+    /// Every code must be a stored division, and a `level` property, when given, must match it.
+    pub async fn import_boundaries(&self, text: &str, source: &str) -> AppResult<ImportReport> {
+        let features = gridward_grid::parse_boundaries(text).map_err(|geo| {
+            AppError::Invalid(Problems(geo.into_iter().map(|p| feature_problem(p.feature, "bad_geometry", p.reason)).collect()))
+        })?;
+        let levels = self.store.division_levels().await?;
+        let mut problems = Problems::default();
+        let mut records = Vec::new();
+        for (i, f) in features.iter().enumerate() {
+            let code = match DivisionCode::parse(&f.code) {
+                Ok(c) => c,
+                Err(e) => {
+                    problems.push(feature_problem(Some(i), "bad_code", format!("{:?}: {e}", f.code)));
+                    continue;
+                }
+            };
+            match levels.get(&code) {
+                None => problems.push(feature_problem(Some(i), "unknown_division", format!("division {code} is not stored"))),
+                Some(level) if !f.level.is_empty() && f.level != level.as_str() => problems.push(feature_problem(
+                    Some(i),
+                    "level_mismatch",
+                    format!("division {code} is a {level}, the feature says {}", f.level),
+                )),
+                Some(_) => records.push(BoundaryRecord {
+                    code,
+                    geometry: gridward_grid::geometry_to_geojson(&f.geometry),
+                    synthetic: false,
+                    source: source.to_string(),
+                }),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        self.store.upsert_divisions(&[], &records).await?;
+        Ok(ImportReport { rows: records.len() })
+    }
+
+    /// Imports bodies from `code,name,kind,division_code,parent_code,domains` CSV.
+    pub async fn import_bodies(&self, text: &str) -> AppResult<ImportReport> {
+        let rows: Vec<BodyRow> = read_csv(text, BODY_COLUMNS)?
+            .into_iter()
+            .map(|r| BodyRow {
+                line: r.line,
+                code: r.get("code"),
+                name: r.get("name"),
+                kind: r.get("kind"),
+                division_code: r.get("division_code"),
+                parent_code: r.get("parent_code"),
+                domains: r.get("domains"),
+            })
+            .collect();
+        self.import_body_rows(&rows).await
+    }
+
+    pub(crate) async fn import_body_rows(&self, rows: &[BodyRow]) -> AppResult<ImportReport> {
+        let stored = Stored { levels: self.store.division_levels().await?, bodies: self.store.body_divisions().await? };
+        let bodies = validate_body_rows(rows, &stored)?;
+        self.store.upsert_bodies(&bodies).await?;
+        Ok(ImportReport { rows: bodies.len() })
+    }
+
+    /// Imports staff from CSV with the columns of [`STAFF_COLUMNS`].
+    pub async fn import_staff(&self, text: &str) -> AppResult<ImportReport> {
+        let rows: Vec<StaffRow> = read_csv(text, STAFF_COLUMNS)?
+            .into_iter()
+            .map(|r| StaffRow {
+                line: r.line,
+                staff_no: r.get("staff_no"),
+                name: r.get("name"),
+                body_code: r.get("body_code"),
+                roles: r.get("roles"),
+                credential_no: r.get("credential_no"),
+                credential_valid_from: r.get("credential_valid_from"),
+                credential_valid_to: r.get("credential_valid_to"),
+                qualification_domains: r.get("qualification_domains"),
+                auxiliary: r.get("auxiliary"),
+                active: r.get("active"),
+            })
+            .collect();
+        self.import_staff_rows(&rows).await
+    }
+
+    pub(crate) async fn import_staff_rows(&self, rows: &[StaffRow]) -> AppResult<ImportReport> {
+        let bodies = self.store.body_divisions().await?;
+        let holders = self.store.credential_holders().await?;
+        let staff = validate_staff_rows(rows, &|b| bodies.contains_key(b), &|number, staff_no| {
+            holders.get(number).is_some_and(|holder| holder != staff_no)
+        })?;
+        self.store.upsert_staff(&staff).await?;
+        Ok(ImportReport { rows: staff.len() })
+    }
+}
+
+fn feature_problem(feature: Option<usize>, code: &'static str, message: String) -> Problem {
+    Problem { line: None, column: feature.map(|i| format!("features[{i}]")), code, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_checked_exactly() {
+        assert!(read_csv("code,name,level,parent_code\n1,2,3,4\n", DIVISION_COLUMNS).is_ok());
+        assert!(read_csv("code,name,level,parent_code,valid_to\n1,2,3,4,\n", DIVISION_COLUMNS).is_ok());
+        let e = read_csv("code,name,parent_code,level\n1,2,3,4\n", DIVISION_COLUMNS).unwrap_err();
+        assert_eq!(e.0[0].code, "bad_header");
+        let e = read_csv("code,name,level,parent_code,colour\n1,2,3,4,red\n", DIVISION_COLUMNS).unwrap_err();
+        assert_eq!(e.0[0].code, "bad_header");
+        let e = read_csv("code,name,level,parent_code\n", DIVISION_COLUMNS).unwrap_err();
+        assert_eq!(e.0[0].code, "empty_file");
+    }
+
+    #[test]
+    fn ragged_rows_are_reported_with_lines() {
+        let e = read_csv("code,name,level,parent_code\n1,2,3,4\n1,2\n1,2,3,4,5\n", DIVISION_COLUMNS).unwrap_err();
+        let lines: Vec<_> = e.0.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![Some(3), Some(4)]);
+    }
+}
