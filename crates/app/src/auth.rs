@@ -188,6 +188,24 @@ impl App {
             })
     }
 
+    /// Accounts inside an administrator's territory.
+    pub async fn users(&self, who: &Principal) -> AppResult<Vec<UserRecord>> {
+        if !who.has(Role::Admin) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(self.store.users().await?.into_iter().filter(|u| who.covers(&u.scope)).collect())
+    }
+
+    /// An administrator creates an account inside their own territory.
+    pub async fn create_user_as(&self, who: &Principal, new: NewUser) -> AppResult<UserRecord> {
+        if !who.has(Role::Admin) || !who.covers(&new.scope) {
+            return Err(AppError::Forbidden);
+        }
+        let username = new.username.clone();
+        self.create_user(new).await?;
+        self.store.user(&username).await?.ok_or(AppError::Internal("created account vanished".into()))
+    }
+
     pub async fn set_password(&self, username: &str, password: &str) -> AppResult<()> {
         check_password_policy(password)?;
         let hash = hash_password(password)?;

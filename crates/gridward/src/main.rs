@@ -1,1 +1,379 @@
-fn main() {}
+//! `gridward`: the server and its operations from the shell.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use gridward_app::auth::NewUser;
+use gridward_app::{App, AppError, demo};
+use gridward_domain::access::{format_roles, parse_roles};
+use gridward_domain::division::DivisionCode;
+use gridward_domain::org::format_domains;
+use gridward_store::Store;
+
+#[derive(Parser)]
+#[command(name = "gridward", version, about = "Integrated administrative law enforcement for a city: powers, grids, intake, cases, and a verifiable record.")]
+struct Cli {
+    /// Where the embedded database and other files live.
+    #[arg(long, global = true, env = "GRIDWARD_DATA_DIR", default_value = "./gridward-data")]
+    data_dir: PathBuf,
+    /// Database URL: `postgres://…` for PostgreSQL, `sqlite:…` for SQLite; default: gridward.db in the data directory.
+    #[arg(long, global = true, env = "GRIDWARD_DB")]
+    db: Option<String>,
+    /// Log format.
+    #[arg(long, global = true, env = "GRIDWARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (JSON API, pages, OpenAPI, /healthz, /metrics). Applies migrations first.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "GRIDWARD_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Load the Nantong demo city and demo accounts if the database does not have them yet.
+        #[arg(long)]
+        demo: bool,
+        /// Mark cookies Secure (set this when served over HTTPS).
+        #[arg(long, env = "GRIDWARD_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Import a file, all or nothing: every bad row is reported and nothing is written unless all are good.
+    Import {
+        #[arg(value_enum)]
+        kind: ImportKind,
+        /// The file to read (CSV, or GeoJSON for boundaries).
+        file: PathBuf,
+        /// For boundaries: where the outlines come from (kept for attribution).
+        #[arg(long, default_value = "imported")]
+        source: String,
+    },
+    /// Write stored data as CSV (to standard output unless --out is given).
+    Export {
+        #[arg(value_enum)]
+        kind: ExportKind,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Manage user accounts.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ImportKind {
+    /// `code,name,level,parent_code[,valid_from][,valid_to]`
+    Divisions,
+    /// GeoJSON FeatureCollection; each feature has a `code` property.
+    Boundaries,
+    /// `code,name,kind,division_code,parent_code,domains`
+    Bodies,
+    /// `staff_no,name,body_code,roles,credential_no,credential_valid_from,credential_valid_to,qualification_domains,auxiliary,active`
+    Staff,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportKind {
+    Divisions,
+    Bodies,
+    Staff,
+}
+
+#[derive(Subcommand)]
+enum UsersAction {
+    /// List accounts.
+    List,
+    /// Create an account. The password is read from GRIDWARD_NEW_PASSWORD or standard input.
+    Add {
+        username: String,
+        /// Semicolon-separated roles: admin, leader, dispatcher, officer, auxiliary, legal_reviewer, supervisor, procuratorate.
+        #[arg(long)]
+        roles: String,
+        /// 12-digit division code of the account's territory.
+        #[arg(long)]
+        scope: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Link to a staff member.
+        #[arg(long)]
+        staff_no: Option<String>,
+    },
+    /// Set a password (read from GRIDWARD_NEW_PASSWORD or standard input) and unlock the account.
+    Passwd { username: String },
+}
+
+const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn database_url(cli: &Cli) -> Result<String> {
+    if let Some(url) = &cli.db {
+        return Ok(url.clone());
+    }
+    std::fs::create_dir_all(&cli.data_dir).with_context(|| format!("creating {}", cli.data_dir.display()))?;
+    Ok(format!("sqlite://{}", cli.data_dir.join("gridward.db").display()))
+}
+
+async fn open(cli: &Cli) -> Result<Arc<dyn Store>> {
+    let store = gridward_app::open_store(&database_url(cli)?).await.map_err(explain)?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+/// Turns a use-case error into a message for the terminal, listing every problem.
+fn explain(e: AppError) -> anyhow::Error {
+    match &e {
+        AppError::Invalid(problems) => anyhow::anyhow!("{} ({}):\n{problems}", e.code(), "nothing was written"),
+        _ => anyhow::anyhow!("{}: {e}", e.code()),
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let started = Instant::now();
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match &cli.command {
+        Command::Serve { addr, demo, secure_cookies } => serve(&cli, started, addr, *demo, *secure_cookies).await,
+        Command::Migrate => {
+            open(&cli).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Import { kind, file, source } => import(&cli, *kind, file, source).await,
+        Command::Export { kind, out } => export(&cli, *kind, out.as_deref()).await,
+        Command::Users { action } => users(&cli, action).await,
+    }
+}
+
+async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cookies: bool) -> Result<()> {
+    let store = open(cli).await?;
+    let app = App::new(store).map_err(explain)?;
+    let mut demo_password = None;
+    if demo {
+        let (password, generated) = demo_password_for(&cli.data_dir)?;
+        let outcome = app.load_demo(&password).await.map_err(explain)?;
+        if outcome.loaded {
+            tracing::info!(
+                divisions = outcome.divisions,
+                bodies = outcome.bodies,
+                staff = outcome.staff,
+                synthetic_boundaries = outcome.synthetic_boundaries,
+                "demo city loaded"
+            );
+        }
+        demo_password = Some((password, generated, outcome.loaded));
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+    let local = listener.local_addr()?;
+    let state = gridward_web::AppState::new(app, demo, secure_cookies);
+    println!("Gridward is ready at http://{local}/ ({} ms)", started.elapsed().as_millis());
+    if let Some((password, generated, _)) = &demo_password {
+        let accounts: Vec<&str> = demo::ACCOUNTS.iter().map(|a| a.0).collect();
+        println!("Demo accounts: {}", accounts.join(", "));
+        match generated {
+            Some(file) => println!("Demo password: {password}  (kept in {})", file.display()),
+            None => println!("Demo password: from GRIDWARD_DEMO_PASSWORD"),
+        }
+    }
+    std::io::stdout().flush().ok();
+    axum::serve(listener, gridward_web::router(state)).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// The demo password: GRIDWARD_DEMO_PASSWORD, or one generated on first start and kept (owner-only) in the
+/// data directory so that later starts print the same one.
+fn demo_password_for(data_dir: &Path) -> Result<(String, Option<PathBuf>)> {
+    if let Ok(p) = std::env::var("GRIDWARD_DEMO_PASSWORD")
+        && !p.is_empty()
+    {
+        return Ok((p, None));
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let file = data_dir.join("demo-password.txt");
+    if let Ok(existing) = std::fs::read_to_string(&file)
+        && !existing.trim().is_empty()
+    {
+        return Ok((existing.trim().to_string(), Some(file)));
+    }
+    let mut bytes = [0u8; 9];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    use base64::Engine;
+    let password = format!("gw-{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    write_private(&file, &password)?;
+    Ok((password, Some(file)))
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path).with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+async fn import(cli: &Cli, kind: ImportKind, file: &Path, source: &str) -> Result<()> {
+    let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
+    if size > MAX_IMPORT_BYTES {
+        bail!("file_too_large: {} is {size} bytes; the limit is {MAX_IMPORT_BYTES}", file.display());
+    }
+    let text = std::fs::read_to_string(file).with_context(|| format!("{} is not UTF-8 text", file.display()))?;
+    let app = App::new(open(cli).await?).map_err(explain)?;
+    let report = match kind {
+        ImportKind::Divisions => app.import_divisions(&text).await,
+        ImportKind::Boundaries => app.import_boundaries(&text, source).await,
+        ImportKind::Bodies => app.import_bodies(&text).await,
+        ImportKind::Staff => app.import_staff(&text).await,
+    }
+    .map_err(explain)?;
+    println!("imported {} rows", report.rows);
+    Ok(())
+}
+
+async fn export(cli: &Cli, kind: ExportKind, out: Option<&Path>) -> Result<()> {
+    let store = open(cli).await?;
+    let sink: Box<dyn Write> = match out {
+        Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        None => Box::new(std::io::stdout()),
+    };
+    let mut w = csv::Writer::from_writer(sink);
+    let date = |d: Option<gridward_domain::Date>| d.map(|d| d.to_string()).unwrap_or_default();
+    match kind {
+        ExportKind::Divisions => {
+            w.write_record(["code", "name", "level", "parent_code", "valid_from", "valid_to"])?;
+            for d in store.all_divisions().await? {
+                let parent = d.parent_code.as_ref().map(|c| c.to_string()).unwrap_or_default();
+                w.write_record([d.code.as_str(), &d.name, d.level.as_str(), &parent, &date(d.valid_from), &date(d.valid_to)])?;
+            }
+        }
+        ExportKind::Bodies => {
+            w.write_record(["code", "name", "kind", "division_code", "parent_code", "domains"])?;
+            let everything = gridward_store::Page { after: None, limit: 1000 };
+            for scope in top_divisions(&store).await? {
+                let mut page = everything.clone();
+                loop {
+                    let bodies = store.bodies_within(&scope, &page).await?;
+                    for b in &bodies {
+                        let parent = b.parent_code.clone().unwrap_or_default();
+                        w.write_record([b.code.as_str(), &b.name, b.kind.as_str(), b.division_code.as_str(), &parent, &format_domains(&b.domains)])?;
+                    }
+                    match bodies.last() {
+                        Some(last) if bodies.len() == page.limit as usize => page.after = Some(last.code.clone()),
+                        _ => break,
+                    }
+                }
+            }
+        }
+        ExportKind::Staff => {
+            w.write_record(gridward_app::import::STAFF_COLUMNS.0)?;
+            for scope in top_divisions(&store).await? {
+                for s in store.staff_within(&scope).await? {
+                    let c = s.credential.as_ref();
+                    w.write_record([
+                        s.staff_no.as_str(),
+                        &s.name,
+                        &s.body_code,
+                        &format_roles(&s.roles),
+                        c.map_or("", |c| c.number.as_str()),
+                        &date(c.map(|c| c.valid_from)),
+                        &date(c.map(|c| c.valid_to)),
+                        &c.map(|c| format_domains(&c.domains)).unwrap_or_default(),
+                        if s.auxiliary { "true" } else { "false" },
+                        if s.active { "true" } else { "false" },
+                    ])?;
+                }
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The divisions with no stored parent (the cities), which together cover everything stored.
+async fn top_divisions(store: &Arc<dyn Store>) -> Result<Vec<DivisionCode>> {
+    let all = store.all_divisions().await?;
+    let codes: std::collections::HashSet<_> = all.iter().map(|d| d.code.clone()).collect();
+    Ok(all.into_iter().filter(|d| d.parent_code.as_ref().is_none_or(|p| !codes.contains(p))).map(|d| d.code).collect())
+}
+
+fn read_new_password() -> Result<String> {
+    if let Ok(p) = std::env::var("GRIDWARD_NEW_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn users(cli: &Cli, action: &UsersAction) -> Result<()> {
+    let app = App::new(open(cli).await?).map_err(explain)?;
+    match action {
+        UsersAction::List => {
+            for u in app.store.users().await? {
+                let locked = u.locked_until.filter(|t| *t > gridward_app::now()).map_or("", |_| " (locked)");
+                println!("{}\t{}\t{}\t{}{locked}", u.username, format_roles(&u.roles), u.scope, u.display_name);
+            }
+        }
+        UsersAction::Add { username, roles, scope, display_name, staff_no } => {
+            let roles = parse_roles(roles).map_err(|e| anyhow::anyhow!("bad_role: {e}"))?;
+            let scope = DivisionCode::parse(scope).map_err(|e| anyhow::anyhow!("bad_code: {e}"))?;
+            app.create_user(NewUser {
+                username: username.clone(),
+                display_name: display_name.clone().unwrap_or_else(|| username.clone()),
+                password: read_new_password()?,
+                roles,
+                scope,
+                staff_no: staff_no.clone(),
+            })
+            .await
+            .map_err(explain)?;
+            println!("created {username}");
+        }
+        UsersAction::Passwd { username } => {
+            app.set_password(username, &read_new_password()?).await.map_err(explain)?;
+            println!("password set for {username}");
+        }
+    }
+    Ok(())
+}

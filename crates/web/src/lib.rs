@@ -1,1 +1,197 @@
+//! HTTP for Gridward: the JSON API (`/api/v1`), server-rendered pages, OpenAPI and Swagger UI, health and
+//! metrics, and the static assets embedded in the binary. Only this crate knows HTTP and JSON.
 
+pub mod access;
+pub mod api;
+pub mod error;
+pub mod i18n;
+pub mod metrics;
+pub mod pages;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router, middleware};
+use gridward_app::App;
+use gridward_domain::access::{Access, Role};
+use gridward_domain::division::DivisionCode;
+use rust_embed::RustEmbed;
+use serde_json::json;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::access::{RouteInfo, RouteTable};
+use crate::metrics::Metrics;
+
+/// Request bodies larger than this are refused with 413 before any handler runs.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub metrics: Arc<Metrics>,
+    /// Whether the demo city is loaded (the login page then hints at the demo accounts).
+    pub demo: bool,
+    /// Adds `Secure` to cookies; set when served over HTTPS.
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(app: App, demo: bool, secure_cookies: bool) -> AppState {
+        AppState { app, metrics: Arc::new(Metrics::default()), demo, secure_cookies }
+    }
+
+    pub(crate) fn cookie_suffix(&self) -> &'static str {
+        if self.secure_cookies { "; Secure" } else { "" }
+    }
+}
+
+/// The city a division belongs to: the top of every map and division browser.
+pub fn city_of(code: &DivisionCode) -> DivisionCode {
+    DivisionCode::parse(&format!("{}00000000", &code.as_str()[..4])).unwrap_or_else(|_| code.clone())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Gridward API", description = "Integrated administrative law enforcement. Errors are `{\"error\": code, \"message\": text}`; lists page with `limit` and `cursor`."),
+    paths(
+        api::create_session, api::delete_session, api::me,
+        api::list_divisions, api::get_division, api::get_boundary, api::list_boundaries,
+        api::list_bodies, api::get_body, api::list_staff,
+        api::list_users, api::create_user,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(RustEmbed)]
+#[folder = "assets/"]
+struct Assets;
+
+async fn static_asset(Path(path): Path<String>) -> Response {
+    match Assets::get(&path) {
+        Some(file) => {
+            let mime = mime_for(&path);
+            ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], file.data).into_response()
+        }
+        None => error::ApiError(gridward_app::AppError::NotFound("asset")).into_response(),
+    }
+}
+
+fn mime_for(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("png") => "image/png",
+        Some("svg") => "image/svg+xml",
+        Some("json") => "application/json",
+        Some("md") | Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.app.store.ping().await {
+        Ok(()) => Json(json!({"status": "ok", "backend": state.app.backend()})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "error": "database_unavailable"}))).into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let backend = format!("{:?}", state.app.backend()).to_lowercase();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(&backend)).into_response()
+}
+
+/// Roles allowed to read staff lists and the account list.
+const STAFF_READERS: &[Role] =
+    &[Role::Admin, Role::Leader, Role::Dispatcher, Role::Officer, Role::LegalReviewer, Role::Supervisor, Role::Procuratorate];
+const ADMINS: &[Role] = &[Role::Admin];
+
+/// Every route with its access rule. The router is built from this table, so the table is complete.
+pub fn route_table(state: AppState) -> RouteTable {
+    use Access::{Public, Roles, SignedIn};
+    let swagger = utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi());
+    RouteTable::new(state)
+        .add(Method::GET, "/healthz", Public, get(healthz))
+        .add(Method::GET, "/metrics", Public, get(metrics_text))
+        .add(Method::GET, "/static/{*path}", Public, get(static_asset))
+        .add(Method::POST, "/api/v1/session", Public, post(api::create_session))
+        .add(Method::DELETE, "/api/v1/session", SignedIn, delete(api::delete_session))
+        .add(Method::GET, "/api/v1/me", SignedIn, get(api::me))
+        .add(Method::GET, "/api/v1/divisions", SignedIn, get(api::list_divisions))
+        .add(Method::GET, "/api/v1/divisions/{code}", SignedIn, get(api::get_division))
+        .add(Method::GET, "/api/v1/divisions/{code}/boundary", SignedIn, get(api::get_boundary))
+        .add(Method::GET, "/api/v1/boundaries", SignedIn, get(api::list_boundaries))
+        .add(Method::GET, "/api/v1/bodies", SignedIn, get(api::list_bodies))
+        .add(Method::GET, "/api/v1/bodies/{code}", SignedIn, get(api::get_body))
+        .add(Method::GET, "/api/v1/bodies/{code}/staff", Roles(STAFF_READERS), get(api::list_staff))
+        .add(Method::GET, "/api/v1/users", Roles(ADMINS), get(api::list_users))
+        .add(Method::POST, "/api/v1/users", Roles(ADMINS), post(api::create_user))
+        .add(Method::GET, "/login", Public, get(pages::login_form))
+        .add(Method::POST, "/login", Public, post(pages::login_submit))
+        .add(Method::POST, "/logout", SignedIn, post(pages::logout))
+        .add(Method::GET, "/lang/{lang}", Public, get(pages::switch_language))
+        .add(Method::GET, "/", SignedIn, get(pages::home))
+        .add(Method::GET, "/divisions", SignedIn, get(pages::divisions_root))
+        .add(Method::GET, "/divisions/{code}", SignedIn, get(pages::division_page))
+        .add(Method::GET, "/map", SignedIn, get(pages::map_page))
+        .add_public_external(Method::GET, "/api/openapi.json")
+        .add_public_external(Method::GET, "/api/docs")
+        .add_public_external(Method::GET, "/api/docs/")
+        .add_public_external(Method::GET, "/api/docs/{*rest}")
+        .merge(swagger.into())
+}
+
+/// The whole HTTP application, with its route table (for tests).
+pub fn router_with_table(state: AppState) -> (Router, Vec<RouteInfo>) {
+    let (router, table) = route_table(state.clone()).into_parts();
+    let request_id = HeaderName::from_static("x-request-id");
+    let router = router
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::REFERRER_POLICY, "same-origin"))
+        .layer(security_header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state);
+    (router, table)
+}
+
+pub fn router(state: AppState) -> Router {
+    router_with_table(state).0
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}

@@ -1,0 +1,356 @@
+//! Server-rendered pages: sign-in, a home page per role, the division browser and the map.
+
+use askama::Template;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use gridward_app::auth::Authenticated;
+use gridward_app::AppError;
+use gridward_domain::division::{DivisionCode, Level};
+use gridward_domain::org::BodyKind;
+use gridward_store::Page;
+use serde::Deserialize;
+
+use crate::access::{Caller, LANG_COOKIE, LOGIN_CSRF_COOKIE, MaybeSignedIn, SESSION_COOKIE, SignedIn, cookie};
+use crate::api::{PageQuery, encode_cursor};
+use crate::i18n::{Lang, t};
+use crate::AppState;
+
+/// The signed-in user as the top bar shows them.
+pub struct UserChip {
+    pub username: String,
+    pub display_name: String,
+    pub roles: String,
+}
+
+/// What every page's frame needs: language, user, CSRF token.
+pub struct Chrome {
+    pub lang: Lang,
+    pub html_lang: &'static str,
+    pub other_lang: &'static str,
+    pub user: Option<UserChip>,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn new(headers: &HeaderMap, auth: Option<&Authenticated>) -> Chrome {
+        let lang = cookie(headers, LANG_COOKIE).and_then(Lang::parse).unwrap_or(Lang::Zh);
+        Chrome {
+            lang,
+            html_lang: lang.html_lang(),
+            other_lang: lang.other().code(),
+            user: auth.map(|a| UserChip {
+                username: a.principal.username.clone(),
+                display_name: a.principal.display_name.clone(),
+                roles: a.principal.roles.iter().map(|r| t(lang, &format!("role.{r}"))).collect::<Vec<_>>().join("、"),
+            }),
+            csrf: auth.map(|a| a.csrf_token.clone()).unwrap_or_default(),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        t(self.lang, key)
+    }
+}
+
+fn render(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    code: &'static str,
+    message: String,
+}
+
+fn error_response(chrome: Chrome, e: AppError) -> Response {
+    if let AppError::Internal(detail) = &e {
+        tracing::error!(%detail, "internal error");
+    }
+    let key = format!("error.{}", e.code());
+    let message = match chrome.t(&key) {
+        m if m == key => e.to_string(),
+        m => m,
+    };
+    render(crate::error::status_of(&e), &ErrorPage { code: e.code(), message, chrome })
+}
+
+/// An error as a page, for browsers.
+pub fn error_page(req: &Request, caller: &Caller, e: AppError) -> Response {
+    error_response(Chrome::new(req.headers(), caller.auth.as_ref()), e)
+}
+
+/// Wraps a page handler's result so errors render as pages, not JSON.
+fn page_result(headers: &HeaderMap, auth: Option<&Authenticated>, result: Result<Response, AppError>) -> Response {
+    result.unwrap_or_else(|e| error_response(Chrome::new(headers, auth), e))
+}
+
+// Sign-in.
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    error: Option<String>,
+    next: String,
+    username: String,
+    demo: bool,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only same-site paths may be redirected to after sign-in.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn login_page(state: &AppState, headers: &HeaderMap, status: StatusCode, error: Option<String>, next: String, username: String) -> Response {
+    // A fresh double-submit token per form: the cookie and the hidden field must match on submit.
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let mut chrome = Chrome::new(headers, None);
+    chrome.csrf = token.clone();
+    let mut response = render(status, &LoginPage { chrome, error, next, username, demo: state.demo });
+    let cookie = format!("{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}", state.cookie_suffix());
+    if let Ok(v) = cookie.parse() {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+pub async fn login_form(State(state): State<AppState>, headers: HeaderMap, MaybeSignedIn(auth): MaybeSignedIn, Query(q): Query<NextQuery>) -> Response {
+    if auth.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    login_page(&state, &headers, StatusCode::OK, None, safe_next(q.next.as_deref()), String::new())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+pub async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    let next = safe_next(form.next.as_deref());
+    let lang = Chrome::new(&headers, None).lang;
+    if cookie(&headers, LOGIN_CSRF_COOKIE) != Some(form.csrf.as_str()) || form.csrf.is_empty() {
+        return login_page(&state, &headers, StatusCode::BAD_REQUEST, Some(t(lang, "error.csrf")), next, form.username);
+    }
+    match state.app.sign_in(form.username.trim(), &form.password).await {
+        Ok(session) => {
+            let max_age = session.expires_at - gridward_app::now();
+            let cookie = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}", session.token, state.cookie_suffix());
+            let mut response = Redirect::to(&next).into_response();
+            if let Ok(v) = cookie.parse() {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            response
+        }
+        Err(e) => {
+            let status = crate::error::status_of(&e);
+            login_page(&state, &headers, status, Some(t(lang, &format!("error.{}", e.code()))), next, form.username)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Form(form): Form<CsrfForm>) -> Response {
+    if form.csrf != auth.csrf_token {
+        return error_response(Chrome::new(&headers, Some(&auth)), AppError::bad_request("csrf", "stale form"));
+    }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = state.app.sign_out(token).await
+    {
+        return error_response(Chrome::new(&headers, Some(&auth)), e);
+    }
+    let mut response = Redirect::to("/login").into_response();
+    if let Ok(v) = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0").parse() {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+pub async fn switch_language(headers: HeaderMap, Path(lang): Path<String>) -> Response {
+    let lang = Lang::parse(&lang).unwrap_or(Lang::Zh);
+    // Go back where the user was, if that was a page of this site.
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()));
+    let mut response = Redirect::to(&safe_next(back.as_deref())).into_response();
+    if let Ok(v) = format!("{LANG_COOKIE}={}; Path=/; SameSite=Strict; Max-Age=31536000", lang.code()).parse() {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+// Home.
+
+struct BodyView {
+    name: String,
+    kind: String,
+    division: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    display_name: String,
+    scope_name: String,
+    scope_code: String,
+    role_cards: Vec<(String, String)>,
+    bodies: Vec<BodyView>,
+}
+
+fn kind_label(lang: Lang, kind: BodyKind) -> String {
+    match lang {
+        Lang::Zh => kind.zh().to_string(),
+        Lang::En => kind.as_str().replace('_', " "),
+    }
+}
+
+pub async fn home(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn) -> Response {
+    let result = async {
+        let chrome = Chrome::new(&headers, Some(&auth));
+        let p = &auth.principal;
+        let scope = state.app.division_detail(p, &p.scope).await?;
+        let bodies = state.app.bodies(p, &Page { after: None, limit: 50 }).await?;
+        let role_cards = p.roles.iter().map(|r| (chrome.t(&format!("role.{r}")), chrome.t(&format!("home.{r}")))).collect();
+        let bodies = bodies
+            .items
+            .into_iter()
+            .map(|b| BodyView { name: b.name, kind: kind_label(chrome.lang, b.kind), division: b.division_code.to_string() })
+            .collect();
+        Ok(render(
+            StatusCode::OK,
+            &HomePage {
+                display_name: p.display_name.clone(),
+                scope_name: scope.division.name,
+                scope_code: p.scope.to_string(),
+                role_cards,
+                bodies,
+                chrome,
+            },
+        ))
+    }
+    .await;
+    page_result(&headers, Some(&auth), result)
+}
+
+// Division browser.
+
+#[derive(Template)]
+#[template(path = "divisions.html")]
+struct DivisionPage {
+    chrome: Chrome,
+    code: String,
+    name: String,
+    level: String,
+    historic: bool,
+    validity: String,
+    has_boundary: bool,
+    /// (code, name), city first.
+    ancestors: Vec<(String, String)>,
+    /// (code, name, level label, historic).
+    children: Vec<(String, String, String, bool)>,
+    next_cursor: Option<String>,
+}
+
+fn level_label(chrome: &Chrome, level: Level) -> String {
+    chrome.t(&format!("level.{level}"))
+}
+
+pub async fn divisions_root(SignedIn(auth): SignedIn) -> Response {
+    Redirect::to(&format!("/divisions/{}", crate::city_of(&auth.principal.scope))).into_response()
+}
+
+pub async fn division_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Path(code): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Response {
+    let result = async {
+        let chrome = Chrome::new(&headers, Some(&auth));
+        let code = DivisionCode::parse(&code).map_err(|e| AppError::bad_request("bad_code", e.to_string()))?;
+        let page = page.page().map_err(|e| e.0)?;
+        let page = Page { limit: 200, ..page };
+        let detail = state.app.division_detail(&auth.principal, &code).await?;
+        let children = state.app.child_divisions(&auth.principal, &code, &page).await?;
+        let today = gridward_app::today();
+        let d = &detail.division;
+        let validity = format!(
+            "{} – {}",
+            d.valid_from.map_or("…".to_string(), |x| x.to_string()),
+            d.valid_to.map_or("…".to_string(), |x| x.to_string())
+        );
+        Ok(render(
+            StatusCode::OK,
+            &DivisionPage {
+                code: d.code.to_string(),
+                name: d.name.clone(),
+                level: level_label(&chrome, d.level),
+                historic: !d.is_valid_on(today),
+                validity,
+                has_boundary: detail.has_boundary,
+                ancestors: detail.ancestors.iter().rev().map(|a| (a.code.to_string(), a.name.clone())).collect(),
+                children: children
+                    .items
+                    .iter()
+                    .map(|c| (c.code.to_string(), c.name.clone(), level_label(&chrome, c.level), !c.is_valid_on(today)))
+                    .collect(),
+                next_cursor: children.next_cursor.as_deref().map(encode_cursor),
+                chrome,
+            },
+        ))
+    }
+    .await;
+    page_result(&headers, Some(&auth), result)
+}
+
+// Map.
+
+#[derive(Template)]
+#[template(path = "map.html")]
+struct MapPage {
+    chrome: Chrome,
+    root: String,
+}
+
+pub async fn map_page(headers: HeaderMap, SignedIn(auth): SignedIn) -> Response {
+    let root = crate::city_of(&auth.principal.scope).to_string();
+    render(StatusCode::OK, &MapPage { chrome: Chrome::new(&headers, Some(&auth)), root })
+}
+
+pub async fn not_found(req: Request) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") {
+        return crate::error::ApiError(AppError::NotFound("route")).into_response();
+    }
+    error_response(Chrome::new(req.headers(), None), AppError::NotFound("page"))
+}
+

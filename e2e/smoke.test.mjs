@@ -1,0 +1,130 @@
+// Browser smoke test against a running Gridward server with the demo city loaded.
+//   GRIDWARD_DEMO_PASSWORD=… [GRIDWARD_URL=http://127.0.0.1:8080] [CHROMIUM=/usr/bin/chromium] npm test
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const BASE = (process.env.GRIDWARD_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+const PASSWORD = process.env.GRIDWARD_DEMO_PASSWORD;
+const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const USER = 'dispatcher';
+const DISPLAY_NAME = '指挥中心派遣员'; // the demo seed's name for this account
+const DESKTOP = { viewport: { width: 1280, height: 800 } };
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+
+let browser;
+
+before(async () => {
+  // Fail every test with one clear reason rather than a confusing login failure.
+  assert.ok(PASSWORD, 'GRIDWARD_DEMO_PASSWORD is not set (use the demo password the server prints at start-up)');
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+// A fresh page that records script errors and failed same-origin requests.
+async function newPage(options) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.problems = [];
+  page.on('pageerror', (e) => page.problems.push(`script error: ${e.message}`));
+  page.on('response', (r) => {
+    const url = new URL(r.url());
+    // Browsers ask for /favicon.ico on their own; a missing one is not the app's fault.
+    if (r.status() >= 400 && url.origin === new URL(BASE).origin && url.pathname !== '/favicon.ico') {
+      page.problems.push(`HTTP ${r.status()} ${url.pathname}${url.search}`);
+    }
+  });
+  return page;
+}
+
+async function signIn(page, password = PASSWORD) {
+  await page.goto(BASE + '/login');
+  await page.fill('input[name=username]', USER);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForLoadState('domcontentloaded');
+}
+
+const path = (page) => new URL(page.url()).pathname;
+const pageWidth = (page) => page.evaluate(() => document.documentElement.scrollWidth);
+
+// First, so the successful sign-ins below reset the account's failure count.
+test('a wrong password shows an error box', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await signIn(page, 'wrong-' + Date.now());
+    assert.equal(path(page), '/login');
+    await page.locator('.error-box').waitFor({ state: 'visible' });
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('dispatcher signs in and lands on the home page', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await signIn(page);
+    const box = await page.locator('.error-box').allInnerTexts();
+    assert.equal(path(page), '/', `still on ${page.url()} after sign-in; error box: ${box.join(' ') || 'none'}`);
+    // The username may only be in an attribute (title), so look at the markup, not just the text.
+    const header = await page.locator('header.topbar').innerHTML();
+    assert.ok(header.includes(USER) || header.includes(DISPLAY_NAME),
+      `header.topbar mentions neither "${USER}" nor "${DISPLAY_NAME}"`);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('map shows the districts and synthetic streets', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await signIn(page);
+    await page.goto(BASE + '/map');
+    await page.waitForSelector('body[data-map-ready]', { state: 'attached', timeout: 20_000 });
+    const ready = await page.getAttribute('body', 'data-map-ready');
+    const mapError = await page.getAttribute('body', 'data-map-error');
+    await page.screenshot({ path: SHOTS + 'map.png' });
+
+    const m = /^districts:(\d+),streets:(\d+)$/.exec(ready);
+    assert.ok(m, `unexpected data-map-ready="${ready}"`);
+    const [districts, streets] = [Number(m[1]), Number(m[2])];
+    assert.equal(mapError, null, `map reported: ${mapError}`);
+    assert.ok(districts >= 7, `only ${districts} districts`);
+    assert.ok(streets >= 100, `only ${streets} streets`);
+    const paths = await page.locator('.leaflet-overlay-pane path.leaflet-interactive').count();
+    assert.ok(paths >= 7, `only ${paths} SVG paths drawn`);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('home and map fit a 390px phone screen', async () => {
+  const page = await newPage(PHONE);
+  try {
+    await signIn(page);
+    assert.equal(path(page), '/');
+    await page.screenshot({ path: SHOTS + 'home-phone.png', fullPage: true });
+    assert.ok(await pageWidth(page) <= 390 + 1, `home is ${await pageWidth(page)}px wide`);
+
+    await page.goto(BASE + '/map');
+    await page.waitForSelector('body[data-map-ready]', { state: 'attached', timeout: 20_000 });
+    await page.screenshot({ path: SHOTS + 'map-phone.png' });
+    assert.ok(await pageWidth(page) <= 390 + 1, `map page is ${await pageWidth(page)}px wide`);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
