@@ -1,8 +1,8 @@
 //! Accounts and sessions: argon2 password hashes, random bearer tokens of which only a hash is stored,
 //! a CSRF token per session, and a lock after repeated failed sign-ins.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gridward_domain::access::{Principal, Role};
@@ -14,7 +14,10 @@ use crate::error::{AppError, AppResult};
 use crate::{App, now};
 
 /// Five failures in a row lock an account for fifteen minutes.
-pub const LOCKOUT: LockoutPolicy = LockoutPolicy { max_failures: 5, lock_seconds: 15 * 60 };
+pub const LOCKOUT: LockoutPolicy = LockoutPolicy {
+    max_failures: 5,
+    lock_seconds: 15 * 60,
+};
 /// A session lasts twelve hours: one working shift with margin.
 pub const SESSION_SECONDS: i64 = 12 * 3600;
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -63,7 +66,10 @@ fn verify_password(password: &str, hash: &str) -> bool {
 /// Checks a new password against the policy: long enough, and not only digits.
 pub fn check_password_policy(password: &str) -> AppResult<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AppError::bad_request("weak_password", format!("a password has at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(AppError::bad_request(
+            "weak_password",
+            format!("a password has at least {MIN_PASSWORD_CHARS} characters"),
+        ));
     }
     if password.chars().all(|c| c.is_ascii_digit()) {
         return Err(AppError::bad_request("weak_password", "a password is not only digits"));
@@ -92,7 +98,9 @@ pub struct NewUser {
 }
 
 fn valid_username(s: &str) -> bool {
-    (3..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    (3..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 impl App {
@@ -130,7 +138,12 @@ impl App {
                 expires_at,
             })
             .await?;
-        Ok(NewSession { token, csrf_token, expires_at, principal: principal_of(&user) })
+        Ok(NewSession {
+            token,
+            csrf_token,
+            expires_at,
+            principal: principal_of(&user),
+        })
     }
 
     /// Resolves a bearer token or session cookie to its user.
@@ -141,7 +154,10 @@ impl App {
         if !user.active {
             return Err(AppError::Unauthenticated);
         }
-        Ok(Authenticated { principal: principal_of(&user), csrf_token: session.csrf_token })
+        Ok(Authenticated {
+            principal: principal_of(&user),
+            csrf_token: session.csrf_token,
+        })
     }
 
     pub async fn sign_out(&self, token: &str) -> AppResult<()> {
@@ -152,19 +168,32 @@ impl App {
     /// Creates an account after checking name, password policy, scope and the staff link.
     pub async fn create_user(&self, new: NewUser) -> AppResult<()> {
         if !valid_username(&new.username) {
-            return Err(AppError::bad_request("bad_username", "a username has 3 to 64 lowercase letters, digits, '.', '_' or '-'"));
+            return Err(AppError::bad_request(
+                "bad_username",
+                "a username has 3 to 64 lowercase letters, digits, '.', '_' or '-'",
+            ));
         }
         check_password_policy(&new.password)?;
         if new.roles.is_empty() {
             return Err(AppError::bad_request("bad_role", "an account holds at least one role"));
         }
         if self.store.division(&new.scope).await?.is_none() {
-            return Err(AppError::bad_request("unknown_division", format!("division {} is not stored", new.scope)));
+            return Err(AppError::bad_request(
+                "unknown_division",
+                format!("division {} is not stored", new.scope),
+            ));
         }
         if let Some(no) = &new.staff_no {
-            let staff = self.store.staff_member(no).await?.ok_or_else(|| AppError::bad_request("unknown_staff", format!("staff {no} is not stored")))?;
+            let staff = self
+                .store
+                .staff_member(no)
+                .await?
+                .ok_or_else(|| AppError::bad_request("unknown_staff", format!("staff {no} is not stored")))?;
             if staff.auxiliary && new.roles.iter().any(|r| r.decides()) {
-                return Err(AppError::bad_request("auxiliary_decides", "auxiliary staff never take a deciding role"));
+                return Err(AppError::bad_request(
+                    "auxiliary_decides",
+                    "auxiliary staff never take a deciding role",
+                ));
             }
         }
         let password_hash = hash_password(&new.password)?;
@@ -193,7 +222,13 @@ impl App {
         if !who.has(Role::Admin) {
             return Err(AppError::Forbidden);
         }
-        Ok(self.store.users().await?.into_iter().filter(|u| who.covers(&u.scope)).collect())
+        Ok(self
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| who.covers(&u.scope))
+            .collect())
     }
 
     /// An administrator creates an account inside their own territory.
@@ -203,19 +238,28 @@ impl App {
         }
         let username = new.username.clone();
         self.create_user(new).await?;
-        self.store.user(&username).await?.ok_or(AppError::Internal("created account vanished".into()))
+        self.store
+            .user(&username)
+            .await?
+            .ok_or(AppError::Internal("created account vanished".into()))
     }
 
     pub async fn set_password(&self, username: &str, password: &str) -> AppResult<()> {
         check_password_policy(password)?;
         let hash = hash_password(password)?;
-        if self.store.set_password(username, &hash).await? { Ok(()) } else { Err(AppError::NotFound("user")) }
+        if self.store.set_password(username, &hash).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("user"))
+        }
     }
 }
 
 /// Argon2 is deliberately slow; it runs on a blocking thread so it never stalls the async workers.
 async fn tokio_free_verify(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -29,12 +29,48 @@ const PARTITION_SALT: u64 = 3206;
 /// The demo accounts: username, display name, roles, territory, and which staff member it belongs to.
 pub const ACCOUNTS: &[(&str, &str, &[Role], &str, DemoStaff)] = &[
     ("admin", "系统管理员", &[Role::Admin], CITY, DemoStaff::None),
-    ("leader", "局领导", &[Role::Leader], CITY, DemoStaff::FirstOf("bureau.3206", "leader")),
-    ("dispatcher", "指挥中心派遣员", &[Role::Dispatcher], CITY, DemoStaff::FirstOf("bureau.3206", "dispatcher")),
-    ("officer.zhongxiu", "钟秀街道执法队员", &[Role::Officer], ZHONGXIU, DemoStaff::FirstOf("squad.320613007", "officer")),
-    ("officer.wenfeng", "文峰街道执法队员", &[Role::Officer], WENFENG, DemoStaff::FirstOf("squad.320613008", "officer")),
-    ("auxiliary.zhongxiu", "钟秀街道协管员", &[Role::Auxiliary], ZHONGXIU, DemoStaff::FirstOf("squad.320613007", "auxiliary")),
-    ("legal", "法制审核员", &[Role::LegalReviewer], CITY, DemoStaff::FirstOf("bureau.3206", "legal_reviewer")),
+    (
+        "leader",
+        "局领导",
+        &[Role::Leader],
+        CITY,
+        DemoStaff::FirstOf("bureau.3206", "leader"),
+    ),
+    (
+        "dispatcher",
+        "指挥中心派遣员",
+        &[Role::Dispatcher],
+        CITY,
+        DemoStaff::FirstOf("bureau.3206", "dispatcher"),
+    ),
+    (
+        "officer.zhongxiu",
+        "钟秀街道执法队员",
+        &[Role::Officer],
+        ZHONGXIU,
+        DemoStaff::FirstOf("squad.320613007", "officer"),
+    ),
+    (
+        "officer.wenfeng",
+        "文峰街道执法队员",
+        &[Role::Officer],
+        WENFENG,
+        DemoStaff::FirstOf("squad.320613008", "officer"),
+    ),
+    (
+        "auxiliary.zhongxiu",
+        "钟秀街道协管员",
+        &[Role::Auxiliary],
+        ZHONGXIU,
+        DemoStaff::FirstOf("squad.320613007", "auxiliary"),
+    ),
+    (
+        "legal",
+        "法制审核员",
+        &[Role::LegalReviewer],
+        CITY,
+        DemoStaff::FirstOf("bureau.3206", "legal_reviewer"),
+    ),
     ("supervisor", "崇川区监督员", &[Role::Supervisor], CHONGCHUAN, DemoStaff::None),
     ("procurator", "检察监督员", &[Role::Procuratorate], CITY, DemoStaff::None),
 ];
@@ -62,7 +98,13 @@ impl App {
     /// Loads the demo city unless it is already there. `password` is every demo account's password.
     pub async fn load_demo(&self, password: &str) -> AppResult<DemoOutcome> {
         if self.store.seed_applied(SEED_NAME).await? {
-            return Ok(DemoOutcome { loaded: false, divisions: 0, bodies: 0, staff: 0, synthetic_boundaries: 0 });
+            return Ok(DemoOutcome {
+                loaded: false,
+                divisions: 0,
+                bodies: 0,
+                staff: 0,
+                synthetic_boundaries: 0,
+            });
         }
         let divisions = self.import_divisions(DIVISIONS_CSV).await?.rows;
         self.import_divisions(HISTORY_CSV).await?;
@@ -82,9 +124,10 @@ impl App {
             }
             let staff_no = match link {
                 DemoStaff::None => None,
-                DemoStaff::FirstOf(body, role) => {
-                    staff.iter().find(|s| s.body_code == *body && s.roles == *role).map(|s| s.staff_no.clone())
-                }
+                DemoStaff::FirstOf(body, role) => staff
+                    .iter()
+                    .find(|s| s.body_code == *body && s.roles == *role)
+                    .map(|s| s.staff_no.clone()),
             };
             self.create_user(NewUser {
                 username: username.to_string(),
@@ -97,7 +140,13 @@ impl App {
             .await?;
         }
         self.store.mark_seed_applied(SEED_NAME, now()).await?;
-        Ok(DemoOutcome { loaded: true, divisions, bodies: bodies.len(), staff: staff.len(), synthetic_boundaries })
+        Ok(DemoOutcome {
+            loaded: true,
+            divisions,
+            bodies: bodies.len(),
+            staff: staff.len(),
+            synthetic_boundaries,
+        })
     }
 
     /// Partitions every district that has a real outline into its current streets, then every street into
@@ -105,7 +154,10 @@ impl App {
     async fn synthesize_boundaries(&self) -> AppResult<Vec<BoundaryRecord>> {
         let city = DivisionCode::parse(CITY).map_err(|e| AppError::Internal(e.to_string()))?;
         let mut out = Vec::new();
-        let everything = Page { after: None, limit: 1000 };
+        let everything = Page {
+            after: None,
+            limit: 1000,
+        };
         for district in self.store.child_boundaries(&city).await? {
             let streets = current(self.store.child_divisions(&district.code, &everything).await?);
             let outline = parse_stored(&district)?;
@@ -179,7 +231,14 @@ const ZHONGXIU_DOMAINS: &[EnforcementDomain] = &[
     EnforcementDomain::Transport,
 ];
 
-fn body_row(code: String, name: String, kind: BodyKind, division: &DivisionCode, parent: &str, domains: &[EnforcementDomain]) -> BodyRow {
+fn body_row(
+    code: String,
+    name: String,
+    kind: BodyKind,
+    division: &DivisionCode,
+    parent: &str,
+    domains: &[EnforcementDomain],
+) -> BodyRow {
     BodyRow {
         line: 0,
         code,
@@ -198,7 +257,14 @@ fn demo_bodies(all: &[Division]) -> Vec<BodyRow> {
     let city = all.iter().find(|d| d.level == Level::City);
     let Some(city) = city else { return Vec::new() };
     let mut rows = vec![
-        body_row("bureau.3206".into(), format!("{}综合行政执法局", city.name), BodyKind::Bureau, &city.code, "", EnforcementDomain::ALL),
+        body_row(
+            "bureau.3206".into(),
+            format!("{}综合行政执法局", city.name),
+            BodyKind::Bureau,
+            &city.code,
+            "",
+            EnforcementDomain::ALL,
+        ),
         body_row(
             "brigade.3206".into(),
             format!("{}城市管理综合执法支队", city.name),
@@ -212,7 +278,14 @@ fn demo_bodies(all: &[Division]) -> Vec<BodyRow> {
     for d in districts {
         let prefix = d.code.territory_prefix();
         let bureau = format!("bureau.{prefix}");
-        rows.push(body_row(bureau.clone(), format!("{}综合行政执法局", d.name), BodyKind::Bureau, &d.code, "bureau.3206", DISTRICT_DOMAINS));
+        rows.push(body_row(
+            bureau.clone(),
+            format!("{}综合行政执法局", d.name),
+            BodyKind::Bureau,
+            &d.code,
+            "bureau.3206",
+            DISTRICT_DOMAINS,
+        ));
         if d.code.as_str() != CHONGCHUAN {
             continue;
         }
@@ -222,11 +295,21 @@ fn demo_bodies(all: &[Division]) -> Vec<BodyRow> {
             BodyKind::Brigade,
             &d.code,
             &bureau,
-            &[EnforcementDomain::UrbanManagement, EnforcementDomain::UrbanRuralConstruction, EnforcementDomain::EcologyEnvironment],
+            &[
+                EnforcementDomain::UrbanManagement,
+                EnforcementDomain::UrbanRuralConstruction,
+                EnforcementDomain::EcologyEnvironment,
+            ],
         ));
-        let streets = all.iter().filter(|s| s.level == Level::Street && s.parent_code.as_ref() == Some(&d.code) && s.is_valid_on(today));
+        let streets = all
+            .iter()
+            .filter(|s| s.level == Level::Street && s.parent_code.as_ref() == Some(&d.code) && s.is_valid_on(today));
         for s in streets {
-            let domains = if s.code.as_str() == ZHONGXIU { ZHONGXIU_DOMAINS } else { SQUAD_DOMAINS };
+            let domains = if s.code.as_str() == ZHONGXIU {
+                ZHONGXIU_DOMAINS
+            } else {
+                SQUAD_DOMAINS
+            };
             rows.push(body_row(
                 format!("squad.{}", s.code.territory_prefix()),
                 format!("{}综合行政执法队", s.name),
@@ -241,17 +324,21 @@ fn demo_bodies(all: &[Division]) -> Vec<BodyRow> {
 }
 
 const SURNAMES: &[&str] = &[
-    "张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴", "徐", "孙", "朱", "马", "胡", "郭", "何", "高", "林", "罗", "郑", "梁", "谢",
-    "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "顾", "季", "缪",
+    "张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴", "徐", "孙", "朱", "马", "胡", "郭", "何", "高", "林", "罗", "郑",
+    "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "顾", "季", "缪",
 ];
 const GIVEN_NAMES: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "磊", "强", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "华", "平", "刚", "建国", "志强",
-    "海燕", "晓东", "文", "斌", "宁", "鹏", "婷", "雪", "建华", "立新", "春燕", "国庆",
+    "伟", "芳", "娜", "敏", "静", "磊", "强", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "华", "平", "刚", "建国",
+    "志强", "海燕", "晓东", "文", "斌", "宁", "鹏", "婷", "雪", "建华", "立新", "春燕", "国庆",
 ];
 
 /// A deterministic, believable name for the n-th demo person.
 fn demo_name(n: usize) -> String {
-    format!("{}{}", SURNAMES[(n * 7) % SURNAMES.len()], GIVEN_NAMES[(n * 13 + n / 5) % GIVEN_NAMES.len()])
+    format!(
+        "{}{}",
+        SURNAMES[(n * 7) % SURNAMES.len()],
+        GIVEN_NAMES[(n * 13 + n / 5) % GIVEN_NAMES.len()]
+    )
 }
 
 /// Staff for every demo body: leaders, legal reviewers and dispatchers at the city bureau, a small team in
@@ -271,15 +358,27 @@ fn demo_staff(bodies: &[BodyRow]) -> Vec<StaffRow> {
             let holds_credential = matches!(*role, "officer" | "leader" | "legal_reviewer");
             // One credential in ten runs out at the end of this year, so renewals show up in the demo.
             let valid_to = if n % 10 == 0 { "2026-12-31" } else { "2028-12-31" };
-            let domains = if body.code.starts_with("squad.") { body.domains.clone() } else { format_domains(&[EnforcementDomain::UrbanManagement]) };
+            let domains = if body.code.starts_with("squad.") {
+                body.domains.clone()
+            } else {
+                format_domains(&[EnforcementDomain::UrbanManagement])
+            };
             rows.push(StaffRow {
                 line: 0,
                 staff_no: format!("NT{n:04}"),
                 name: demo_name(n),
                 body_code: body.code.clone(),
                 roles: format_roles(&[Role::parse(role).unwrap_or(Role::Officer)]),
-                credential_no: if holds_credential { format!("32060020{n:04}") } else { String::new() },
-                credential_valid_from: if holds_credential { "2023-07-01".into() } else { String::new() },
+                credential_no: if holds_credential {
+                    format!("32060020{n:04}")
+                } else {
+                    String::new()
+                },
+                credential_valid_from: if holds_credential {
+                    "2023-07-01".into()
+                } else {
+                    String::new()
+                },
                 credential_valid_to: if holds_credential { valid_to.into() } else { String::new() },
                 qualification_domains: if holds_credential { domains } else { String::new() },
                 auxiliary: auxiliary.to_string(),

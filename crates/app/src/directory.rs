@@ -6,12 +6,19 @@ use gridward_domain::division::{Division, DivisionCode};
 use gridward_domain::org::{Body, Staff};
 use gridward_store::{BoundaryRecord, Page};
 
-use crate::error::{AppError, AppResult};
 use crate::App;
+use crate::error::{AppError, AppResult};
 
 /// Roles that may see staff lists (names and masked credentials).
-const STAFF_READERS: &[Role] =
-    &[Role::Admin, Role::Leader, Role::Dispatcher, Role::Officer, Role::LegalReviewer, Role::Supervisor, Role::Procuratorate];
+const STAFF_READERS: &[Role] = &[
+    Role::Admin,
+    Role::Leader,
+    Role::Dispatcher,
+    Role::Officer,
+    Role::LegalReviewer,
+    Role::Supervisor,
+    Role::Procuratorate,
+];
 
 /// A page of items and the cursor for the next one, if any.
 #[derive(Debug, Clone)]
@@ -29,7 +36,10 @@ fn paged<T>(mut items: Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Listin
 }
 
 fn page_plus_one(page: &Page) -> Page {
-    Page { after: page.after.clone(), limit: page.limit + 1 }
+    Page {
+        after: page.after.clone(),
+        limit: page.limit + 1,
+    }
 }
 
 /// A division with its chain of ancestors (nearest first) and whether it has an outline.
@@ -68,7 +78,11 @@ impl App {
             ancestors.push(d);
         }
         let has_boundary = self.store.boundary(code).await?.is_some();
-        Ok(DivisionDetail { division, ancestors, has_boundary })
+        Ok(DivisionDetail {
+            division,
+            ancestors,
+            has_boundary,
+        })
     }
 
     pub async fn boundary(&self, who: &Principal, code: &DivisionCode) -> AppResult<(Division, BoundaryRecord)> {
@@ -80,7 +94,16 @@ impl App {
     /// Outlines of a division's children that the caller may see, with the children themselves.
     pub async fn child_boundaries(&self, who: &Principal, parent: &DivisionCode) -> AppResult<Vec<(Division, BoundaryRecord)>> {
         self.visible_division(who, parent).await?;
-        let children = self.store.child_divisions(parent, &Page { after: None, limit: 1000 }).await?;
+        let children = self
+            .store
+            .child_divisions(
+                parent,
+                &Page {
+                    after: None,
+                    limit: 1000,
+                },
+            )
+            .await?;
         let boundaries = self.store.child_boundaries(parent).await?;
         Ok(boundaries
             .into_iter()

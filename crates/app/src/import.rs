@@ -9,8 +9,8 @@ use gridward_domain::{Problem, Problems};
 use gridward_store::BoundaryRecord;
 use serde::Serialize;
 
-use crate::error::{AppError, AppResult};
 use crate::App;
+use crate::error::{AppError, AppResult};
 
 /// What an import wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,7 +22,18 @@ pub struct ImportReport {
 pub const DIVISION_COLUMNS: (&[&str], &[&str]) = (&["code", "name", "level", "parent_code"], &["valid_from", "valid_to"]);
 pub const BODY_COLUMNS: (&[&str], &[&str]) = (&["code", "name", "kind", "division_code", "parent_code", "domains"], &[]);
 pub const STAFF_COLUMNS: (&[&str], &[&str]) = (
-    &["staff_no", "name", "body_code", "roles", "credential_no", "credential_valid_from", "credential_valid_to", "qualification_domains", "auxiliary", "active"],
+    &[
+        "staff_no",
+        "name",
+        "body_code",
+        "roles",
+        "credential_no",
+        "credential_valid_from",
+        "credential_valid_to",
+        "qualification_domains",
+        "auxiliary",
+        "active",
+    ],
     &[],
 );
 
@@ -46,7 +57,12 @@ fn read_csv(text: &str, (required, optional): (&[&str], &[&str])) -> Result<Vec<
     let mut problems = Problems::default();
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
-        Err(e) => return Err(Problems(vec![Problem::file("bad_csv", format!("the header cannot be read: {e}"))])),
+        Err(e) => {
+            return Err(Problems(vec![Problem::file(
+                "bad_csv",
+                format!("the header cannot be read: {e}"),
+            )]));
+        }
     };
     let starts_right = header.len() >= required.len() && header.iter().zip(required).all(|(h, r)| h == r);
     let extra_ok = header.iter().skip(required.len()).all(|h| optional.contains(&h.as_str()));
@@ -130,7 +146,11 @@ impl App {
     /// Every code must be a stored division, and a `level` property, when given, must match it.
     pub async fn import_boundaries(&self, text: &str, source: &str) -> AppResult<ImportReport> {
         let features = gridward_grid::parse_boundaries(text).map_err(|geo| {
-            AppError::Invalid(Problems(geo.into_iter().map(|p| feature_problem(p.feature, "bad_geometry", p.reason)).collect()))
+            AppError::Invalid(Problems(
+                geo.into_iter()
+                    .map(|p| feature_problem(p.feature, "bad_geometry", p.reason))
+                    .collect(),
+            ))
         })?;
         let levels = self.store.division_levels().await?;
         let mut problems = Problems::default();
@@ -144,7 +164,11 @@ impl App {
                 }
             };
             match levels.get(&code) {
-                None => problems.push(feature_problem(Some(i), "unknown_division", format!("division {code} is not stored"))),
+                None => problems.push(feature_problem(
+                    Some(i),
+                    "unknown_division",
+                    format!("division {code} is not stored"),
+                )),
                 Some(level) if !f.level.is_empty() && f.level != level.as_str() => problems.push(feature_problem(
                     Some(i),
                     "level_mismatch",
@@ -183,7 +207,10 @@ impl App {
     }
 
     pub(crate) async fn import_body_rows(&self, rows: &[BodyRow]) -> AppResult<ImportReport> {
-        let stored = Stored { levels: self.store.division_levels().await?, bodies: self.store.body_divisions().await? };
+        let stored = Stored {
+            levels: self.store.division_levels().await?,
+            bodies: self.store.body_divisions().await?,
+        };
         let bodies = validate_body_rows(rows, &stored)?;
         self.store.upsert_bodies(&bodies).await?;
         Ok(ImportReport { rows: bodies.len() })
@@ -222,7 +249,12 @@ impl App {
 }
 
 fn feature_problem(feature: Option<usize>, code: &'static str, message: String) -> Problem {
-    Problem { line: None, column: feature.map(|i| format!("features[{i}]")), code, message }
+    Problem {
+        line: None,
+        column: feature.map(|i| format!("features[{i}]")),
+        code,
+        message,
+    }
 }
 
 #[cfg(test)]

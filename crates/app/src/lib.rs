@@ -41,7 +41,10 @@ pub async fn open_store(url: &str) -> AppResult<Arc<dyn Store>> {
     } else if url.starts_with("sqlite:") {
         Arc::new(SqliteStore::connect(url).await?)
     } else {
-        return Err(AppError::bad_request("bad_database_url", format!("{url:?} is neither a sqlite: nor a postgres:// URL")));
+        return Err(AppError::bad_request(
+            "bad_database_url",
+            format!("{url:?} is neither a sqlite: nor a postgres:// URL"),
+        ));
     };
     Ok(store)
 }
@@ -53,5 +56,7 @@ pub fn now() -> i64 {
 
 /// Today's business date in Asia/Shanghai.
 pub fn today() -> gridward_domain::Date {
-    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC)).date()
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC))
+        .date()
 }

@@ -11,8 +11,8 @@ use crate::problem::{Problem, Problems};
 
 /// Province-level prefixes of GB/T 2260 (the first two digits of every valid code).
 pub const PROVINCE_PREFIXES: [&str; 34] = [
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43",
-    "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82",
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46",
+    "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82",
 ];
 
 /// The level of a division. A district here also covers counties and county-level cities (区/县/县级市).
@@ -202,7 +202,12 @@ pub fn validate_division_rows(
     for row in rows {
         let line = row.line;
         if let Some(first) = seen.insert(row.code.clone(), line) {
-            problems.push(Problem::at(line, "code", "duplicate_code", format!("code {} already appears on line {first}", row.code)));
+            problems.push(Problem::at(
+                line,
+                "code",
+                "duplicate_code",
+                format!("code {} already appears on line {first}", row.code),
+            ));
             continue;
         }
         let code = match DivisionCode::parse(row.code.trim()) {
@@ -218,7 +223,12 @@ pub fn validate_division_rows(
         }
         let level = Level::parse(row.level.trim());
         if level.is_none() {
-            problems.push(Problem::at(line, "level", "bad_level", format!("{:?} is not one of province, city, district, street, community", row.level)));
+            problems.push(Problem::at(
+                line,
+                "level",
+                "bad_level",
+                format!("{:?} is not one of province, city, district, street, community", row.level),
+            ));
         }
         let parent = if row.parent_code.trim().is_empty() {
             None
@@ -226,7 +236,12 @@ pub fn validate_division_rows(
             match DivisionCode::parse(row.parent_code.trim()) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    problems.push(Problem::at(line, "parent_code", "bad_code", format!("{:?}: {e}", row.parent_code)));
+                    problems.push(Problem::at(
+                        line,
+                        "parent_code",
+                        "bad_code",
+                        format!("{:?}: {e}", row.parent_code),
+                    ));
                     continue;
                 }
             }
@@ -236,7 +251,12 @@ pub fn validate_division_rows(
         if let (Some(Some(from)), Some(Some(to))) = (valid_from, valid_to)
             && to <= from
         {
-            problems.push(Problem::at(line, "valid_to", "bad_validity", "valid_to must come after valid_from"));
+            problems.push(Problem::at(
+                line,
+                "valid_to",
+                "bad_validity",
+                "valid_to must come after valid_from",
+            ));
         }
         let (Some(code), Some(level), Some(valid_from), Some(valid_to)) = (code, level, valid_from, valid_to) else {
             continue;
@@ -252,7 +272,12 @@ pub fn validate_division_rows(
         }
         match (&parent, level.parent()) {
             (None, Some(_)) => {
-                problems.push(Problem::at(line, "parent_code", "missing_parent", format!("a {level} needs a parent")));
+                problems.push(Problem::at(
+                    line,
+                    "parent_code",
+                    "missing_parent",
+                    format!("a {level} needs a parent"),
+                ));
                 continue;
             }
             (Some(_), None) => {
@@ -272,7 +297,14 @@ pub fn validate_division_rows(
         }
         parsed.push((
             line,
-            Division { code, name: name.to_string(), level, parent_code: parent, valid_from, valid_to },
+            Division {
+                code,
+                name: name.to_string(),
+                level,
+                parent_code: parent,
+                valid_from,
+                valid_to,
+            },
         ));
     }
 
@@ -310,7 +342,12 @@ fn parse_date(line: usize, column: &str, cell: &str, problems: &mut Problems) ->
     match cell.parse::<Date>() {
         Ok(d) => Some(Some(d)),
         Err(_) => {
-            problems.push(Problem::at(line, column, "bad_date", format!("{cell:?} is not a date like 2020-07-22")));
+            problems.push(Problem::at(
+                line,
+                column,
+                "bad_date",
+                format!("{cell:?} is not a date like 2020-07-22"),
+            ));
             None
         }
     }
@@ -325,7 +362,14 @@ mod tests {
     }
 
     fn row(line: usize, code: &str, name: &str, level: &str, parent: &str) -> DivisionRow {
-        DivisionRow { line, code: code.into(), name: name.into(), level: level.into(), parent_code: parent.into(), ..Default::default() }
+        DivisionRow {
+            line,
+            code: code.into(),
+            name: name.into(),
+            level: level.into(),
+            parent_code: parent.into(),
+            ..Default::default()
+        }
     }
 
     #[test]

@@ -12,11 +12,7 @@ pub fn geometry_to_geojson(geometry: &MultiPolygon<f64>) -> serde_json::Value {
     let polygons = geometry.iter().map(|polygon| {
         std::iter::once(polygon.exterior())
             .chain(polygon.interiors())
-            .map(|ring| {
-                ring.coords()
-                    .map(|c| [round(c.x), round(c.y)])
-                    .collect::<Vec<_>>()
-            })
+            .map(|ring| ring.coords().map(|c| [round(c.x), round(c.y)]).collect::<Vec<_>>())
             .collect::<Vec<_>>()
     });
     serde_json::Value::from(&GeometryValue::new_multi_polygon(polygons))

@@ -21,12 +21,7 @@ use crate::{BoundaryFeature, GeoProblem};
 /// to the empty string when they are absent or null.
 pub fn parse_boundaries(text: &str) -> Result<Vec<BoundaryFeature>, Vec<GeoProblem>> {
     let root = parse_json(text)?;
-    let features = feature_array(&root).map_err(|reason| {
-        vec![GeoProblem {
-            feature: None,
-            reason,
-        }]
-    })?;
+    let features = feature_array(&root).map_err(|reason| vec![GeoProblem { feature: None, reason }])?;
 
     let mut problems = Vec::new();
     let mut boundaries = Vec::with_capacity(features.len());
@@ -38,10 +33,7 @@ pub fn parse_boundaries(text: &str) -> Result<Vec<BoundaryFeature>, Vec<GeoProbl
         if let Some(code) = feature_code(feature) {
             match first_use.entry(code) {
                 Entry::Occupied(first) => {
-                    reasons.push(format!(
-                        "duplicate code {code:?} (first used by feature {})",
-                        first.get()
-                    ));
+                    reasons.push(format!("duplicate code {code:?} (first used by feature {})", first.get()));
                 }
                 Entry::Vacant(slot) => {
                     slot.insert(index);
@@ -56,11 +48,7 @@ pub fn parse_boundaries(text: &str) -> Result<Vec<BoundaryFeature>, Vec<GeoProbl
             })),
         }
     }
-    if problems.is_empty() {
-        Ok(boundaries)
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(boundaries) } else { Err(problems) }
 }
 
 /// Same checks for a single GeoJSON geometry object (Polygon or MultiPolygon), e.g. one stored in a database.
@@ -73,10 +61,7 @@ pub fn parse_geometry(text: &str) -> Result<MultiPolygon<f64>, Vec<GeoProblem>> 
         Some(geometry) if reasons.is_empty() => Ok(geometry),
         _ => Err(reasons
             .into_iter()
-            .map(|reason| GeoProblem {
-                feature: None,
-                reason,
-            })
+            .map(|reason| GeoProblem { feature: None, reason })
             .collect()),
     }
 }
@@ -94,17 +79,12 @@ fn parse_json(text: &str) -> Result<Value, Vec<GeoProblem>> {
 /// Finds the `features` array of a FeatureCollection, explaining what the document is otherwise.
 fn feature_array(root: &Value) -> Result<&Vec<Value>, String> {
     let Some(object) = root.as_object() else {
-        return Err(format!(
-            "not a GeoJSON FeatureCollection: the document is {}",
-            describe(root)
-        ));
+        return Err(format!("not a GeoJSON FeatureCollection: the document is {}", describe(root)));
     };
     match object.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => {}
         Some(other) => {
-            return Err(format!(
-                "not a GeoJSON FeatureCollection: type is {other:?}"
-            ));
+            return Err(format!("not a GeoJSON FeatureCollection: type is {other:?}"));
         }
         None => return Err("not a GeoJSON FeatureCollection: missing \"type\"".to_owned()),
     }
@@ -136,10 +116,7 @@ fn read_feature(feature: &Value, reasons: &mut Vec<String>) -> Option<BoundaryFe
         Some(Value::Object(properties)) => properties,
         None | Some(Value::Null) => &empty,
         Some(other) => {
-            reasons.push(format!(
-                "\"properties\" is {}, not an object",
-                describe(other)
-            ));
+            reasons.push(format!("\"properties\" is {}, not an object", describe(other)));
             &empty
         }
     };
@@ -154,10 +131,7 @@ fn read_feature(feature: &Value, reasons: &mut Vec<String>) -> Option<BoundaryFe
             None
         }
         Some(other) => {
-            reasons.push(format!(
-                "property \"code\" is {}, not a string",
-                describe(other)
-            ));
+            reasons.push(format!("property \"code\" is {}, not a string", describe(other)));
             None
         }
     };
@@ -182,19 +156,12 @@ fn read_feature(feature: &Value, reasons: &mut Vec<String>) -> Option<BoundaryFe
 }
 
 /// Reads a property that may be absent or null but must be a string when given.
-fn optional_string(
-    properties: &Map<String, Value>,
-    key: &str,
-    reasons: &mut Vec<String>,
-) -> Option<String> {
+fn optional_string(properties: &Map<String, Value>, key: &str, reasons: &mut Vec<String>) -> Option<String> {
     match properties.get(key) {
         None | Some(Value::Null) => None,
         Some(Value::String(value)) => Some(value.clone()),
         Some(other) => {
-            reasons.push(format!(
-                "property {key:?} is {}, not a string",
-                describe(other)
-            ));
+            reasons.push(format!("property {key:?} is {}, not a string", describe(other)));
             None
         }
     }
@@ -235,10 +202,7 @@ fn read_geometry(geometry: &Value, reasons: &mut Vec<String>) -> Option<MultiPol
                 match polygon.as_array() {
                     Some(rings) => read_polygon(rings, &label, reasons),
                     None => {
-                        reasons.push(format!(
-                            "{label}is {}, not an array of rings",
-                            describe(polygon)
-                        ));
+                        reasons.push(format!("{label}is {}, not an array of rings", describe(polygon)));
                         None
                     }
                 }
@@ -246,9 +210,7 @@ fn read_geometry(geometry: &Value, reasons: &mut Vec<String>) -> Option<MultiPol
             .collect()
     };
     let polygons: Option<Vec<Polygon<f64>>> = polygons.into_iter().collect();
-    polygons
-        .filter(|_| reasons.len() == before)
-        .map(MultiPolygon::new)
+    polygons.filter(|_| reasons.len() == before).map(MultiPolygon::new)
 }
 
 /// Reads the rings of one polygon; `label` prefixes messages so multipolygon parts can be told apart.
@@ -279,11 +241,7 @@ enum BadPosition {
 }
 
 impl BadPosition {
-    const ALL: [BadPosition; 3] = [
-        BadPosition::Malformed,
-        BadPosition::NonFinite,
-        BadPosition::OutOfRange,
-    ];
+    const ALL: [BadPosition; 3] = [BadPosition::Malformed, BadPosition::NonFinite, BadPosition::OutOfRange];
 
     fn describe(self) -> &'static str {
         match self {
@@ -297,19 +255,13 @@ impl BadPosition {
 /// Reads one linear ring, checking every position as well as the ring's length and closure.
 fn read_ring(ring: &Value, label: &str, reasons: &mut Vec<String>) -> Option<LineString<f64>> {
     let Some(positions) = ring.as_array() else {
-        reasons.push(format!(
-            "{label} is {}, not an array of positions",
-            describe(ring)
-        ));
+        reasons.push(format!("{label} is {}, not an array of positions", describe(ring)));
         return None;
     };
     let before = reasons.len();
     let read: Vec<Result<Coord<f64>, BadPosition>> = positions.iter().map(read_position).collect();
     for kind in BadPosition::ALL {
-        let mut bad = read
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.as_ref().err() == Some(&kind));
+        let mut bad = read.iter().enumerate().filter(|(_, r)| r.as_ref().err() == Some(&kind));
         if let Some((first, _)) = bad.next() {
             let count = 1 + bad.count();
             reasons.push(format!(
@@ -330,9 +282,7 @@ fn read_ring(ring: &Value, label: &str, reasons: &mut Vec<String>) -> Option<Lin
     }
     let coords: Vec<Coord<f64>> = read.into_iter().flatten().collect();
     if coords.first() != coords.last() {
-        reasons.push(format!(
-            "{label} is not closed: its first and last positions differ"
-        ));
+        reasons.push(format!("{label} is not closed: its first and last positions differ"));
         return None;
     }
     Some(LineString::new(coords))
@@ -340,10 +290,7 @@ fn read_ring(ring: &Value, label: &str, reasons: &mut Vec<String>) -> Option<Lin
 
 /// Reads one `[longitude, latitude, ...]` position; extra dimensions such as altitude are ignored.
 fn read_position(position: &Value) -> Result<Coord<f64>, BadPosition> {
-    let numbers = position
-        .as_array()
-        .filter(|n| n.len() >= 2)
-        .ok_or(BadPosition::Malformed)?;
+    let numbers = position.as_array().filter(|n| n.len() >= 2).ok_or(BadPosition::Malformed)?;
     let x = numbers[0].as_f64().ok_or(BadPosition::Malformed)?;
     let y = numbers[1].as_f64().ok_or(BadPosition::Malformed)?;
     if !x.is_finite() || !y.is_finite() {

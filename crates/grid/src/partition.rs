@@ -6,10 +6,7 @@
 //! boolean operations works on snapped integers, so for a given geo version the results are
 //! bit-identical on every machine.
 
-use geo::{
-    Area, BooleanOps, BoundingRect, Contains, Coord, InteriorPoint, LineString, MultiPolygon,
-    Polygon, Rect,
-};
+use geo::{Area, BooleanOps, BoundingRect, Contains, Coord, InteriorPoint, LineString, MultiPolygon, Polygon, Rect};
 
 /// Random tries inside the bounding box before seeding falls back to scanlines; enough for any
 /// shape that fills at least a few percent of its box.
@@ -41,11 +38,7 @@ const FALLBACK_HALF_SIDE: f64 = 1e-3;
 ///
 /// Cost is O(n²) for the Voronoi cells plus one polygon intersection per child against the
 /// whole parent, which suits parents with tens of children.
-pub fn synthesize_partition(
-    parent: &MultiPolygon<f64>,
-    children: &[String],
-    salt: u64,
-) -> Vec<MultiPolygon<f64>> {
+pub fn synthesize_partition(parent: &MultiPolygon<f64>, children: &[String], salt: u64) -> Vec<MultiPolygon<f64>> {
     match children.len() {
         0 => return Vec::new(),
         1 => return vec![parent.clone()],
@@ -54,10 +47,7 @@ pub fn synthesize_partition(
     let Some(bounds) = parent.bounding_rect() else {
         return vec![MultiPolygon::new(Vec::new()); children.len()];
     };
-    let seeds: Vec<Coord<f64>> = children
-        .iter()
-        .map(|code| seed_point(parent, bounds, salt, code))
-        .collect();
+    let seeds: Vec<Coord<f64>> = children.iter().map(|code| seed_point(parent, bounds, salt, code)).collect();
     (0..seeds.len())
         .map(|index| {
             let cell = voronoi_cell(index, &seeds, bounds);
@@ -77,18 +67,11 @@ pub fn synthesize_partition(
 
 /// The seed points of a partition, exposed to the tests so they can check each seed's cell.
 #[cfg(test)]
-pub(crate) fn seed_points(
-    parent: &MultiPolygon<f64>,
-    children: &[String],
-    salt: u64,
-) -> Vec<Coord<f64>> {
+pub(crate) fn seed_points(parent: &MultiPolygon<f64>, children: &[String], salt: u64) -> Vec<Coord<f64>> {
     let Some(bounds) = parent.bounding_rect() else {
         return Vec::new();
     };
-    children
-        .iter()
-        .map(|code| seed_point(parent, bounds, salt, code))
-        .collect()
+    children.iter().map(|code| seed_point(parent, bounds, salt, code)).collect()
 }
 
 /// Picks a child's seed strictly inside the parent, driven only by `(salt, code)`.
@@ -117,11 +100,7 @@ fn seed_point(parent: &MultiPolygon<f64>, bounds: Rect<f64>, salt: u64, code: &s
 ///
 /// Crossings are found with the half-open rule (a vertex counts for the edge above it only), so
 /// sorted crossings pair up into inside intervals under the even-odd rule.
-fn scanline_point(
-    parent: &MultiPolygon<f64>,
-    bounds: Rect<f64>,
-    rng: &mut SplitMix64,
-) -> Option<Coord<f64>> {
+fn scanline_point(parent: &MultiPolygon<f64>, bounds: Rect<f64>, rng: &mut SplitMix64) -> Option<Coord<f64>> {
     for _ in 0..SCANLINE_ATTEMPTS {
         let y = bounds.min().y + rng.unit() * bounds.height();
         let mut crossings: Vec<f64> = parent
@@ -129,10 +108,7 @@ fn scanline_point(
             .flat_map(|polygon| std::iter::once(polygon.exterior()).chain(polygon.interiors()))
             .flat_map(LineString::lines)
             .filter(|edge| (edge.start.y > y) != (edge.end.y > y))
-            .map(|edge| {
-                edge.start.x
-                    + (y - edge.start.y) * (edge.end.x - edge.start.x) / (edge.end.y - edge.start.y)
-            })
+            .map(|edge| edge.start.x + (y - edge.start.y) * (edge.end.x - edge.start.x) / (edge.end.y - edge.start.y))
             .collect();
         crossings.sort_by(f64::total_cmp);
         let intervals = crossings.chunks_exact(2);
@@ -141,10 +117,7 @@ fn scanline_point(
         for pair in intervals {
             let length = pair[1] - pair[0];
             if along < length {
-                let candidate = Coord {
-                    x: pair[0] + along,
-                    y,
-                };
+                let candidate = Coord { x: pair[0] + along, y };
                 if parent.contains(&candidate) {
                     return Some(candidate);
                 }
@@ -165,12 +138,7 @@ fn scanline_point(
 /// Of two coinciding seeds the earlier child keeps the cell and the later one gets nothing.
 fn voronoi_cell(index: usize, seeds: &[Coord<f64>], bounds: Rect<f64>) -> Vec<Coord<f64>> {
     let (min, max) = (bounds.min(), bounds.max());
-    let mut cell = vec![
-        min,
-        Coord { x: max.x, y: min.y },
-        max,
-        Coord { x: min.x, y: max.y },
-    ];
+    let mut cell = vec![min, Coord { x: max.x, y: min.y }, max, Coord { x: min.x, y: max.y }];
     let own = seeds[index];
     for (other_index, &other) in seeds.iter().enumerate() {
         if other_index == index || (other == own && other_index > index) {
@@ -196,11 +164,7 @@ fn voronoi_cell(index: usize, seeds: &[Coord<f64>], bounds: Rect<f64>) -> Vec<Co
 ///
 /// The side test for a pair of seeds is the exact negation of the test used for the swapped
 /// pair, so two neighbouring cells agree on which side every point lies.
-fn clip_to_half_plane(
-    polygon: &[Coord<f64>],
-    own: Coord<f64>,
-    other: Coord<f64>,
-) -> Vec<Coord<f64>> {
+fn clip_to_half_plane(polygon: &[Coord<f64>], own: Coord<f64>, other: Coord<f64>) -> Vec<Coord<f64>> {
     let middle = Coord {
         x: (own.x + other.x) / 2.0,
         y: (own.y + other.y) / 2.0,
@@ -225,11 +189,7 @@ fn clip_to_half_plane(
 
 /// A small square around the seed, clipped to the parent, so no child is ever left without a
 /// region; if even that is empty (a parent without area) the bare square is returned.
-fn fallback_cell(
-    parent: &MultiPolygon<f64>,
-    bounds: Rect<f64>,
-    seed: Coord<f64>,
-) -> MultiPolygon<f64> {
+fn fallback_cell(parent: &MultiPolygon<f64>, bounds: Rect<f64>, seed: Coord<f64>) -> MultiPolygon<f64> {
     let half = bounds.width().max(bounds.height()) * FALLBACK_HALF_SIDE;
     let half = if half > 0.0 { half } else { FALLBACK_HALF_SIDE };
     let offset = Coord { x: half, y: half };
@@ -310,10 +270,7 @@ mod tests {
         assert_eq!(cells.len(), count);
         let parent_area = parent.unsigned_area();
         for cell in &cells {
-            assert!(
-                !cell.0.is_empty() && cell.unsigned_area() > 0.0,
-                "empty cell among {count}"
-            );
+            assert!(!cell.0.is_empty() && cell.unsigned_area() > 0.0, "empty cell among {count}");
         }
         let total: f64 = cells.iter().map(Area::unsigned_area).sum();
         let relative = (total - parent_area).abs() / parent_area;
@@ -324,10 +281,7 @@ mod tests {
         for (i, a) in cells.iter().enumerate() {
             for b in &cells[i + 1..] {
                 let overlap = a.intersection(b).unsigned_area();
-                assert!(
-                    overlap < 1e-12 * parent_area,
-                    "{count} cells: overlap {overlap:e}"
-                );
+                assert!(overlap < 1e-12 * parent_area, "{count} cells: overlap {overlap:e}");
             }
         }
         if count > 1 {
@@ -347,10 +301,7 @@ mod tests {
             assert_partition(&unit_square(), count, 42, 1e-9);
         }
         assert!(synthesize_partition(&unit_square(), &[], 42).is_empty());
-        assert_eq!(
-            synthesize_partition(&unit_square(), &codes(1), 42),
-            vec![unit_square()]
-        );
+        assert_eq!(synthesize_partition(&unit_square(), &codes(1), 42), vec![unit_square()]);
     }
 
     #[test]
@@ -361,10 +312,7 @@ mod tests {
         let hole = l_with_hole().0[0].interiors()[0].clone();
         let hole = Polygon::new(hole, Vec::new());
         for cell in synthesize_partition(&l_with_hole(), &codes(12), 7) {
-            assert!(
-                cell.intersection(&hole).unsigned_area() < 1e-12,
-                "a cell covers the hole"
-            );
+            assert!(cell.intersection(&hole).unsigned_area() < 1e-12, "a cell covers the hole");
         }
     }
 

@@ -10,13 +10,7 @@ fn collection(features: serde_json::Value) -> String {
 
 /// A closed unit-ish square ring at an offset, as GeoJSON coordinates.
 fn square(x: f64, y: f64, side: f64) -> serde_json::Value {
-    json!([
-        [x, y],
-        [x + side, y],
-        [x + side, y + side],
-        [x, y + side],
-        [x, y]
-    ])
+    json!([[x, y], [x + side, y], [x + side, y + side], [x, y + side], [x, y]])
 }
 
 /// A valid feature with the given code and polygon.
@@ -45,8 +39,7 @@ fn parses_a_valid_collection() {
             ]
         }
     });
-    let boundaries =
-        parse_boundaries(&collection(json!([feature("A", 4.0), multi]))).expect("valid");
+    let boundaries = parse_boundaries(&collection(json!([feature("A", 4.0), multi]))).expect("valid");
     assert_eq!(boundaries.len(), 2);
     assert_eq!(boundaries[0].code, "A");
     assert_eq!(boundaries[0].name, "District A");
@@ -66,19 +59,9 @@ fn reports_every_bad_feature_at_once() {
         "geometry": { "type": "Polygon", "coordinates": [square(5.0, 50.0, 0.1)] } });
     let open_ring = json!({ "type": "Feature", "properties": { "code": "O" },
         "geometry": { "type": "Polygon", "coordinates": [[[6.0, 50.0], [6.1, 50.0], [6.1, 50.1], [6.0, 50.1]]] } });
-    let text = collection(json!([
-        feature("A", 4.0),
-        point,
-        no_code,
-        open_ring,
-        feature("Z", 7.0)
-    ]));
+    let text = collection(json!([feature("A", 4.0), point, no_code, open_ring, feature("Z", 7.0)]));
     let problems = parse_boundaries(&text).expect_err("three broken features");
-    assert_eq!(
-        indices(&problems),
-        vec![Some(1), Some(2), Some(3)],
-        "{problems:#?}"
-    );
+    assert_eq!(indices(&problems), vec![Some(1), Some(2), Some(3)], "{problems:#?}");
     assert!(problems[0].reason.contains("Point"));
     assert!(problems[1].reason.contains("code"));
     assert!(problems[2].reason.contains("not closed"));
@@ -87,8 +70,7 @@ fn reports_every_bad_feature_at_once() {
 #[test]
 fn reports_each_kind_of_problem() {
     let mut swapped = feature("SWAP", 0.0);
-    swapped["geometry"]["coordinates"] =
-        json!([[[50.0, 100.0], [50.1, 100.0], [50.1, 100.1], [50.0, 100.0]]]);
+    swapped["geometry"]["coordinates"] = json!([[[50.0, 100.0], [50.1, 100.0], [50.1, 100.1], [50.0, 100.0]]]);
     let mut short = feature("SHORT", 0.0);
     short["geometry"]["coordinates"] = json!([[[1.0, 1.0], [2.0, 1.0], [1.0, 1.0]]]);
     let mut no_geometry = feature("NOGEOM", 0.0);
@@ -96,8 +78,7 @@ fn reports_each_kind_of_problem() {
     let mut numeric_code = feature("X", 0.0);
     numeric_code["properties"]["code"] = json!(17);
     let mut malformed = feature("MAL", 0.0);
-    malformed["geometry"]["coordinates"] =
-        json!([[[1.0, 1.0], [2.0, "1"], [2.0], [1.0, 2.0], [1.0, 1.0]]]);
+    malformed["geometry"]["coordinates"] = json!([[[1.0, 1.0], [2.0, "1"], [2.0], [1.0, 2.0], [1.0, 1.0]]]);
     let text = collection(json!([
         feature("A", 1.0),
         swapped,
@@ -144,18 +125,10 @@ fn rejects_documents_that_are_not_feature_collections() {
     ] {
         let problems = parse_boundaries(text).expect_err(text);
         assert_eq!(indices(&problems), vec![None], "{text}");
-        assert!(
-            !problems[0].to_string().starts_with("feature"),
-            "{}",
-            problems[0]
-        );
+        assert!(!problems[0].to_string().starts_with("feature"), "{}", problems[0]);
     }
     let problems = parse_boundaries("{not json").expect_err("not json");
-    assert!(
-        problems[0].reason.starts_with("not valid JSON"),
-        "{}",
-        problems[0]
-    );
+    assert!(problems[0].reason.starts_with("not valid JSON"), "{}", problems[0]);
 }
 
 #[test]
@@ -166,8 +139,7 @@ fn numbers_too_large_for_f64_are_rejected() {
 
 #[test]
 fn parses_and_writes_a_single_geometry() {
-    let text =
-        json!({ "type": "Polygon", "coordinates": [square(4.123_456_789, 50.0, 0.5)] }).to_string();
+    let text = json!({ "type": "Polygon", "coordinates": [square(4.123_456_789, 50.0, 0.5)] }).to_string();
     let geometry = parse_geometry(&text).expect("valid polygon");
     let value = geometry_to_geojson(&geometry);
     assert_eq!(value["type"], "MultiPolygon");
@@ -186,9 +158,5 @@ fn multipolygon_problems_name_the_part() {
     let text = json!({ "type": "MultiPolygon", "coordinates": [[square(0.0, 0.0, 1.0)], [[[0, 0], [1, 0], [0, 0]]]] });
     let problems = parse_geometry(&text.to_string()).expect_err("second part broken");
     assert_eq!(problems.len(), 1);
-    assert!(
-        problems[0].reason.starts_with("polygon 1, ring 0"),
-        "{}",
-        problems[0]
-    );
+    assert!(problems[0].reason.starts_with("polygon 1, ring 0"), "{}", problems[0]);
 }

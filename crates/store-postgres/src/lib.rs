@@ -148,12 +148,15 @@ impl Store for PostgresStore {
     }
 
     async fn division_levels(&self) -> DbResult<HashMap<DivisionCode, Level>> {
-        let rows = sqlx::query("SELECT code, level FROM divisions").fetch_all(&self.pool).await.map_err(db_err)?;
+        let rows = sqlx::query("SELECT code, level FROM divisions")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter()
             .map(|r| {
                 let code: String = r.try_get(0).map_err(db_err)?;
                 let level: String = r.try_get(1).map_err(db_err)?;
-                Ok((decode::code(&code)?, Level::parse(&level).ok_or_else(|| DbError::Corrupt(level))?))
+                Ok((decode::code(&code)?, Level::parse(&level).ok_or(DbError::Corrupt(level))?))
             })
             .collect()
     }
@@ -213,7 +216,10 @@ impl Store for PostgresStore {
     }
 
     async fn all_divisions(&self) -> DbResult<Vec<Division>> {
-        let rows = sqlx::query("SELECT * FROM divisions ORDER BY code").fetch_all(&self.pool).await.map_err(db_err)?;
+        let rows = sqlx::query("SELECT * FROM divisions ORDER BY code")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter().map(division_row).collect()
     }
 
@@ -238,7 +244,10 @@ impl Store for PostgresStore {
     }
 
     async fn body_divisions(&self) -> DbResult<HashMap<String, DivisionCode>> {
-        let rows = sqlx::query("SELECT code, division_code FROM bodies").fetch_all(&self.pool).await.map_err(db_err)?;
+        let rows = sqlx::query("SELECT code, division_code FROM bodies")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter()
             .map(|r| {
                 let code: String = r.try_get(0).map_err(db_err)?;
@@ -270,7 +279,11 @@ impl Store for PostgresStore {
     }
 
     async fn body(&self, code: &str) -> DbResult<Option<Body>> {
-        let row = sqlx::query("SELECT * FROM bodies WHERE code = $1").bind(code).fetch_optional(&self.pool).await.map_err(db_err)?;
+        let row = sqlx::query("SELECT * FROM bodies WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         row.as_ref().map(body_row).transpose()
     }
 
@@ -290,7 +303,9 @@ impl Store for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        rows.iter().map(|r| Ok((r.try_get(0).map_err(db_err)?, r.try_get(1).map_err(db_err)?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get(0).map_err(db_err)?, r.try_get(1).map_err(db_err)?)))
+            .collect()
     }
 
     async fn upsert_staff(&self, staff: &[Staff]) -> DbResult<()> {
@@ -323,7 +338,11 @@ impl Store for PostgresStore {
     }
 
     async fn staff_member(&self, staff_no: &str) -> DbResult<Option<Staff>> {
-        let row = sqlx::query("SELECT * FROM staff WHERE staff_no = $1").bind(staff_no).fetch_optional(&self.pool).await.map_err(db_err)?;
+        let row = sqlx::query("SELECT * FROM staff WHERE staff_no = $1")
+            .bind(staff_no)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         row.as_ref().map(staff_row).transpose()
     }
 
@@ -371,12 +390,19 @@ impl Store for PostgresStore {
     }
 
     async fn user(&self, username: &str) -> DbResult<Option<UserRecord>> {
-        let row = sqlx::query("SELECT * FROM users u WHERE username = $1").bind(username).fetch_optional(&self.pool).await.map_err(db_err)?;
+        let row = sqlx::query("SELECT * FROM users u WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         row.as_ref().map(user_row).transpose()
     }
 
     async fn users(&self) -> DbResult<Vec<UserRecord>> {
-        let rows = sqlx::query("SELECT * FROM users u ORDER BY username").fetch_all(&self.pool).await.map_err(db_err)?;
+        let rows = sqlx::query("SELECT * FROM users u ORDER BY username")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter().map(user_row).collect()
     }
 
@@ -451,17 +477,29 @@ impl Store for PostgresStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> DbResult<bool> {
-        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await.map_err(db_err)?;
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(done.rows_affected() > 0)
     }
 
     async fn delete_expired_sessions(&self, now: i64) -> DbResult<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await.map_err(db_err)?;
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(done.rows_affected())
     }
 
     async fn seed_applied(&self, name: &str) -> DbResult<bool> {
-        let row = sqlx::query("SELECT 1 FROM seeds WHERE name = $1").bind(name).fetch_optional(&self.pool).await.map_err(db_err)?;
+        let row = sqlx::query("SELECT 1 FROM seeds WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(row.is_some())
     }
 

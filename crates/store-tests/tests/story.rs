@@ -13,7 +13,14 @@ fn code(s: &str) -> DivisionCode {
 }
 
 fn division(c: &str, name: &str, level: Level, parent: Option<&str>) -> Division {
-    Division { code: code(c), name: name.into(), level, parent_code: parent.map(code), valid_from: None, valid_to: None }
+    Division {
+        code: code(c),
+        name: name.into(),
+        level,
+        parent_code: parent.map(code),
+        valid_from: None,
+        valid_to: None,
+    }
 }
 
 async fn seed_divisions(store: &Arc<dyn Store>) {
@@ -92,7 +99,10 @@ fn user(name: &str, scope: &str) -> UserRecord {
 }
 
 fn page(after: Option<&str>, limit: u32) -> Page {
-    Page { after: after.map(String::from), limit }
+    Page {
+        after: after.map(String::from),
+        limit,
+    }
 }
 
 store_test!(divisions_round_trip_and_page, |store: Arc<dyn Store>| async move {
@@ -104,7 +114,10 @@ store_test!(divisions_round_trip_and_page, |store: Arc<dyn Store>| async move {
     let first = store.child_divisions(&code("320613000000"), &page(None, 1)).await.unwrap();
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].name, "钟秀街道");
-    let second = store.child_divisions(&code("320613000000"), &page(Some("320613007000"), 10)).await.unwrap();
+    let second = store
+        .child_divisions(&code("320613000000"), &page(Some("320613007000"), 10))
+        .await
+        .unwrap();
     assert_eq!(second.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["文峰街道"]);
 
     let city = store.division(&code("320600000000")).await.unwrap().unwrap();
@@ -145,24 +158,36 @@ store_test!(a_failed_batch_writes_nothing, |store: Arc<dyn Store>| async move {
 store_test!(bodies_are_filtered_by_territory, |store: Arc<dyn Store>| async move {
     seed_org(&store).await;
     let chongchuan = store.bodies_within(&code("320613000000"), &page(None, 100)).await.unwrap();
-    assert_eq!(chongchuan.iter().map(|b| b.code.as_str()).collect::<Vec<_>>(), ["nt.cc", "nt.cc.wenfeng", "nt.cc.zhongxiu"]);
+    assert_eq!(
+        chongchuan.iter().map(|b| b.code.as_str()).collect::<Vec<_>>(),
+        ["nt.cc", "nt.cc.wenfeng", "nt.cc.zhongxiu"]
+    );
     let wenfeng = store.bodies_within(&code("320613008000"), &page(None, 100)).await.unwrap();
     assert_eq!(wenfeng.len(), 1);
-    let everything = store.bodies_within(&code("320600000000"), &page(Some("nt.cc.wenfeng"), 100)).await.unwrap();
-    assert_eq!(everything.iter().map(|b| b.code.as_str()).collect::<Vec<_>>(), ["nt.cc.zhongxiu", "nt.tz"]);
+    let everything = store
+        .bodies_within(&code("320600000000"), &page(Some("nt.cc.wenfeng"), 100))
+        .await
+        .unwrap();
+    assert_eq!(
+        everything.iter().map(|b| b.code.as_str()).collect::<Vec<_>>(),
+        ["nt.cc.zhongxiu", "nt.tz"]
+    );
     let squad = store.body("nt.cc.zhongxiu").await.unwrap().unwrap();
     assert_eq!(squad.parent_code.as_deref(), Some("nt.cc"));
     assert_eq!(store.body_divisions().await.unwrap().len(), 4);
 });
 
-store_test!(bodies_need_existing_parents_and_divisions, |store: Arc<dyn Store>| async move {
-    seed_org(&store).await;
-    let orphan = body("nt.x", BodyKind::StreetSquad, "320613007000", Some("nowhere"));
-    assert!(matches!(store.upsert_bodies(&[orphan]).await, Err(DbError::Conflict(_))));
-    let lost = body("nt.y", BodyKind::StreetSquad, "320613099000", None);
-    assert!(matches!(store.upsert_bodies(&[lost]).await, Err(DbError::Conflict(_))));
-    assert!(store.body("nt.x").await.unwrap().is_none());
-});
+store_test!(
+    bodies_need_existing_parents_and_divisions,
+    |store: Arc<dyn Store>| async move {
+        seed_org(&store).await;
+        let orphan = body("nt.x", BodyKind::StreetSquad, "320613007000", Some("nowhere"));
+        assert!(matches!(store.upsert_bodies(&[orphan]).await, Err(DbError::Conflict(_))));
+        let lost = body("nt.y", BodyKind::StreetSquad, "320613099000", None);
+        assert!(matches!(store.upsert_bodies(&[lost]).await, Err(DbError::Conflict(_))));
+        assert!(store.body("nt.x").await.unwrap().is_none());
+    }
+);
 
 store_test!(staff_and_credentials, |store: Arc<dyn Store>| async move {
     seed_org(&store).await;
@@ -170,22 +195,39 @@ store_test!(staff_and_credentials, |store: Arc<dyn Store>| async move {
     helper.auxiliary = true;
     helper.roles = vec![Role::Auxiliary];
     store
-        .upsert_staff(&[officer("S1", "nt.cc.zhongxiu", Some("C-1")), officer("S2", "nt.cc.wenfeng", Some("C-2")), helper])
+        .upsert_staff(&[
+            officer("S1", "nt.cc.zhongxiu", Some("C-1")),
+            officer("S2", "nt.cc.wenfeng", Some("C-2")),
+            helper,
+        ])
         .await
         .unwrap();
     let s1 = store.staff_member("S1").await.unwrap().unwrap();
     assert_eq!(s1.credential.unwrap().valid_to, "2028-12-31".parse().unwrap());
     assert_eq!(store.staff_of_body("nt.cc.zhongxiu", &page(None, 10)).await.unwrap().len(), 2);
-    assert_eq!(store.staff_of_body("nt.cc.zhongxiu", &page(Some("S1"), 10)).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .staff_of_body("nt.cc.zhongxiu", &page(Some("S1"), 10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(store.staff_within(&code("320613008000")).await.unwrap().len(), 1);
     let holders = store.credential_holders().await.unwrap();
     assert_eq!(holders["C-2"], "S2");
 
     // A credential held twice, an unknown body, or an auxiliary with a credential is refused whole.
     let clash = officer("S4", "nt.cc.wenfeng", Some("C-1"));
-    assert!(matches!(store.upsert_staff(&[officer("S5", "nt.cc", None), clash]).await, Err(DbError::Conflict(_))));
+    assert!(matches!(
+        store.upsert_staff(&[officer("S5", "nt.cc", None), clash]).await,
+        Err(DbError::Conflict(_))
+    ));
     assert!(store.staff_member("S5").await.unwrap().is_none());
-    assert!(matches!(store.upsert_staff(&[officer("S6", "nt.nowhere", None)]).await, Err(DbError::Conflict(_))));
+    assert!(matches!(
+        store.upsert_staff(&[officer("S6", "nt.nowhere", None)]).await,
+        Err(DbError::Conflict(_))
+    ));
     let mut bad_helper = officer("S7", "nt.cc", Some("C-7"));
     bad_helper.auxiliary = true;
     assert!(matches!(store.upsert_staff(&[bad_helper]).await, Err(DbError::Conflict(_))));
@@ -194,8 +236,14 @@ store_test!(staff_and_credentials, |store: Arc<dyn Store>| async move {
 store_test!(accounts_lock_after_failures, |store: Arc<dyn Store>| async move {
     seed_divisions(&store).await;
     store.create_user(&user("dispatcher", "320600000000")).await.unwrap();
-    assert!(matches!(store.create_user(&user("dispatcher", "320600000000")).await, Err(DbError::Conflict(_))));
-    let policy = LockoutPolicy { max_failures: 3, lock_seconds: 600 };
+    assert!(matches!(
+        store.create_user(&user("dispatcher", "320600000000")).await,
+        Err(DbError::Conflict(_))
+    ));
+    let policy = LockoutPolicy {
+        max_failures: 3,
+        lock_seconds: 600,
+    };
     for _ in 0..2 {
         store.record_login_failure("dispatcher", 1000, policy).await.unwrap();
     }
@@ -229,7 +277,14 @@ store_test!(sessions_expire_and_end, |store: Arc<dyn Store>| async move {
     assert!(store.session("h1", 200).await.unwrap().is_none(), "expired at expires_at");
     assert!(store.session("nope", 150).await.unwrap().is_none());
     assert_eq!(store.delete_expired_sessions(250).await.unwrap(), 1);
-    store.create_session(&SessionRecord { token_hash: "h2".into(), expires_at: 500, ..session }).await.unwrap();
+    store
+        .create_session(&SessionRecord {
+            token_hash: "h2".into(),
+            expires_at: 500,
+            ..session
+        })
+        .await
+        .unwrap();
     assert!(store.delete_session("h2").await.unwrap());
     assert!(!store.delete_session("h2").await.unwrap());
 });

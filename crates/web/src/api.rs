@@ -1,14 +1,14 @@
 //! The JSON API under `/api/v1`. Handlers parse input into domain types, call one use-case, and shape
 //! the answer; they hold no rules of their own.
 
+use axum::Json;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gridward_app::auth::NewUser;
 use gridward_app::AppError;
+use gridward_app::auth::NewUser;
 use gridward_domain::access::parse_roles;
 use gridward_domain::division::{Division, DivisionCode};
 use gridward_domain::org::{Body, Staff};
@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::access::{SignedIn, cookie, SESSION_COOKIE};
-use crate::error::{ApiError, ErrorBody, bad_request};
 use crate::AppState;
+use crate::access::{SESSION_COOKIE, SignedIn, cookie};
+use crate::error::{ApiError, ErrorBody, bad_request};
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
@@ -55,7 +55,12 @@ impl PageQuery {
             None => DEFAULT_LIMIT,
             Some(s) => match s.parse::<u32>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => return Err(bad_request("bad_limit", format!("limit is a whole number from 1 to {MAX_LIMIT}"))),
+                _ => {
+                    return Err(bad_request(
+                        "bad_limit",
+                        format!("limit is a whole number from 1 to {MAX_LIMIT}"),
+                    ));
+                }
             },
         };
         let after = match &self.cursor {
@@ -86,7 +91,10 @@ pub struct ListBody<T> {
 
 impl<T> ListBody<T> {
     fn from<U>(listing: gridward_app::directory::Listing<U>, f: impl Fn(U) -> T) -> ListBody<T> {
-        ListBody { items: listing.items.into_iter().map(f).collect(), next_cursor: listing.next_cursor.as_deref().map(encode_cursor) }
+        ListBody {
+            items: listing.items.into_iter().map(f).collect(),
+            next_cursor: listing.next_cursor.as_deref().map(encode_cursor),
+        }
     }
 }
 
@@ -117,9 +125,15 @@ pub fn rfc3339(unix: i64) -> String {
 /// Sign in and get a bearer token.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SessionRequest,
     responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn create_session(State(state): State<AppState>, JsonBody(req): JsonBody<SessionRequest>) -> ApiResult<Json<SessionResponse>> {
+pub async fn create_session(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<SessionRequest>,
+) -> ApiResult<Json<SessionResponse>> {
     let session = state.app.sign_in(&req.username, &req.password).await?;
-    Ok(Json(SessionResponse { token: session.token, expires_at: rfc3339(session.expires_at) }))
+    Ok(Json(SessionResponse {
+        token: session.token,
+        expires_at: rfc3339(session.expires_at),
+    }))
 }
 
 /// Sign out: the bearer token (or session cookie) stops working.
@@ -150,7 +164,12 @@ pub struct MeBody {
     responses((status = 200, body = MeBody), (status = 401, body = ErrorBody)))]
 pub async fn me(SignedIn(auth): SignedIn) -> Json<MeBody> {
     let p = auth.principal;
-    Json(MeBody { username: p.username, display_name: p.display_name, roles: p.roles.iter().map(|r| r.to_string()).collect(), scope: p.scope.to_string() })
+    Json(MeBody {
+        username: p.username,
+        display_name: p.display_name,
+        roles: p.roles.iter().map(|r| r.to_string()).collect(),
+        scope: p.scope.to_string(),
+    })
 }
 
 // Divisions.
@@ -222,7 +241,11 @@ pub struct DivisionDetailBody {
 #[utoipa::path(get, path = "/api/v1/divisions/{code}", tag = "divisions", security(("bearer" = [])),
     params(("code" = String, Path, description = "12-digit division code")),
     responses((status = 200, body = DivisionDetailBody), (status = 404, body = ErrorBody)))]
-pub async fn get_division(State(state): State<AppState>, SignedIn(auth): SignedIn, Path(code): Path<String>) -> ApiResult<Json<DivisionDetailBody>> {
+pub async fn get_division(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(code): Path<String>,
+) -> ApiResult<Json<DivisionDetailBody>> {
     let detail = state.app.division_detail(&auth.principal, &parse_code(&code)?).await?;
     Ok(Json(DivisionDetailBody {
         division: detail.division.into(),
@@ -250,7 +273,11 @@ fn feature(division: &Division, b: BoundaryRecord) -> serde_json::Value {
 #[utoipa::path(get, path = "/api/v1/divisions/{code}/boundary", tag = "divisions", security(("bearer" = [])),
     params(("code" = String, Path, description = "12-digit division code")),
     responses((status = 200, description = "GeoJSON Feature", content_type = "application/geo+json"), (status = 404, body = ErrorBody)))]
-pub async fn get_boundary(State(state): State<AppState>, SignedIn(auth): SignedIn, Path(code): Path<String>) -> ApiResult<Response> {
+pub async fn get_boundary(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(code): Path<String>,
+) -> ApiResult<Response> {
     let (division, boundary) = state.app.boundary(&auth.principal, &parse_code(&code)?).await?;
     Ok(geojson(feature(&division, boundary)))
 }
@@ -258,14 +285,28 @@ pub async fn get_boundary(State(state): State<AppState>, SignedIn(auth): SignedI
 /// Outlines of a division's children as a GeoJSON FeatureCollection (for maps).
 #[utoipa::path(get, path = "/api/v1/boundaries", tag = "divisions", security(("bearer" = [])), params(ParentQuery),
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 404, body = ErrorBody)))]
-pub async fn list_boundaries(State(state): State<AppState>, SignedIn(auth): SignedIn, Query(q): Query<ParentQuery>) -> ApiResult<Response> {
+pub async fn list_boundaries(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<ParentQuery>,
+) -> ApiResult<Response> {
     let parent = parent_or_city(&q, &auth)?;
-    let features: Vec<_> = state.app.child_boundaries(&auth.principal, &parent).await?.into_iter().map(|(d, b)| feature(&d, b)).collect();
+    let features: Vec<_> = state
+        .app
+        .child_boundaries(&auth.principal, &parent)
+        .await?
+        .into_iter()
+        .map(|(d, b)| feature(&d, b))
+        .collect();
     Ok(geojson(json!({"type": "FeatureCollection", "features": features})))
 }
 
 fn geojson(value: serde_json::Value) -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/geo+json")], value.to_string()).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/geo+json")],
+        value.to_string(),
+    )
+        .into_response()
 }
 
 // Organisation.
@@ -297,7 +338,11 @@ impl From<Body> for BodyBody {
 /// Enforcement bodies inside the caller's territory.
 #[utoipa::path(get, path = "/api/v1/bodies", tag = "organisation", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = ListBody<BodyBody>), (status = 401, body = ErrorBody)))]
-pub async fn list_bodies(State(state): State<AppState>, SignedIn(auth): SignedIn, Query(page): Query<PageQuery>) -> ApiResult<Json<ListBody<BodyBody>>> {
+pub async fn list_bodies(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<ListBody<BodyBody>>> {
     let listing = state.app.bodies(&auth.principal, &page.page()?).await?;
     Ok(Json(ListBody::from(listing, BodyBody::from)))
 }
@@ -306,7 +351,11 @@ pub async fn list_bodies(State(state): State<AppState>, SignedIn(auth): SignedIn
 #[utoipa::path(get, path = "/api/v1/bodies/{code}", tag = "organisation", security(("bearer" = [])),
     params(("code" = String, Path, description = "body code, e.g. squad.320613007")),
     responses((status = 200, body = BodyBody), (status = 404, body = ErrorBody)))]
-pub async fn get_body(State(state): State<AppState>, SignedIn(auth): SignedIn, Path(code): Path<String>) -> ApiResult<Json<BodyBody>> {
+pub async fn get_body(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(code): Path<String>,
+) -> ApiResult<Json<BodyBody>> {
     Ok(Json(state.app.body(&auth.principal, &code).await?.into()))
 }
 
@@ -399,7 +448,10 @@ impl From<UserRecord> for UserBody {
     responses((status = 200, body = ListBody<UserBody>), (status = 403, body = ErrorBody)))]
 pub async fn list_users(State(state): State<AppState>, SignedIn(auth): SignedIn) -> ApiResult<Json<ListBody<UserBody>>> {
     let users = state.app.users(&auth.principal).await?;
-    Ok(Json(ListBody { items: users.into_iter().map(Into::into).collect(), next_cursor: None }))
+    Ok(Json(ListBody {
+        items: users.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -424,7 +476,14 @@ pub async fn create_user(
 ) -> ApiResult<(StatusCode, Json<UserBody>)> {
     let roles = parse_roles(&req.roles.join(";")).map_err(|e| bad_request("bad_role", e))?;
     let scope = parse_code(&req.scope)?;
-    let new = NewUser { username: req.username, display_name: req.display_name, password: req.password, roles, scope, staff_no: req.staff_no };
+    let new = NewUser {
+        username: req.username,
+        display_name: req.display_name,
+        password: req.password,
+        roles,
+        scope,
+        staff_no: req.staff_no,
+    };
     let created = state.app.create_user_as(&auth.principal, new).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }

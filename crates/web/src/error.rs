@@ -1,9 +1,9 @@
 //! HTTP errors: `{"error": "<stable_code>", "message": "…"}` with the status the code implies. Internal
 //! details are logged, never sent.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use gridward_app::AppError;
 use gridward_domain::Problem;
 use serde::Serialize;
@@ -37,7 +37,10 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::BadRequest { code: "payload_too_large", .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::BadRequest {
+            code: "payload_too_large",
+            ..
+        } => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -50,8 +53,15 @@ impl IntoResponse for ApiError {
         if let AppError::Internal(detail) = &e {
             tracing::error!(%detail, "internal error");
         }
-        let problems = match &e { AppError::Invalid(p) => p.0.clone(), _ => Vec::new() };
-        let body = ErrorBody { error: e.code().to_string(), message: e.to_string(), problems };
+        let problems = match &e {
+            AppError::Invalid(p) => p.0.clone(),
+            _ => Vec::new(),
+        };
+        let body = ErrorBody {
+            error: e.code().to_string(),
+            message: e.to_string(),
+            problems,
+        };
         (status_of(&e), Json(body)).into_response()
     }
 }
