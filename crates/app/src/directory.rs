@@ -10,7 +10,7 @@ use crate::App;
 use crate::error::{AppError, AppResult};
 
 /// Roles that may see staff lists (names and masked credentials).
-const STAFF_READERS: &[Role] = &[
+pub const STAFF_READERS: &[Role] = &[
     Role::Admin,
     Role::Leader,
     Role::Dispatcher,

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router, middleware};
 use gridward_app::App;
+use gridward_app::directory::STAFF_READERS;
 use gridward_domain::access::{Access, Role};
 use gridward_domain::division::DivisionCode;
 use rust_embed::RustEmbed;
@@ -142,16 +143,6 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// Roles allowed to read staff lists and the account list.
-const STAFF_READERS: &[Role] = &[
-    Role::Admin,
-    Role::Leader,
-    Role::Dispatcher,
-    Role::Officer,
-    Role::LegalReviewer,
-    Role::Supervisor,
-    Role::Procuratorate,
-];
 const ADMINS: &[Role] = &[Role::Admin];
 
 /// Every route with its access rule. The router is built from this table, so the table is complete.
