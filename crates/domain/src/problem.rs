@@ -40,6 +40,7 @@ impl std::fmt::Display for Problem {
         match (&self.line, &self.column) {
             (Some(line), Some(col)) => write!(f, "line {line}, {col}: {} ({})", self.message, self.code),
             (Some(line), None) => write!(f, "line {line}: {} ({})", self.message, self.code),
+            (None, Some(col)) => write!(f, "{col}: {} ({})", self.message, self.code),
             _ => write!(f, "{} ({})", self.message, self.code),
         }
     }

@@ -156,10 +156,20 @@ fn explain(e: AppError) -> anyhow::Error {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> std::process::ExitCode {
     let started = Instant::now();
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    match run(&cli, started).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: &Cli, started: Instant) -> Result<()> {
     match &cli.command {
         Command::Serve {
             addr,
@@ -167,13 +177,13 @@ async fn main() -> Result<()> {
             secure_cookies,
         } => serve(&cli, started, addr, *demo, *secure_cookies).await,
         Command::Migrate => {
-            open(&cli).await?;
+            open(cli).await?;
             println!("migrations applied");
             Ok(())
         }
-        Command::Import { kind, file, source } => import(&cli, *kind, file, source).await,
-        Command::Export { kind, out } => export(&cli, *kind, out.as_deref()).await,
-        Command::Users { action } => users(&cli, action).await,
+        Command::Import { kind, file, source } => import(cli, *kind, file, source).await,
+        Command::Export { kind, out } => export(cli, *kind, out.as_deref()).await,
+        Command::Users { action } => users(cli, action).await,
     }
 }
 
