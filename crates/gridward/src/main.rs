@@ -175,7 +175,7 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
             addr,
             demo,
             secure_cookies,
-        } => serve(&cli, started, addr, *demo, *secure_cookies).await,
+        } => serve(cli, started, addr, *demo, *secure_cookies).await,
         Command::Migrate => {
             open(cli).await?;
             println!("migrations applied");
