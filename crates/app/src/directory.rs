@@ -47,7 +47,8 @@ fn page_plus_one(page: &Page) -> Page {
 pub struct DivisionDetail {
     pub division: Division,
     pub ancestors: Vec<Division>,
-    pub has_boundary: bool,
+    /// Whether the division has an outline, and if so whether it is synthetic.
+    pub boundary_synthetic: Option<bool>,
 }
 
 impl App {
@@ -77,11 +78,11 @@ impl App {
             next = d.parent_code.clone();
             ancestors.push(d);
         }
-        let has_boundary = self.store.boundary(code).await?.is_some();
+        let boundary_synthetic = self.store.boundary(code).await?.map(|b| b.synthetic);
         Ok(DivisionDetail {
             division,
             ancestors,
-            has_boundary,
+            boundary_synthetic,
         })
     }
 

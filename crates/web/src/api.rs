@@ -235,6 +235,8 @@ pub struct DivisionDetailBody {
     /// Parent first, up to the city (and its province when stored).
     pub ancestors: Vec<DivisionBody>,
     pub has_boundary: bool,
+    /// True when the outline is generated, not official (streets and communities); absent without outline.
+    pub boundary_synthetic: Option<bool>,
 }
 
 /// One division with its ancestors.
@@ -250,7 +252,8 @@ pub async fn get_division(
     Ok(Json(DivisionDetailBody {
         division: detail.division.into(),
         ancestors: detail.ancestors.into_iter().map(Into::into).collect(),
-        has_boundary: detail.has_boundary,
+        has_boundary: detail.boundary_synthetic.is_some(),
+        boundary_synthetic: detail.boundary_synthetic,
     }))
 }
 

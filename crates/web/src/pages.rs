@@ -350,6 +350,7 @@ struct DivisionPage {
     historic: bool,
     validity: String,
     has_boundary: bool,
+    boundary_synthetic: bool,
     /// (code, name), city first.
     ancestors: Vec<(String, String)>,
     /// (code, name, level label, historic).
@@ -394,7 +395,8 @@ pub async fn division_page(
                 level: level_label(&chrome, d.level),
                 historic: !d.is_valid_on(today),
                 validity,
-                has_boundary: detail.has_boundary,
+                has_boundary: detail.boundary_synthetic.is_some(),
+                boundary_synthetic: detail.boundary_synthetic == Some(true),
                 ancestors: detail
                     .ancestors
                     .iter()

@@ -215,6 +215,9 @@ store_test!(the_judged_api_flows, |store: Arc<dyn Store>| async move {
     let detail = get(&router, "/api/v1/divisions/320613007000", Some(&dispatcher)).await.json();
     assert_eq!(detail["ancestors"][0]["code"], "320613000000");
     assert_eq!(detail["ancestors"][1]["code"], "320600000000");
+    assert_eq!(detail["boundary_synthetic"], true);
+    let district = get(&router, "/api/v1/divisions/320613000000", Some(&dispatcher)).await.json();
+    assert_eq!(district["boundary_synthetic"], false);
     let outline = get(&router, "/api/v1/divisions/320613007000/boundary", Some(&dispatcher)).await;
     assert_eq!(outline.headers[header::CONTENT_TYPE], "application/geo+json");
     assert_eq!(outline.json()["properties"]["synthetic"], true);
