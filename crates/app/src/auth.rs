@@ -7,17 +7,25 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gridward_domain::access::{Principal, Role};
 use gridward_domain::division::DivisionCode;
-use gridward_store::{LockoutPolicy, SessionRecord, UserRecord};
+use gridward_store::{SessionRecord, UserRecord};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
 use crate::{App, now};
 
-/// Five failures in a row lock an account for fifteen minutes.
-pub const LOCKOUT: LockoutPolicy = LockoutPolicy {
-    max_failures: 5,
-    lock_seconds: 15 * 60,
-};
+/// How repeated failed sign-ins lock a username.
+#[derive(Debug, Clone, Copy)]
+pub struct LockoutPolicy {
+    pub max_failures: i64,
+    pub lock_seconds: i64,
+}
+
+/// Five failures in a row lock a username for fifteen minutes.
+pub const LOCKOUT: LockoutPolicy = LockoutPolicy { max_failures: 5, lock_seconds: 15 * 60 };
+/// Longer names are refused before any work is done.
+const MAX_USERNAME_BYTES: usize = 64;
+/// Sign-in attempts older than this are forgotten by the periodic purge.
+pub const ATTEMPT_MEMORY_SECONDS: i64 = 24 * 3600;
 /// A session lasts twelve hours: one working shift with margin.
 pub const SESSION_SECONDS: i64 = 12 * 3600;
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -66,10 +74,7 @@ fn verify_password(password: &str, hash: &str) -> bool {
 /// Checks a new password against the policy: long enough, and not only digits.
 pub fn check_password_policy(password: &str) -> AppResult<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AppError::bad_request(
-            "weak_password",
-            format!("a password has at least {MIN_PASSWORD_CHARS} characters"),
-        ));
+        return Err(AppError::bad_request("weak_password", format!("a password has at least {MIN_PASSWORD_CHARS} characters")));
     }
     if password.chars().all(|c| c.is_ascii_digit()) {
         return Err(AppError::bad_request("weak_password", "a password is not only digits"));
@@ -98,34 +103,45 @@ pub struct NewUser {
 }
 
 fn valid_username(s: &str) -> bool {
-    (3..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    (3..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// An account with its current sign-in lock, as administrators see it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user: UserRecord,
+    pub locked_until: Option<i64>,
 }
 
 impl App {
-    /// Signs a user in. Unknown users cost the same argon2 work as known ones, so timing does not reveal
-    /// which usernames exist.
+    /// Signs a user in. Every attempt is counted before the password is checked, and unknown usernames
+    /// are counted, locked and hashed exactly like real ones, so neither timing nor answers reveal which
+    /// accounts exist, and parallel guessing gets no more tries than serial guessing.
     pub async fn sign_in(&self, username: &str, password: &str) -> AppResult<NewSession> {
         let now = now();
-        let Some(user) = self.store.user(username).await? else {
-            let _ = verify_password(password, &self.dummy_hash);
+        if username.is_empty() || username.len() > MAX_USERNAME_BYTES {
             return Err(AppError::BadCredentials);
-        };
-        if let Some(until) = user.locked_until
-            && until > now
-        {
+        }
+        let counted = self.store.count_login_attempt(username, now).await?;
+        if let Some(until) = counted.locked_until.filter(|until| *until > now) {
             return Err(AppError::Locked { until });
         }
-        let hash = user.password_hash.clone();
-        let password = password.to_string();
-        let ok = tokio_free_verify(password, hash).await;
-        if !ok || !user.active {
-            self.store.record_login_failure(username, now, LOCKOUT).await?;
-            tracing::info!(username, "failed sign-in");
-            return Err(AppError::BadCredentials);
+        if counted.attempts > LOCKOUT.max_failures {
+            let until = now + LOCKOUT.lock_seconds;
+            self.store.lock_login(username, until).await?;
+            return Err(AppError::Locked { until });
         }
-        self.store.record_login_success(username).await?;
+        let user = self.store.user(username).await?;
+        let hash = user.as_ref().map_or_else(|| self.dummy_hash.to_string(), |u| u.password_hash.clone());
+        let verified = self.verify_off_thread(password.to_string(), hash).await?;
+        let Some(user) = user.filter(|u| verified && u.active) else {
+            if counted.attempts >= LOCKOUT.max_failures {
+                self.store.lock_login(username, now + LOCKOUT.lock_seconds).await?;
+            }
+            tracing::info!(username, attempts = counted.attempts, "failed sign-in");
+            return Err(AppError::BadCredentials);
+        };
+        self.store.clear_login_attempts(username).await?;
         let token = random_token()?;
         let csrf_token = random_token()?;
         let expires_at = now + SESSION_SECONDS;
@@ -138,12 +154,16 @@ impl App {
                 expires_at,
             })
             .await?;
-        Ok(NewSession {
-            token,
-            csrf_token,
-            expires_at,
-            principal: principal_of(&user),
-        })
+        Ok(NewSession { token, csrf_token, expires_at, principal: principal_of(&user) })
+    }
+
+    /// Argon2 is deliberately slow: it runs on the blocking pool, a few at a time, so a flood of sign-ins
+    /// neither stalls the async workers nor starts hundreds of threads.
+    async fn verify_off_thread(&self, password: String, hash: String) -> AppResult<bool> {
+        let _permit = self.verifiers.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|e| AppError::Internal(format!("password check failed: {e}")))
     }
 
     /// Resolves a bearer token or session cookie to its user.
@@ -154,10 +174,7 @@ impl App {
         if !user.active {
             return Err(AppError::Unauthenticated);
         }
-        Ok(Authenticated {
-            principal: principal_of(&user),
-            csrf_token: session.csrf_token,
-        })
+        Ok(Authenticated { principal: principal_of(&user), csrf_token: session.csrf_token })
     }
 
     pub async fn sign_out(&self, token: &str) -> AppResult<()> {
@@ -178,10 +195,7 @@ impl App {
             return Err(AppError::bad_request("bad_role", "an account holds at least one role"));
         }
         if self.store.division(&new.scope).await?.is_none() {
-            return Err(AppError::bad_request(
-                "unknown_division",
-                format!("division {} is not stored", new.scope),
-            ));
+            return Err(AppError::bad_request("unknown_division", format!("division {} is not stored", new.scope)));
         }
         if let Some(no) = &new.staff_no {
             let staff = self
@@ -190,10 +204,7 @@ impl App {
                 .await?
                 .ok_or_else(|| AppError::bad_request("unknown_staff", format!("staff {no} is not stored")))?;
             if staff.auxiliary && new.roles.iter().any(|r| r.decides()) {
-                return Err(AppError::bad_request(
-                    "auxiliary_decides",
-                    "auxiliary staff never take a deciding role",
-                ));
+                return Err(AppError::bad_request("auxiliary_decides", "auxiliary staff never take a deciding role"));
             }
         }
         let password_hash = hash_password(&new.password)?;
@@ -206,8 +217,6 @@ impl App {
                 scope: new.scope,
                 staff_no: new.staff_no,
                 active: true,
-                failed_logins: 0,
-                locked_until: None,
                 created_at: now(),
             })
             .await
@@ -217,18 +226,24 @@ impl App {
             })
     }
 
-    /// Accounts inside an administrator's territory.
-    pub async fn users(&self, who: &Principal) -> AppResult<Vec<UserRecord>> {
+    /// Accounts inside an administrator's territory, with their locks.
+    pub async fn users(&self, who: &Principal) -> AppResult<Vec<Account>> {
         if !who.has(Role::Admin) {
             return Err(AppError::Forbidden);
         }
-        Ok(self
-            .store
-            .users()
-            .await?
-            .into_iter()
-            .filter(|u| who.covers(&u.scope))
-            .collect())
+        let now = now();
+        let mut accounts = Vec::new();
+        for user in self.store.users().await?.into_iter().filter(|u| who.covers(&u.scope)) {
+            let locked_until = self.store.login_lock(&user.username, now).await?;
+            accounts.push(Account { user, locked_until });
+        }
+        Ok(accounts)
+    }
+
+    /// Deletes expired sessions and forgotten sign-in attempts; the server runs it periodically.
+    pub async fn purge_stale(&self) -> AppResult<u64> {
+        let now = now();
+        Ok(self.store.purge_stale(now, now - ATTEMPT_MEMORY_SECONDS).await?)
     }
 
     /// An administrator creates an account inside their own territory.
@@ -238,28 +253,14 @@ impl App {
         }
         let username = new.username.clone();
         self.create_user(new).await?;
-        self.store
-            .user(&username)
-            .await?
-            .ok_or(AppError::Internal("created account vanished".into()))
+        self.store.user(&username).await?.ok_or(AppError::Internal("created account vanished".into()))
     }
 
     pub async fn set_password(&self, username: &str, password: &str) -> AppResult<()> {
         check_password_policy(password)?;
         let hash = hash_password(password)?;
-        if self.store.set_password(username, &hash).await? {
-            Ok(())
-        } else {
-            Err(AppError::NotFound("user"))
-        }
+        if self.store.set_password(username, &hash).await? { Ok(()) } else { Err(AppError::NotFound("user")) }
     }
-}
-
-/// Argon2 is deliberately slow; it runs on a blocking thread so it never stalls the async workers.
-async fn tokio_free_verify(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -29,48 +29,12 @@ const PARTITION_SALT: u64 = 3206;
 /// The demo accounts: username, display name, roles, territory, and which staff member it belongs to.
 pub const ACCOUNTS: &[(&str, &str, &[Role], &str, DemoStaff)] = &[
     ("admin", "系统管理员", &[Role::Admin], CITY, DemoStaff::None),
-    (
-        "leader",
-        "局领导",
-        &[Role::Leader],
-        CITY,
-        DemoStaff::FirstOf("bureau.3206", "leader"),
-    ),
-    (
-        "dispatcher",
-        "指挥中心派遣员",
-        &[Role::Dispatcher],
-        CITY,
-        DemoStaff::FirstOf("bureau.3206", "dispatcher"),
-    ),
-    (
-        "officer.zhongxiu",
-        "钟秀街道执法队员",
-        &[Role::Officer],
-        ZHONGXIU,
-        DemoStaff::FirstOf("squad.320613007", "officer"),
-    ),
-    (
-        "officer.wenfeng",
-        "文峰街道执法队员",
-        &[Role::Officer],
-        WENFENG,
-        DemoStaff::FirstOf("squad.320613008", "officer"),
-    ),
-    (
-        "auxiliary.zhongxiu",
-        "钟秀街道协管员",
-        &[Role::Auxiliary],
-        ZHONGXIU,
-        DemoStaff::FirstOf("squad.320613007", "auxiliary"),
-    ),
-    (
-        "legal",
-        "法制审核员",
-        &[Role::LegalReviewer],
-        CITY,
-        DemoStaff::FirstOf("bureau.3206", "legal_reviewer"),
-    ),
+    ("leader", "局领导", &[Role::Leader], CITY, DemoStaff::FirstOf("bureau.3206", "leader")),
+    ("dispatcher", "指挥中心派遣员", &[Role::Dispatcher], CITY, DemoStaff::FirstOf("bureau.3206", "dispatcher")),
+    ("officer.zhongxiu", "钟秀街道执法队员", &[Role::Officer], ZHONGXIU, DemoStaff::FirstOf("squad.320613007", "officer")),
+    ("officer.wenfeng", "文峰街道执法队员", &[Role::Officer], WENFENG, DemoStaff::FirstOf("squad.320613008", "officer")),
+    ("auxiliary.zhongxiu", "钟秀街道协管员", &[Role::Auxiliary], ZHONGXIU, DemoStaff::FirstOf("squad.320613007", "auxiliary")),
+    ("legal", "法制审核员", &[Role::LegalReviewer], CITY, DemoStaff::FirstOf("bureau.3206", "legal_reviewer")),
     ("supervisor", "崇川区监督员", &[Role::Supervisor], CHONGCHUAN, DemoStaff::None),
     ("procurator", "检察监督员", &[Role::Procuratorate], CITY, DemoStaff::None),
 ];
@@ -98,13 +62,7 @@ impl App {
     /// Loads the demo city unless it is already there. `password` is every demo account's password.
     pub async fn load_demo(&self, password: &str) -> AppResult<DemoOutcome> {
         if self.store.seed_applied(SEED_NAME).await? {
-            return Ok(DemoOutcome {
-                loaded: false,
-                divisions: 0,
-                bodies: 0,
-                staff: 0,
-                synthetic_boundaries: 0,
-            });
+            return Ok(DemoOutcome { loaded: false, divisions: 0, bodies: 0, staff: 0, synthetic_boundaries: 0 });
         }
         let divisions = self.import_divisions(DIVISIONS_CSV).await?.rows;
         self.import_divisions(HISTORY_CSV).await?;
@@ -124,10 +82,9 @@ impl App {
             }
             let staff_no = match link {
                 DemoStaff::None => None,
-                DemoStaff::FirstOf(body, role) => staff
-                    .iter()
-                    .find(|s| s.body_code == *body && s.roles == *role)
-                    .map(|s| s.staff_no.clone()),
+                DemoStaff::FirstOf(body, role) => {
+                    staff.iter().find(|s| s.body_code == *body && s.roles == *role).map(|s| s.staff_no.clone())
+                }
             };
             self.create_user(NewUser {
                 username: username.to_string(),
@@ -140,13 +97,7 @@ impl App {
             .await?;
         }
         self.store.mark_seed_applied(SEED_NAME, now()).await?;
-        Ok(DemoOutcome {
-            loaded: true,
-            divisions,
-            bodies: bodies.len(),
-            staff: staff.len(),
-            synthetic_boundaries,
-        })
+        Ok(DemoOutcome { loaded: true, divisions, bodies: bodies.len(), staff: staff.len(), synthetic_boundaries })
     }
 
     /// Partitions every district that has a real outline into its current streets, then every street into
@@ -154,10 +105,7 @@ impl App {
     async fn synthesize_boundaries(&self) -> AppResult<Vec<BoundaryRecord>> {
         let city = DivisionCode::parse(CITY).map_err(|e| AppError::Internal(e.to_string()))?;
         let mut out = Vec::new();
-        let everything = Page {
-            after: None,
-            limit: 1000,
-        };
+        let everything = Page { after: None, limit: 1000 };
         for district in self.store.child_boundaries(&city).await? {
             let streets = current(self.store.child_divisions(&district.code, &everything).await?);
             let outline = parse_stored(&district)?;
@@ -301,15 +249,10 @@ fn demo_bodies(all: &[Division]) -> Vec<BodyRow> {
                 EnforcementDomain::EcologyEnvironment,
             ],
         ));
-        let streets = all
-            .iter()
-            .filter(|s| s.level == Level::Street && s.parent_code.as_ref() == Some(&d.code) && s.is_valid_on(today));
+        let streets =
+            all.iter().filter(|s| s.level == Level::Street && s.parent_code.as_ref() == Some(&d.code) && s.is_valid_on(today));
         for s in streets {
-            let domains = if s.code.as_str() == ZHONGXIU {
-                ZHONGXIU_DOMAINS
-            } else {
-                SQUAD_DOMAINS
-            };
+            let domains = if s.code.as_str() == ZHONGXIU { ZHONGXIU_DOMAINS } else { SQUAD_DOMAINS };
             rows.push(body_row(
                 format!("squad.{}", s.code.territory_prefix()),
                 format!("{}综合行政执法队", s.name),
@@ -334,11 +277,7 @@ const GIVEN_NAMES: &[&str] = &[
 
 /// A deterministic, believable name for the n-th demo person.
 fn demo_name(n: usize) -> String {
-    format!(
-        "{}{}",
-        SURNAMES[(n * 7) % SURNAMES.len()],
-        GIVEN_NAMES[(n * 13 + n / 5) % GIVEN_NAMES.len()]
-    )
+    format!("{}{}", SURNAMES[(n * 7) % SURNAMES.len()], GIVEN_NAMES[(n * 13 + n / 5) % GIVEN_NAMES.len()])
 }
 
 /// Staff for every demo body: leaders, legal reviewers and dispatchers at the city bureau, a small team in
@@ -369,16 +308,8 @@ fn demo_staff(bodies: &[BodyRow]) -> Vec<StaffRow> {
                 name: demo_name(n),
                 body_code: body.code.clone(),
                 roles: format_roles(&[Role::parse(role).unwrap_or(Role::Officer)]),
-                credential_no: if holds_credential {
-                    format!("32060020{n:04}")
-                } else {
-                    String::new()
-                },
-                credential_valid_from: if holds_credential {
-                    "2023-07-01".into()
-                } else {
-                    String::new()
-                },
+                credential_no: if holds_credential { format!("32060020{n:04}") } else { String::new() },
+                credential_valid_from: if holds_credential { "2023-07-01".into() } else { String::new() },
                 credential_valid_to: if holds_credential { valid_to.into() } else { String::new() },
                 qualification_domains: if holds_credential { domains } else { String::new() },
                 auxiliary: auxiliary.to_string(),

@@ -10,15 +10,8 @@ use crate::App;
 use crate::error::{AppError, AppResult};
 
 /// Roles that may see staff lists (names and masked credentials).
-pub const STAFF_READERS: &[Role] = &[
-    Role::Admin,
-    Role::Leader,
-    Role::Dispatcher,
-    Role::Officer,
-    Role::LegalReviewer,
-    Role::Supervisor,
-    Role::Procuratorate,
-];
+pub const STAFF_READERS: &[Role] =
+    &[Role::Admin, Role::Leader, Role::Dispatcher, Role::Officer, Role::LegalReviewer, Role::Supervisor, Role::Procuratorate];
 
 /// A page of items and the cursor for the next one, if any.
 #[derive(Debug, Clone)]
@@ -36,10 +29,7 @@ fn paged<T>(mut items: Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Listin
 }
 
 fn page_plus_one(page: &Page) -> Page {
-    Page {
-        after: page.after.clone(),
-        limit: page.limit + 1,
-    }
+    Page { after: page.after.clone(), limit: page.limit + 1 }
 }
 
 /// A division with its chain of ancestors (nearest first) and whether it has an outline.
@@ -79,11 +69,7 @@ impl App {
             ancestors.push(d);
         }
         let boundary_synthetic = self.store.boundary(code).await?.map(|b| b.synthetic);
-        Ok(DivisionDetail {
-            division,
-            ancestors,
-            boundary_synthetic,
-        })
+        Ok(DivisionDetail { division, ancestors, boundary_synthetic })
     }
 
     pub async fn boundary(&self, who: &Principal, code: &DivisionCode) -> AppResult<(Division, BoundaryRecord)> {
@@ -95,16 +81,7 @@ impl App {
     /// Outlines of a division's children that the caller may see, with the children themselves.
     pub async fn child_boundaries(&self, who: &Principal, parent: &DivisionCode) -> AppResult<Vec<(Division, BoundaryRecord)>> {
         self.visible_division(who, parent).await?;
-        let children = self
-            .store
-            .child_divisions(
-                parent,
-                &Page {
-                    after: None,
-                    limit: 1000,
-                },
-            )
-            .await?;
+        let children = self.store.child_divisions(parent, &Page { after: None, limit: 1000 }).await?;
         let boundaries = self.store.child_boundaries(parent).await?;
         Ok(boundaries
             .into_iter()

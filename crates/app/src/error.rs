@@ -44,10 +44,7 @@ impl AppError {
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
-        AppError::BadRequest {
-            code,
-            message: message.into(),
-        }
+        AppError::BadRequest { code, message: message.into() }
     }
 }
 

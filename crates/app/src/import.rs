@@ -58,10 +58,7 @@ fn read_csv(text: &str, (required, optional): (&[&str], &[&str])) -> Result<Vec<
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
         Err(e) => {
-            return Err(Problems(vec![Problem::file(
-                "bad_csv",
-                format!("the header cannot be read: {e}"),
-            )]));
+            return Err(Problems(vec![Problem::file("bad_csv", format!("the header cannot be read: {e}"))]));
         }
     };
     let starts_right = header.len() >= required.len() && header.iter().zip(required).all(|(h, r)| h == r);
@@ -146,11 +143,7 @@ impl App {
     /// Every code must be a stored division, and a `level` property, when given, must match it.
     pub async fn import_boundaries(&self, text: &str, source: &str) -> AppResult<ImportReport> {
         let features = gridward_grid::parse_boundaries(text).map_err(|geo| {
-            AppError::Invalid(Problems(
-                geo.into_iter()
-                    .map(|p| feature_problem(p.feature, "bad_geometry", p.reason))
-                    .collect(),
-            ))
+            AppError::Invalid(Problems(geo.into_iter().map(|p| feature_problem(p.feature, "bad_geometry", p.reason)).collect()))
         })?;
         let levels = self.store.division_levels().await?;
         let mut problems = Problems::default();
@@ -164,11 +157,7 @@ impl App {
                 }
             };
             match levels.get(&code) {
-                None => problems.push(feature_problem(
-                    Some(i),
-                    "unknown_division",
-                    format!("division {code} is not stored"),
-                )),
+                None => problems.push(feature_problem(Some(i), "unknown_division", format!("division {code} is not stored"))),
                 Some(level) if !f.level.is_empty() && f.level != level.as_str() => problems.push(feature_problem(
                     Some(i),
                     "level_mismatch",
@@ -207,10 +196,7 @@ impl App {
     }
 
     pub(crate) async fn import_body_rows(&self, rows: &[BodyRow]) -> AppResult<ImportReport> {
-        let stored = Stored {
-            levels: self.store.division_levels().await?,
-            bodies: self.store.body_divisions().await?,
-        };
+        let stored = Stored { levels: self.store.division_levels().await?, bodies: self.store.body_divisions().await? };
         let bodies = validate_body_rows(rows, &stored)?;
         self.store.upsert_bodies(&bodies).await?;
         Ok(ImportReport { rows: bodies.len() })
@@ -249,12 +235,7 @@ impl App {
 }
 
 fn feature_problem(feature: Option<usize>, code: &'static str, message: String) -> Problem {
-    Problem {
-        line: None,
-        column: feature.map(|i| format!("features[{i}]")),
-        code,
-        message,
-    }
+    Problem { line: None, column: feature.map(|i| format!("features[{i}]")), code, message }
 }
 
 #[cfg(test)]

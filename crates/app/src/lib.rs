@@ -21,12 +21,17 @@ pub struct App {
     pub store: Arc<dyn Store>,
     /// A real argon2 hash checked when a username does not exist, so both paths cost the same.
     dummy_hash: Arc<str>,
+    /// Bounds concurrent argon2 checks (each takes ~19 MiB and a core for tens of milliseconds).
+    verifiers: Arc<tokio::sync::Semaphore>,
 }
+
+/// Concurrent password checks allowed at once.
+const CONCURRENT_VERIFIERS: usize = 4;
 
 impl App {
     pub fn new(store: Arc<dyn Store>) -> AppResult<App> {
         let dummy_hash = auth::hash_password("gridward-timing-equaliser")?.into();
-        Ok(App { store, dummy_hash })
+        Ok(App { store, dummy_hash, verifiers: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_VERIFIERS)) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -41,10 +46,7 @@ pub async fn open_store(url: &str) -> AppResult<Arc<dyn Store>> {
     } else if url.starts_with("sqlite:") {
         Arc::new(SqliteStore::connect(url).await?)
     } else {
-        return Err(AppError::bad_request(
-            "bad_database_url",
-            format!("{url:?} is neither a sqlite: nor a postgres:// URL"),
-        ));
+        return Err(AppError::bad_request("bad_database_url", format!("{url:?} is neither a sqlite: nor a postgres:// URL")));
     };
     Ok(store)
 }
@@ -56,7 +58,5 @@ pub fn now() -> i64 {
 
 /// Today's business date in Asia/Shanghai.
 pub fn today() -> gridward_domain::Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC))
-        .date()
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC)).date()
 }

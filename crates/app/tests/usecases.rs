@@ -17,17 +17,7 @@ async fn fingerprint(store: &Arc<dyn Store>) -> (usize, usize, usize) {
     let city = code("320600000000");
     (
         store.all_divisions().await.unwrap().len(),
-        store
-            .bodies_within(
-                &city,
-                &Page {
-                    after: None,
-                    limit: 1000,
-                },
-            )
-            .await
-            .unwrap()
-            .len(),
+        store.bodies_within(&city, &Page { after: None, limit: 1000 }).await.unwrap().len(),
         store.staff_within(&city).await.unwrap().len(),
     )
 }
@@ -37,11 +27,7 @@ store_test!(demo_loads_once_with_every_part, |store: Arc<dyn Store>| async move 
     let first = app.load_demo(PASSWORD).await.unwrap();
     assert!(first.loaded);
     assert_eq!(first.divisions, 2150);
-    assert!(
-        (90..=130).contains(&first.staff),
-        "about a hundred staff, got {}",
-        first.staff
-    );
+    assert!((90..=130).contains(&first.staff), "about a hundred staff, got {}", first.staff);
     // Every current street and community outside the development zone (which has no real outline) gets one.
     assert_eq!(first.synthetic_boundaries, synthesized_expected(&store).await);
     let before = fingerprint(&store).await;
@@ -50,24 +36,13 @@ store_test!(demo_loads_once_with_every_part, |store: Arc<dyn Store>| async move 
     assert_eq!(fingerprint(&store).await, before);
 
     // 崇川区 has 19 streets, each with a squad, 钟秀街道 among them.
-    let chongchuan = store
-        .child_divisions(&code("320613000000"), &Page { after: None, limit: 100 })
-        .await
-        .unwrap();
+    let chongchuan = store.child_divisions(&code("320613000000"), &Page { after: None, limit: 100 }).await.unwrap();
     assert_eq!(chongchuan.len(), 19);
     let squad = store.body("squad.320613007").await.unwrap().expect("钟秀街道 squad");
     assert_eq!(squad.division_code, code("320613007000"));
-    let zhongxiu = store
-        .boundary(&code("320613007000"))
-        .await
-        .unwrap()
-        .expect("synthetic street outline");
+    let zhongxiu = store.boundary(&code("320613007000")).await.unwrap().expect("synthetic street outline");
     assert!(zhongxiu.synthetic);
-    let district = store
-        .boundary(&code("320613000000"))
-        .await
-        .unwrap()
-        .expect("real district outline");
+    let district = store.boundary(&code("320613000000")).await.unwrap().expect("real district outline");
     assert!(!district.synthetic);
     // 港闸区 is kept, but as history.
     let gangzha = store.division(&code("320611000000")).await.unwrap().unwrap();
@@ -77,11 +52,7 @@ store_test!(demo_loads_once_with_every_part, |store: Arc<dyn Store>| async move 
         assert_eq!(app.authenticate(&session.token).await.unwrap().principal.username, *username);
     }
     let officer = store.user("officer.zhongxiu").await.unwrap().unwrap();
-    let staff = store
-        .staff_member(officer.staff_no.as_deref().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let staff = store.staff_member(officer.staff_no.as_deref().unwrap()).await.unwrap().unwrap();
     assert_eq!(staff.body_code, "squad.320613007");
 });
 
@@ -101,28 +72,19 @@ async fn synthesized_expected(store: &Arc<dyn Store>) -> usize {
 
 store_test!(a_bad_division_file_changes_nothing, |store: Arc<dyn Store>| async move {
     let app = App::new(store.clone()).unwrap();
-    app.import_divisions("code,name,level,parent_code\n320600000000,南通市,city,320000000000\n")
-        .await
-        .unwrap();
+    app.import_divisions("code,name,level,parent_code\n320600000000,南通市,city,320000000000\n").await.unwrap();
     let before = fingerprint(&store).await;
     let bad = "code,name,level,parent_code\n\
                320613000000,崇川区,district,320600000000\n\
                32061300700,坏,street,320613000000\n\
                320613008000,文峰街道,street,320699000000\n\
                320613009000,观音山街道,community,320613000000\n";
-    let Err(AppError::Invalid(problems)) = app.import_divisions(bad).await else {
-        panic!("expected invalid")
-    };
+    let Err(AppError::Invalid(problems)) = app.import_divisions(bad).await else { panic!("expected invalid") };
     let lines: Vec<_> = problems.0.iter().map(|p| (p.line, p.code)).collect();
-    assert_eq!(
-        lines,
-        vec![(Some(3), "bad_code"), (Some(4), "bad_parent"), (Some(5), "level_mismatch")]
-    );
+    assert_eq!(lines, vec![(Some(3), "bad_code"), (Some(4), "bad_parent"), (Some(5), "level_mismatch")]);
     assert_eq!(fingerprint(&store).await, before, "nothing written, not even the good row");
 
-    let Err(AppError::Invalid(p)) = app.import_divisions("id,name\n1,x\n").await else {
-        panic!()
-    };
+    let Err(AppError::Invalid(p)) = app.import_divisions("id,name\n1,x\n").await else { panic!() };
     assert_eq!(p.0[0].code, "bad_header");
     assert_eq!(fingerprint(&store).await, before);
 });
@@ -140,20 +102,12 @@ store_test!(bad_boundaries_change_nothing, |store: Arc<dyn Store>| async move {
     let broken =
         r#"{"type":"Feature","properties":{"code":"320600000000"},"geometry":{"type":"Polygon","coordinates":[[[500,1]]]}}"#;
     let file = format!(r#"{{"type":"FeatureCollection","features":[{good},{unknown}]}}"#);
-    let Err(AppError::Invalid(p)) = app.import_boundaries(&file, "test").await else {
-        panic!()
-    };
+    let Err(AppError::Invalid(p)) = app.import_boundaries(&file, "test").await else { panic!() };
     assert_eq!(p.0[0].code, "unknown_division");
     assert_eq!(p.0[0].column.as_deref(), Some("features[1]"));
     let file = format!(r#"{{"type":"FeatureCollection","features":[{good},{broken}]}}"#);
-    assert!(matches!(
-        app.import_boundaries(&file, "test").await,
-        Err(AppError::Invalid(_))
-    ));
-    assert!(matches!(
-        app.import_boundaries("{not json", "test").await,
-        Err(AppError::Invalid(_))
-    ));
+    assert!(matches!(app.import_boundaries(&file, "test").await, Err(AppError::Invalid(_))));
+    assert!(matches!(app.import_boundaries("{not json", "test").await, Err(AppError::Invalid(_))));
     assert!(store.boundary(&code("320613000000")).await.unwrap().is_none());
     let file = format!(r#"{{"type":"FeatureCollection","features":[{good}]}}"#);
     assert_eq!(app.import_boundaries(&file, "test").await.unwrap().rows, 1);
@@ -162,9 +116,7 @@ store_test!(bad_boundaries_change_nothing, |store: Arc<dyn Store>| async move {
 
 store_test!(sign_in_locks_after_repeated_failures, |store: Arc<dyn Store>| async move {
     let app = App::new(store.clone()).unwrap();
-    app.import_divisions("code,name,level,parent_code\n320600000000,南通市,city,320000000000\n")
-        .await
-        .unwrap();
+    app.import_divisions("code,name,level,parent_code\n320600000000,南通市,city,320000000000\n").await.unwrap();
     app.create_user(gridward_app::auth::NewUser {
         username: "dispatcher".into(),
         display_name: "派遣员".into(),
@@ -175,30 +127,50 @@ store_test!(sign_in_locks_after_repeated_failures, |store: Arc<dyn Store>| async
     })
     .await
     .unwrap();
-    assert!(matches!(app.sign_in("nobody", PASSWORD).await, Err(AppError::BadCredentials)));
+    // Unknown names are counted and locked exactly like real ones, so the answers reveal nothing.
     for _ in 0..gridward_app::auth::LOCKOUT.max_failures {
-        assert!(matches!(
-            app.sign_in("dispatcher", "wrong-password").await,
-            Err(AppError::BadCredentials)
-        ));
+        assert!(matches!(app.sign_in("nobody", PASSWORD).await, Err(AppError::BadCredentials)));
     }
-    assert!(
-        matches!(app.sign_in("dispatcher", PASSWORD).await, Err(AppError::Locked { .. })),
-        "even the right password"
-    );
+    assert!(matches!(app.sign_in("nobody", PASSWORD).await, Err(AppError::Locked { .. })));
+    for _ in 0..gridward_app::auth::LOCKOUT.max_failures {
+        assert!(matches!(app.sign_in("dispatcher", "wrong-password").await, Err(AppError::BadCredentials)));
+    }
+    assert!(matches!(app.sign_in("dispatcher", PASSWORD).await, Err(AppError::Locked { .. })), "even the right password");
     app.set_password("dispatcher", "a-new-password-2").await.unwrap();
     let session = app.sign_in("dispatcher", "a-new-password-2").await.unwrap();
     assert!(app.authenticate(&session.token).await.is_ok());
     app.sign_out(&session.token).await.unwrap();
-    assert!(matches!(
-        app.authenticate(&session.token).await,
-        Err(AppError::Unauthenticated)
-    ));
-    assert!(matches!(
-        app.set_password("dispatcher", "short").await,
-        Err(AppError::BadRequest {
-            code: "weak_password",
-            ..
+    assert!(matches!(app.authenticate(&session.token).await, Err(AppError::Unauthenticated)));
+    assert!(matches!(app.set_password("dispatcher", "short").await, Err(AppError::BadRequest { code: "weak_password", .. })));
+});
+
+store_test!(parallel_guessing_gets_no_more_tries, |store: Arc<dyn Store>| async move {
+    let app = App::new(store.clone()).unwrap();
+    app.import_divisions("code,name,level,parent_code\n320600000000,南通市,city,320000000000\n").await.unwrap();
+    app.create_user(gridward_app::auth::NewUser {
+        username: "leader".into(),
+        display_name: "局领导".into(),
+        password: PASSWORD.into(),
+        roles: vec![gridward_domain::access::Role::Leader],
+        scope: code("320600000000"),
+        staff_no: None,
+    })
+    .await
+    .unwrap();
+    let guesses: Vec<_> = (0..20)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move { app.sign_in("leader", &format!("guess-{i}")).await })
         })
-    ));
+        .collect();
+    let mut checked = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            Err(AppError::BadCredentials) => checked += 1,
+            Err(AppError::Locked { .. }) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(checked <= gridward_app::auth::LOCKOUT.max_failures, "{checked} passwords were checked");
+    assert!(matches!(app.sign_in("leader", PASSWORD).await, Err(AppError::Locked { .. })));
 });

@@ -162,10 +162,7 @@ mod tests {
 
     #[test]
     fn roles_round_trip_and_reject_unknown() {
-        assert_eq!(
-            parse_roles("officer; supervisor;officer").unwrap(),
-            vec![Role::Officer, Role::Supervisor]
-        );
+        assert_eq!(parse_roles("officer; supervisor;officer").unwrap(), vec![Role::Officer, Role::Supervisor]);
         assert!(parse_roles("officer;boss").is_err());
         assert_eq!(format_roles(&[Role::Admin, Role::Leader]), "admin;leader");
     }

@@ -236,12 +236,7 @@ pub fn validate_division_rows(
             match DivisionCode::parse(row.parent_code.trim()) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    problems.push(Problem::at(
-                        line,
-                        "parent_code",
-                        "bad_code",
-                        format!("{:?}: {e}", row.parent_code),
-                    ));
+                    problems.push(Problem::at(line, "parent_code", "bad_code", format!("{:?}: {e}", row.parent_code)));
                     continue;
                 }
             }
@@ -251,12 +246,7 @@ pub fn validate_division_rows(
         if let (Some(Some(from)), Some(Some(to))) = (valid_from, valid_to)
             && to <= from
         {
-            problems.push(Problem::at(
-                line,
-                "valid_to",
-                "bad_validity",
-                "valid_to must come after valid_from",
-            ));
+            problems.push(Problem::at(line, "valid_to", "bad_validity", "valid_to must come after valid_from"));
         }
         let (Some(code), Some(level), Some(valid_from), Some(valid_to)) = (code, level, valid_from, valid_to) else {
             continue;
@@ -272,12 +262,7 @@ pub fn validate_division_rows(
         }
         match (&parent, level.parent()) {
             (None, Some(_)) => {
-                problems.push(Problem::at(
-                    line,
-                    "parent_code",
-                    "missing_parent",
-                    format!("a {level} needs a parent"),
-                ));
+                problems.push(Problem::at(line, "parent_code", "missing_parent", format!("a {level} needs a parent")));
                 continue;
             }
             (Some(_), None) => {
@@ -295,17 +280,7 @@ pub fn validate_division_rows(
             }
             _ => {}
         }
-        parsed.push((
-            line,
-            Division {
-                code,
-                name: name.to_string(),
-                level,
-                parent_code: parent,
-                valid_from,
-                valid_to,
-            },
-        ));
+        parsed.push((line, Division { code, name: name.to_string(), level, parent_code: parent, valid_from, valid_to }));
     }
 
     let in_file: HashMap<&DivisionCode, Level> = parsed.iter().map(|(_, d)| (&d.code, d.level)).collect();
@@ -342,12 +317,7 @@ fn parse_date(line: usize, column: &str, cell: &str, problems: &mut Problems) ->
     match cell.parse::<Date>() {
         Ok(d) => Some(Some(d)),
         Err(_) => {
-            problems.push(Problem::at(
-                line,
-                column,
-                "bad_date",
-                format!("{cell:?} is not a date like 2020-07-22"),
-            ));
+            problems.push(Problem::at(line, column, "bad_date", format!("{cell:?} is not a date like 2020-07-22")));
             None
         }
     }

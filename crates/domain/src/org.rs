@@ -124,17 +124,7 @@ pub fn mask_middle(s: &str, keep_start: usize, keep_end: usize) -> String {
     if chars.len() <= keep_start + keep_end {
         return "*".repeat(chars.len());
     }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < keep_start || i >= chars.len() - keep_end {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
+    chars.iter().enumerate().map(|(i, c)| if i < keep_start || i >= chars.len() - keep_end { *c } else { '*' }).collect()
 }
 
 /// A member of staff (执法人员 or 协管员).
@@ -182,19 +172,9 @@ pub fn validate_body_rows(rows: &[BodyRow], stored: &dyn OrgLookup) -> Result<Ve
         let line = row.line;
         let code = row.code.trim();
         if !valid_key(code) {
-            problems.push(Problem::at(
-                line,
-                "code",
-                "bad_code",
-                "a body code has 1 to 64 letters, digits, '.', '_' or '-'",
-            ));
+            problems.push(Problem::at(line, "code", "bad_code", "a body code has 1 to 64 letters, digits, '.', '_' or '-'"));
         } else if !seen.insert(code.to_string()) {
-            problems.push(Problem::at(
-                line,
-                "code",
-                "duplicate_code",
-                format!("body {code} appears twice"),
-            ));
+            problems.push(Problem::at(line, "code", "duplicate_code", format!("body {code} appears twice")));
         }
         let name = row.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
@@ -202,23 +182,13 @@ pub fn validate_body_rows(rows: &[BodyRow], stored: &dyn OrgLookup) -> Result<Ve
         }
         let kind = BodyKind::parse(row.kind.trim());
         if kind.is_none() {
-            problems.push(Problem::at(
-                line,
-                "kind",
-                "bad_kind",
-                format!("{:?} is not a body kind", row.kind),
-            ));
+            problems.push(Problem::at(line, "kind", "bad_kind", format!("{:?} is not a body kind", row.kind)));
         }
         let division = match DivisionCode::parse(row.division_code.trim()) {
             Ok(d) => match stored.division_level(&d) {
                 Some(level) => Some((d, level)),
                 None => {
-                    problems.push(Problem::at(
-                        line,
-                        "division_code",
-                        "unknown_division",
-                        format!("division {d} is not stored"),
-                    ));
+                    problems.push(Problem::at(line, "division_code", "unknown_division", format!("division {d} is not stored")));
                     None
                 }
             },
@@ -230,21 +200,11 @@ pub fn validate_body_rows(rows: &[BodyRow], stored: &dyn OrgLookup) -> Result<Ve
         if let (Some(kind), Some((_, level))) = (kind, &division)
             && !kind.allowed_levels().contains(level)
         {
-            problems.push(Problem::at(
-                line,
-                "kind",
-                "level_mismatch",
-                format!("a {kind} cannot sit at a {level}"),
-            ));
+            problems.push(Problem::at(line, "kind", "level_mismatch", format!("a {kind} cannot sit at a {level}")));
         }
         let domains = match parse_domains(&row.domains) {
             Ok(d) if d.is_empty() => {
-                problems.push(Problem::at(
-                    line,
-                    "domains",
-                    "bad_domain",
-                    "a body covers at least one domain",
-                ));
+                problems.push(Problem::at(line, "domains", "bad_domain", "a body covers at least one domain"));
                 None
             }
             Ok(d) => Some(d),
@@ -272,18 +232,10 @@ pub fn validate_body_rows(rows: &[BodyRow], stored: &dyn OrgLookup) -> Result<Ve
     for (line, body) in &bodies {
         let Some(parent) = &body.parent_code else { continue };
         if parent == &body.code {
-            problems.push(Problem::at(
-                *line,
-                "parent_code",
-                "bad_parent",
-                "a body cannot be its own parent",
-            ));
+            problems.push(Problem::at(*line, "parent_code", "bad_parent", "a body cannot be its own parent"));
             continue;
         }
-        let parent_division = in_file
-            .get(parent.as_str())
-            .map(|d| (*d).clone())
-            .or_else(|| stored.body_division(parent));
+        let parent_division = in_file.get(parent.as_str()).map(|d| (*d).clone()).or_else(|| stored.body_division(parent));
         match parent_division {
             None => problems.push(Problem::at(
                 *line,
@@ -352,12 +304,7 @@ pub fn validate_staff_rows(
                 "a staff number has 1 to 64 letters, digits, '.', '_' or '-'",
             ));
         } else if !numbers.insert(staff_no.to_string()) {
-            problems.push(Problem::at(
-                line,
-                "staff_no",
-                "duplicate_code",
-                format!("staff number {staff_no} appears twice"),
-            ));
+            problems.push(Problem::at(line, "staff_no", "duplicate_code", format!("staff number {staff_no} appears twice")));
         }
         let name = row.name.trim();
         if name.is_empty() || name.chars().count() > 50 {
@@ -365,12 +312,7 @@ pub fn validate_staff_rows(
         }
         let body_code = row.body_code.trim();
         if !body_exists(body_code) {
-            problems.push(Problem::at(
-                line,
-                "body_code",
-                "unknown_body",
-                format!("body {body_code:?} is not stored"),
-            ));
+            problems.push(Problem::at(line, "body_code", "unknown_body", format!("body {body_code:?} is not stored")));
         }
         let roles = parse_roles(&row.roles).unwrap_or_else(|e| {
             problems.push(Problem::at(line, "roles", "bad_role", e));
@@ -385,12 +327,7 @@ pub fn validate_staff_rows(
             true
         });
         if auxiliary && roles.iter().any(|r| r.decides()) {
-            problems.push(Problem::at(
-                line,
-                "roles",
-                "auxiliary_decides",
-                "auxiliary staff never take a deciding role",
-            ));
+            problems.push(Problem::at(line, "roles", "auxiliary_decides", "auxiliary staff never take a deciding role"));
         }
         let number = row.credential_no.trim();
         let credential = if number.is_empty() {
@@ -432,12 +369,7 @@ pub fn validate_staff_rows(
             let to = row.credential_valid_to.trim().parse::<Date>();
             let domains = parse_domains(&row.qualification_domains);
             if from.is_err() {
-                problems.push(Problem::at(
-                    line,
-                    "credential_valid_from",
-                    "bad_date",
-                    "a date like 2024-01-01",
-                ));
+                problems.push(Problem::at(line, "credential_valid_from", "bad_date", "a date like 2024-01-01"));
             }
             if to.is_err() {
                 problems.push(Problem::at(line, "credential_valid_to", "bad_date", "a date like 2029-12-31"));
@@ -455,12 +387,9 @@ pub fn validate_staff_rows(
                     ));
                     None
                 }
-                (Ok(valid_from), Ok(valid_to), Ok(domains)) => Some(Credential {
-                    number: number.to_string(),
-                    valid_from,
-                    valid_to,
-                    domains,
-                }),
+                (Ok(valid_from), Ok(valid_to), Ok(domains)) => {
+                    Some(Credential { number: number.to_string(), valid_from, valid_to, domains })
+                }
                 _ => None,
             }
         };
@@ -518,10 +447,7 @@ mod tests {
         ];
         let bodies = validate_body_rows(&rows, &Stored).unwrap();
         assert_eq!(bodies[1].parent_code.as_deref(), Some("nt.cc"));
-        assert_eq!(
-            bodies[0].domains,
-            vec![EnforcementDomain::UrbanManagement, EnforcementDomain::MarketSupervision]
-        );
+        assert_eq!(bodies[0].domains, vec![EnforcementDomain::UrbanManagement, EnforcementDomain::MarketSupervision]);
     }
 
     #[test]
@@ -538,13 +464,9 @@ mod tests {
         ];
         let problems = validate_body_rows(&rows, &Stored).unwrap_err();
         let found: Vec<_> = problems.0.iter().map(|p| (p.line.unwrap(), p.code)).collect();
-        for expected in [
-            (2, "level_mismatch"),
-            (3, "unknown_division"),
-            (4, "missing_parent"),
-            (5, "bad_parent"),
-            (6, "bad_domain"),
-        ] {
+        for expected in
+            [(2, "level_mismatch"), (3, "unknown_division"), (4, "missing_parent"), (5, "bad_parent"), (6, "bad_domain")]
+        {
             assert!(found.contains(&expected), "{expected:?} not in {found:?}");
         }
     }
@@ -569,10 +491,7 @@ mod tests {
     fn staff_rules_hold() {
         let none_taken = |_: &str, _: &str| false;
         let ok = validate_staff_rows(
-            &[
-                staff(2, "s1", "officer", "32060001", "false"),
-                staff(3, "s2", "auxiliary", "", "true"),
-            ],
+            &[staff(2, "s1", "officer", "32060001", "false"), staff(3, "s2", "auxiliary", "", "true")],
             &|b| b == "nt",
             &none_taken,
         )

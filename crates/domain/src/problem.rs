@@ -17,21 +17,11 @@ pub struct Problem {
 
 impl Problem {
     pub fn at(line: usize, column: &str, code: &'static str, message: impl Into<String>) -> Self {
-        Problem {
-            line: Some(line),
-            column: Some(column.to_string()),
-            code,
-            message: message.into(),
-        }
+        Problem { line: Some(line), column: Some(column.to_string()), code, message: message.into() }
     }
 
     pub fn file(code: &'static str, message: impl Into<String>) -> Self {
-        Problem {
-            line: None,
-            column: None,
-            code,
-            message: message.into(),
-        }
+        Problem { line: None, column: None, code, message: message.into() }
     }
 }
 

@@ -42,10 +42,7 @@ pub fn parse_boundaries(text: &str) -> Result<Vec<BoundaryFeature>, Vec<GeoProbl
         }
         match boundary {
             Some(boundary) if reasons.is_empty() => boundaries.push(boundary),
-            _ => problems.extend(reasons.into_iter().map(|reason| GeoProblem {
-                feature: Some(index),
-                reason,
-            })),
+            _ => problems.extend(reasons.into_iter().map(|reason| GeoProblem { feature: Some(index), reason })),
         }
     }
     if problems.is_empty() { Ok(boundaries) } else { Err(problems) }
@@ -59,21 +56,13 @@ pub fn parse_geometry(text: &str) -> Result<MultiPolygon<f64>, Vec<GeoProblem>> 
     let mut reasons = Vec::new();
     match read_geometry(&root, &mut reasons) {
         Some(geometry) if reasons.is_empty() => Ok(geometry),
-        _ => Err(reasons
-            .into_iter()
-            .map(|reason| GeoProblem { feature: None, reason })
-            .collect()),
+        _ => Err(reasons.into_iter().map(|reason| GeoProblem { feature: None, reason }).collect()),
     }
 }
 
 /// Parses raw JSON, turning a syntax error into the single problem it is.
 fn parse_json(text: &str) -> Result<Value, Vec<GeoProblem>> {
-    serde_json::from_str(text).map_err(|error| {
-        vec![GeoProblem {
-            feature: None,
-            reason: format!("not valid JSON: {error}"),
-        }]
-    })
+    serde_json::from_str(text).map_err(|error| vec![GeoProblem { feature: None, reason: format!("not valid JSON: {error}") }])
 }
 
 /// Finds the `features` array of a FeatureCollection, explaining what the document is otherwise.
@@ -88,10 +77,7 @@ fn feature_array(root: &Value) -> Result<&Vec<Value>, String> {
         }
         None => return Err("not a GeoJSON FeatureCollection: missing \"type\"".to_owned()),
     }
-    object
-        .get("features")
-        .and_then(Value::as_array)
-        .ok_or_else(|| "FeatureCollection has no \"features\" array".to_owned())
+    object.get("features").and_then(Value::as_array).ok_or_else(|| "FeatureCollection has no \"features\" array".to_owned())
 }
 
 /// The feature's `code` when it is a usable string; used for duplicate detection.
@@ -272,10 +258,7 @@ fn read_ring(ring: &Value, label: &str, reasons: &mut Vec<String>) -> Option<Lin
         }
     }
     if positions.len() < 4 {
-        reasons.push(format!(
-            "{label} has {} position(s); a closed ring needs at least 4",
-            positions.len()
-        ));
+        reasons.push(format!("{label} has {} position(s); a closed ring needs at least 4", positions.len()));
     }
     if reasons.len() != before {
         return None;

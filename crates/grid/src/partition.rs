@@ -56,11 +56,7 @@ pub fn synthesize_partition(parent: &MultiPolygon<f64>, children: &[String], sal
             } else {
                 MultiPolygon::new(Vec::new())
             };
-            if clipped.unsigned_area() > 0.0 {
-                clipped
-            } else {
-                fallback_cell(parent, bounds, seeds[index])
-            }
+            if clipped.unsigned_area() > 0.0 { clipped } else { fallback_cell(parent, bounds, seeds[index]) }
         })
         .collect()
 }
@@ -83,10 +79,7 @@ fn seed_point(parent: &MultiPolygon<f64>, bounds: Rect<f64>, salt: u64, code: &s
     let mut rng = SplitMix64::for_child(salt, code);
     let (min, width, height) = (bounds.min(), bounds.width(), bounds.height());
     for _ in 0..REJECTION_ATTEMPTS {
-        let candidate = Coord {
-            x: min.x + rng.unit() * width,
-            y: min.y + rng.unit() * height,
-        };
+        let candidate = Coord { x: min.x + rng.unit() * width, y: min.y + rng.unit() * height };
         if parent.contains(&candidate) {
             return candidate;
         }
@@ -165,10 +158,7 @@ fn voronoi_cell(index: usize, seeds: &[Coord<f64>], bounds: Rect<f64>) -> Vec<Co
 /// The side test for a pair of seeds is the exact negation of the test used for the swapped
 /// pair, so two neighbouring cells agree on which side every point lies.
 fn clip_to_half_plane(polygon: &[Coord<f64>], own: Coord<f64>, other: Coord<f64>) -> Vec<Coord<f64>> {
-    let middle = Coord {
-        x: (own.x + other.x) / 2.0,
-        y: (own.y + other.y) / 2.0,
-    };
+    let middle = Coord { x: (own.x + other.x) / 2.0, y: (own.y + other.y) / 2.0 };
     let normal = other - own;
     let side = |p: Coord<f64>| (p.x - middle.x) * normal.x + (p.y - middle.y) * normal.y;
     let mut clipped = Vec::with_capacity(polygon.len() + 1);
@@ -195,11 +185,7 @@ fn fallback_cell(parent: &MultiPolygon<f64>, bounds: Rect<f64>, seed: Coord<f64>
     let offset = Coord { x: half, y: half };
     let square = Rect::new(seed - offset, seed + offset).to_polygon();
     let clipped = parent.intersection(&square);
-    if clipped.unsigned_area() > 0.0 {
-        clipped
-    } else {
-        MultiPolygon::new(vec![square])
-    }
+    if clipped.unsigned_area() > 0.0 { clipped } else { MultiPolygon::new(vec![square]) }
 }
 
 /// A tiny hand-written PRNG (splitmix64) so that seeds never depend on a library's algorithm
@@ -214,9 +200,7 @@ impl SplitMix64 {
             .to_le_bytes()
             .iter()
             .chain(code.as_bytes())
-            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
-                (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-            });
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
         SplitMix64(hash)
     }
 
@@ -245,9 +229,7 @@ mod tests {
     }
 
     fn unit_square() -> MultiPolygon<f64> {
-        MultiPolygon::new(vec![
-            polygon![(x: 4.0, y: 50.0), (x: 5.0, y: 50.0), (x: 5.0, y: 51.0), (x: 4.0, y: 51.0)],
-        ])
+        MultiPolygon::new(vec![polygon![(x: 4.0, y: 50.0), (x: 5.0, y: 50.0), (x: 5.0, y: 51.0), (x: 4.0, y: 51.0)]])
     }
 
     /// An L-shaped district with a square hole in its lower-left arm.
@@ -274,10 +256,7 @@ mod tests {
         }
         let total: f64 = cells.iter().map(Area::unsigned_area).sum();
         let relative = (total - parent_area).abs() / parent_area;
-        assert!(
-            relative < tolerance,
-            "{count} cells cover {total}, parent {parent_area} (relative {relative:e})"
-        );
+        assert!(relative < tolerance, "{count} cells cover {total}, parent {parent_area} (relative {relative:e})");
         for (i, a) in cells.iter().enumerate() {
             for b in &cells[i + 1..] {
                 let overlap = a.intersection(b).unsigned_area();
@@ -289,10 +268,7 @@ mod tests {
                 assert!(cell.contains(seed), "seed {seed:?} outside its cell");
             }
         }
-        assert_eq!(
-            format!("{cells:?}"),
-            format!("{:?}", synthesize_partition(parent, &children, salt))
-        );
+        assert_eq!(format!("{cells:?}"), format!("{:?}", synthesize_partition(parent, &children, salt)));
     }
 
     #[test]
@@ -319,9 +295,7 @@ mod tests {
     #[test]
     fn partitions_separate_islands() {
         let mut islands = unit_square();
-        islands
-            .0
-            .push(polygon![(x: 6.0, y: 50.0), (x: 6.5, y: 50.0), (x: 6.5, y: 50.5)]);
+        islands.0.push(polygon![(x: 6.0, y: 50.0), (x: 6.5, y: 50.0), (x: 6.5, y: 50.5)]);
         assert_partition(&islands, 5, 3, 1e-9);
     }
 
@@ -337,9 +311,8 @@ mod tests {
     #[test]
     fn thin_diagonal_parent_still_gets_distinct_seeds() {
         // A sliver filling about 0.1% of its bounding box often exhausts rejection sampling.
-        let sliver = MultiPolygon::new(vec![
-            polygon![(x: 0.0, y: 0.0), (x: 0.001, y: 0.0), (x: 1.0, y: 0.999), (x: 1.0, y: 1.0)],
-        ]);
+        let sliver =
+            MultiPolygon::new(vec![polygon![(x: 0.0, y: 0.0), (x: 0.001, y: 0.0), (x: 1.0, y: 0.999), (x: 1.0, y: 1.0)]]);
         let seeds = seed_points(&sliver, &codes(6), 1);
         for (i, seed) in seeds.iter().enumerate() {
             assert!(sliver.contains(seed));

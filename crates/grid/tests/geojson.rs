@@ -79,50 +79,21 @@ fn reports_each_kind_of_problem() {
     numeric_code["properties"]["code"] = json!(17);
     let mut malformed = feature("MAL", 0.0);
     malformed["geometry"]["coordinates"] = json!([[[1.0, 1.0], [2.0, "1"], [2.0], [1.0, 2.0], [1.0, 1.0]]]);
-    let text = collection(json!([
-        feature("A", 1.0),
-        swapped,
-        short,
-        no_geometry,
-        numeric_code,
-        feature("A", 2.0),
-        malformed
-    ]));
+    let text = collection(json!([feature("A", 1.0), swapped, short, no_geometry, numeric_code, feature("A", 2.0), malformed]));
     let problems = parse_boundaries(&text).expect_err("broken");
     let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    assert_eq!(
-        indices(&problems),
-        vec![Some(1), Some(2), Some(3), Some(4), Some(5), Some(6)],
-        "{text:#?}"
-    );
-    assert!(
-        text[0].starts_with("feature 1: ring 0: 4 position(s) outside longitude"),
-        "{}",
-        text[0]
-    );
+    assert_eq!(indices(&problems), vec![Some(1), Some(2), Some(3), Some(4), Some(5), Some(6)], "{text:#?}");
+    assert!(text[0].starts_with("feature 1: ring 0: 4 position(s) outside longitude"), "{}", text[0]);
     assert!(text[1].contains("3 position(s)"), "{}", text[1]);
     assert!(text[2].contains("no geometry"), "{}", text[2]);
     assert!(text[3].contains("\"code\" is a number"), "{}", text[3]);
-    assert!(
-        text[4].contains("duplicate code \"A\" (first used by feature 0)"),
-        "{}",
-        text[4]
-    );
-    assert!(
-        text[5].contains("2 position(s) not an array of at least two numbers, first at index 1"),
-        "{}",
-        text[5]
-    );
+    assert!(text[4].contains("duplicate code \"A\" (first used by feature 0)"), "{}", text[4]);
+    assert!(text[5].contains("2 position(s) not an array of at least two numbers, first at index 1"), "{}", text[5]);
 }
 
 #[test]
 fn rejects_documents_that_are_not_feature_collections() {
-    for text in [
-        "{not json",
-        "[1, 2]",
-        r#"{"type": "Feature"}"#,
-        r#"{"type": "FeatureCollection"}"#,
-    ] {
+    for text in ["{not json", "[1, 2]", r#"{"type": "Feature"}"#, r#"{"type": "FeatureCollection"}"#] {
         let problems = parse_boundaries(text).expect_err(text);
         assert_eq!(indices(&problems), vec![None], "{text}");
         assert!(!problems[0].to_string().starts_with("feature"), "{}", problems[0]);

@@ -171,11 +171,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: &Cli, started: Instant) -> Result<()> {
     match &cli.command {
-        Command::Serve {
-            addr,
-            demo,
-            secure_cookies,
-        } => serve(cli, started, addr, *demo, *secure_cookies).await,
+        Command::Serve { addr, demo, secure_cookies } => serve(cli, started, addr, *demo, *secure_cookies).await,
         Command::Migrate => {
             open(cli).await?;
             println!("migrations applied");
@@ -205,9 +201,7 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
         }
         demo_password = Some((password, generated, outcome.loaded));
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("listening on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     let local = listener.local_addr()?;
     let state = gridward_web::AppState::new(app, demo, secure_cookies);
     println!("Gridward is ready at http://{local}/ ({} ms)", started.elapsed().as_millis());
@@ -220,10 +214,21 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
         }
     }
     std::io::stdout().flush().ok();
-    axum::serve(listener, gridward_web::router(state))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    tokio::spawn(purge_periodically(state.app.clone()));
+    axum::serve(listener, gridward_web::router(state)).with_graceful_shutdown(shutdown()).await?;
     Ok(())
+}
+
+/// Expired sessions and old sign-in attempts are deleted hourly, so those tables stay small.
+async fn purge_periodically(app: App) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match app.purge_stale().await {
+            Ok(n) => tracing::debug!(deleted = n, "purged expired sessions and sign-in attempts"),
+            Err(e) => tracing::warn!(error = %e, "purge failed"),
+        }
+    }
 }
 
 async fn shutdown() {
@@ -276,14 +281,9 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 }
 
 async fn import(cli: &Cli, kind: ImportKind, file: &Path, source: &str) -> Result<()> {
-    let size = std::fs::metadata(file)
-        .with_context(|| format!("reading {}", file.display()))?
-        .len();
+    let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
     if size > MAX_IMPORT_BYTES {
-        bail!(
-            "file_too_large: {} is {size} bytes; the limit is {MAX_IMPORT_BYTES}",
-            file.display()
-        );
+        bail!("file_too_large: {} is {size} bytes; the limit is {MAX_IMPORT_BYTES}", file.display());
     }
     let text = std::fs::read_to_string(file).with_context(|| format!("{} is not UTF-8 text", file.display()))?;
     let app = App::new(open(cli).await?).map_err(explain)?;
@@ -311,22 +311,12 @@ async fn export(cli: &Cli, kind: ExportKind, out: Option<&Path>) -> Result<()> {
             w.write_record(["code", "name", "level", "parent_code", "valid_from", "valid_to"])?;
             for d in store.all_divisions().await? {
                 let parent = d.parent_code.as_ref().map(|c| c.to_string()).unwrap_or_default();
-                w.write_record([
-                    d.code.as_str(),
-                    &d.name,
-                    d.level.as_str(),
-                    &parent,
-                    &date(d.valid_from),
-                    &date(d.valid_to),
-                ])?;
+                w.write_record([d.code.as_str(), &d.name, d.level.as_str(), &parent, &date(d.valid_from), &date(d.valid_to)])?;
             }
         }
         ExportKind::Bodies => {
             w.write_record(["code", "name", "kind", "division_code", "parent_code", "domains"])?;
-            let everything = gridward_store::Page {
-                after: None,
-                limit: 1000,
-            };
+            let everything = gridward_store::Page { after: None, limit: 1000 };
             for scope in top_divisions(&store).await? {
                 let mut page = everything.clone();
                 loop {
@@ -378,11 +368,7 @@ async fn export(cli: &Cli, kind: ExportKind, out: Option<&Path>) -> Result<()> {
 async fn top_divisions(store: &Arc<dyn Store>) -> Result<Vec<DivisionCode>> {
     let all = store.all_divisions().await?;
     let codes: std::collections::HashSet<_> = all.iter().map(|d| d.code.clone()).collect();
-    Ok(all
-        .into_iter()
-        .filter(|d| d.parent_code.as_ref().is_none_or(|p| !codes.contains(p)))
-        .map(|d| d.code)
-        .collect())
+    Ok(all.into_iter().filter(|d| d.parent_code.as_ref().is_none_or(|p| !codes.contains(p))).map(|d| d.code).collect())
 }
 
 fn read_new_password() -> Result<String> {
@@ -399,26 +385,11 @@ async fn users(cli: &Cli, action: &UsersAction) -> Result<()> {
     match action {
         UsersAction::List => {
             for u in app.store.users().await? {
-                let locked = u
-                    .locked_until
-                    .filter(|t| *t > gridward_app::now())
-                    .map_or("", |_| " (locked)");
-                println!(
-                    "{}\t{}\t{}\t{}{locked}",
-                    u.username,
-                    format_roles(&u.roles),
-                    u.scope,
-                    u.display_name
-                );
+                let locked = app.store.login_lock(&u.username, gridward_app::now()).await?.map_or("", |_| " (locked)");
+                println!("{}\t{}\t{}\t{}{locked}", u.username, format_roles(&u.roles), u.scope, u.display_name);
             }
         }
-        UsersAction::Add {
-            username,
-            roles,
-            scope,
-            display_name,
-            staff_no,
-        } => {
+        UsersAction::Add { username, roles, scope, display_name, staff_no } => {
             let roles = parse_roles(roles).map_err(|e| anyhow::anyhow!("bad_role: {e}"))?;
             let scope = DivisionCode::parse(scope).map_err(|e| anyhow::anyhow!("bad_code: {e}"))?;
             app.create_user(NewUser {

@@ -1,8 +1,9 @@
 -- Divisions, boundaries, organisation, accounts and sessions.
+-- Text keys use the "C" collation so that they sort by bytes, as on SQLite (cursors depend on it).
 -- Dates are ISO-8601 text (YYYY-MM-DD, Asia/Shanghai business dates); instants are Unix seconds (UTC).
 
 CREATE TABLE divisions (
-    code        TEXT PRIMARY KEY CHECK (length(code) = 12),
+    code        TEXT COLLATE "C" PRIMARY KEY CHECK (length(code) = 12),
     name        TEXT NOT NULL,
     level       TEXT NOT NULL CHECK (level IN ('province', 'city', 'district', 'street', 'community')),
     -- No foreign key: a city's province may live outside the platform. Imports check parents.
@@ -20,7 +21,7 @@ CREATE TABLE division_boundaries (
 );
 
 CREATE TABLE bodies (
-    code          TEXT PRIMARY KEY,
+    code          TEXT COLLATE "C" PRIMARY KEY,
     name          TEXT NOT NULL,
     kind          TEXT NOT NULL,
     division_code TEXT NOT NULL REFERENCES divisions (code),
@@ -30,7 +31,7 @@ CREATE TABLE bodies (
 CREATE INDEX bodies_by_division ON bodies (division_code);
 
 CREATE TABLE staff (
-    staff_no              TEXT PRIMARY KEY,
+    staff_no              TEXT COLLATE "C" PRIMARY KEY,
     name                  TEXT NOT NULL,
     body_code             TEXT NOT NULL REFERENCES bodies (code),
     roles                 TEXT NOT NULL,
@@ -46,15 +47,13 @@ CREATE TABLE staff (
 CREATE INDEX staff_by_body ON staff (body_code, staff_no);
 
 CREATE TABLE users (
-    username      TEXT PRIMARY KEY,
+    username      TEXT COLLATE "C" PRIMARY KEY,
     display_name  TEXT NOT NULL,
     password_hash TEXT NOT NULL,
     roles         TEXT NOT NULL,
     scope_code    TEXT NOT NULL,
     staff_no      TEXT REFERENCES staff (staff_no),
     active        BOOLEAN NOT NULL DEFAULT TRUE,
-    failed_logins BIGINT NOT NULL DEFAULT 0,
-    locked_until  BIGINT,
     created_at    BIGINT NOT NULL
 );
 
@@ -66,6 +65,16 @@ CREATE TABLE sessions (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+-- Sign-in attempts per username, known or not, so that unknown names are throttled exactly like real
+-- ones and the answer never tells which accounts exist. A successful sign-in deletes the row.
+CREATE TABLE login_attempts (
+    username     TEXT PRIMARY KEY,
+    attempts     BIGINT NOT NULL,
+    locked_until BIGINT,
+    last_attempt BIGINT NOT NULL
+);
+CREATE INDEX login_attempts_by_age ON login_attempts (last_attempt);
 
 CREATE TABLE seeds (
     name       TEXT PRIMARY KEY,

@@ -10,7 +10,7 @@ use gridward_domain::access::format_roles;
 use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::org::{Body, Staff, format_domains};
 use gridward_store::decode::{self, StaffColumns};
-use gridward_store::{Backend, BoundaryRecord, DbError, DbResult, LockoutPolicy, Page, SessionRecord, Store, UserRecord};
+use gridward_store::{Backend, BoundaryRecord, DbError, DbResult, Page, SessionRecord, Store, UserRecord};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row, SqlStr};

@@ -53,8 +53,6 @@ CREATE TABLE users (
     scope_code    TEXT NOT NULL,
     staff_no      TEXT REFERENCES staff (staff_no),
     active        INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-    failed_logins INTEGER NOT NULL DEFAULT 0,
-    locked_until  INTEGER,
     created_at    INTEGER NOT NULL
 );
 
@@ -66,6 +64,16 @@ CREATE TABLE sessions (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+-- Sign-in attempts per username, known or not, so that unknown names are throttled exactly like real
+-- ones and the answer never tells which accounts exist. A successful sign-in deletes the row.
+CREATE TABLE login_attempts (
+    username     TEXT PRIMARY KEY,
+    attempts     INTEGER NOT NULL,
+    locked_until INTEGER,
+    last_attempt INTEGER NOT NULL
+);
+CREATE INDEX login_attempts_by_age ON login_attempts (last_attempt);
 
 CREATE TABLE seeds (
     name       TEXT PRIMARY KEY,

@@ -9,7 +9,7 @@ use gridward_domain::access::format_roles;
 use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::org::{Body, Staff, format_domains};
 use gridward_store::decode::{self, StaffColumns};
-use gridward_store::{Backend, BoundaryRecord, DbError, DbResult, LockoutPolicy, Page, SessionRecord, Store, UserRecord};
+use gridward_store::{Backend, BoundaryRecord, DbError, DbResult, Page, SessionRecord, Store, UserRecord};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, SqlStr, SqlitePool};
@@ -38,11 +38,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(db_err)?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_err)?;
         Ok(SqliteStore { pool })
     }
 

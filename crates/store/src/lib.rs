@@ -54,9 +54,6 @@ pub struct UserRecord {
     pub scope: DivisionCode,
     pub staff_no: Option<String>,
     pub active: bool,
-    pub failed_logins: i64,
-    /// Unix seconds until which sign-in is refused.
-    pub locked_until: Option<i64>,
     pub created_at: i64,
 }
 
@@ -70,11 +67,13 @@ pub struct SessionRecord {
     pub expires_at: i64,
 }
 
-/// How sign-in failures lock an account.
-#[derive(Debug, Clone, Copy)]
-pub struct LockoutPolicy {
-    pub max_failures: i64,
-    pub lock_seconds: i64,
+/// Sign-in attempts counted for one username since its last success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginAttempts {
+    /// Attempts counted so far, this one included (a lock that ran out starts the count again).
+    pub attempts: i64,
+    /// Unix seconds until which sign-in is refused, when locked.
+    pub locked_until: Option<i64>,
 }
 
 /// Pages through a list ordered by a text key: rows after `after`, at most `limit`.
@@ -132,16 +131,23 @@ pub trait Store: Send + Sync {
     async fn create_user(&self, user: &UserRecord) -> DbResult<()>;
     async fn user(&self, username: &str) -> DbResult<Option<UserRecord>>;
     async fn users(&self) -> DbResult<Vec<UserRecord>>;
-    /// Replaces the password hash and clears any lock. Returns false when no such user exists.
+    /// Replaces the password hash, ends the user's sessions and clears any lock, in one transaction.
+    /// Returns false when no such user exists.
     async fn set_password(&self, username: &str, password_hash: &str) -> DbResult<bool>;
-    /// Counts one failed sign-in and locks the account when the count reaches the policy's limit.
-    async fn record_login_failure(&self, username: &str, now: i64, policy: LockoutPolicy) -> DbResult<()>;
-    async fn record_login_success(&self, username: &str) -> DbResult<()>;
+    /// Counts a sign-in attempt before its password is checked, atomically, so that parallel attempts
+    /// cannot slip past the limit. A lock that ran out by `now` is lifted and the count starts again.
+    async fn count_login_attempt(&self, username: &str, now: i64) -> DbResult<LoginAttempts>;
+    async fn lock_login(&self, username: &str, until: i64) -> DbResult<()>;
+    /// Forgets the attempts after a successful sign-in.
+    async fn clear_login_attempts(&self, username: &str) -> DbResult<()>;
+    /// The time until which `username` is locked, if it is locked at `now`.
+    async fn login_lock(&self, username: &str, now: i64) -> DbResult<Option<i64>>;
     async fn create_session(&self, session: &SessionRecord) -> DbResult<()>;
     /// The live session for a token hash together with its user.
     async fn session(&self, token_hash: &str, now: i64) -> DbResult<Option<(SessionRecord, UserRecord)>>;
     async fn delete_session(&self, token_hash: &str) -> DbResult<bool>;
-    async fn delete_expired_sessions(&self, now: i64) -> DbResult<u64>;
+    /// Deletes expired sessions and attempt records untouched since `attempts_before`; returns rows deleted.
+    async fn purge_stale(&self, now: i64, attempts_before: i64) -> DbResult<u64>;
 
     // Seeds.
 
@@ -230,8 +236,6 @@ macro_rules! impl_sql_store {
                 scope: decode::code(&scope)?,
                 staff_no: r.try_get("staff_no").map_err(db_err)?,
                 active: r.try_get("active").map_err(db_err)?,
-                failed_logins: r.try_get("failed_logins").map_err(db_err)?,
-                locked_until: r.try_get("locked_until").map_err(db_err)?,
                 created_at: r.try_get("created_at").map_err(db_err)?,
             })
         }
@@ -477,8 +481,8 @@ macro_rules! impl_sql_store {
 
             async fn create_user(&self, u: &UserRecord) -> DbResult<()> {
                 sqlx::query(
-                    "INSERT INTO users (username, display_name, password_hash, roles, scope_code, staff_no, active, failed_logins, locked_until, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    "INSERT INTO users (username, display_name, password_hash, roles, scope_code, staff_no, active, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(&u.username)
                 .bind(&u.display_name)
@@ -487,8 +491,6 @@ macro_rules! impl_sql_store {
                 .bind(u.scope.as_str())
                 .bind(u.staff_no.as_deref())
                 .bind(u.active)
-                .bind(u.failed_logins)
-                .bind(u.locked_until)
                 .bind(u.created_at)
                 .execute(&self.pool)
                 .await
@@ -514,38 +516,68 @@ macro_rules! impl_sql_store {
             }
 
             async fn set_password(&self, username: &str, password_hash: &str) -> DbResult<bool> {
-                let done = sqlx::query("UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE username = $1")
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE username = $1")
                     .bind(username)
                     .bind(password_hash)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
+                sqlx::query("DELETE FROM sessions WHERE username = $1").bind(username).execute(&mut *tx).await.map_err(db_err)?;
+                sqlx::query("DELETE FROM login_attempts WHERE username = $1").bind(username).execute(&mut *tx).await.map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn record_login_failure(&self, username: &str, now: i64, policy: LockoutPolicy) -> DbResult<()> {
-                sqlx::query(
-                    "UPDATE users SET failed_logins = failed_logins + 1,
-                     locked_until = CASE WHEN failed_logins + 1 >= $3 THEN $2 + $4 ELSE locked_until END
-                     WHERE username = $1",
+            async fn count_login_attempt(&self, username: &str, now: i64) -> DbResult<$crate::LoginAttempts> {
+                let row = sqlx::query(
+                    "INSERT INTO login_attempts (username, attempts, locked_until, last_attempt) VALUES ($1, 1, NULL, $2)
+                     ON CONFLICT (username) DO UPDATE SET
+                     attempts = CASE WHEN login_attempts.locked_until IS NOT NULL AND login_attempts.locked_until <= $2
+                                THEN 1 ELSE login_attempts.attempts + 1 END,
+                     locked_until = CASE WHEN login_attempts.locked_until IS NOT NULL AND login_attempts.locked_until <= $2
+                                THEN NULL ELSE login_attempts.locked_until END,
+                     last_attempt = $2
+                     RETURNING attempts, locked_until",
                 )
                 .bind(username)
                 .bind(now)
-                .bind(policy.max_failures)
-                .bind(policy.lock_seconds)
-                .execute(&self.pool)
+                .fetch_one(&self.pool)
                 .await
-                .map(|_| ())
-                .map_err(db_err)
+                .map_err(db_err)?;
+                Ok($crate::LoginAttempts {
+                    attempts: row.try_get("attempts").map_err(db_err)?,
+                    locked_until: row.try_get("locked_until").map_err(db_err)?,
+                })
             }
 
-            async fn record_login_success(&self, username: &str) -> DbResult<()> {
-                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = $1")
+            async fn lock_login(&self, username: &str, until: i64) -> DbResult<()> {
+                sqlx::query("UPDATE login_attempts SET locked_until = $2 WHERE username = $1")
+                    .bind(username)
+                    .bind(until)
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(db_err)
+            }
+
+            async fn clear_login_attempts(&self, username: &str) -> DbResult<()> {
+                sqlx::query("DELETE FROM login_attempts WHERE username = $1")
                     .bind(username)
                     .execute(&self.pool)
                     .await
                     .map(|_| ())
                     .map_err(db_err)
+            }
+
+            async fn login_lock(&self, username: &str, now: i64) -> DbResult<Option<i64>> {
+                let row = sqlx::query("SELECT locked_until FROM login_attempts WHERE username = $1 AND locked_until > $2")
+                    .bind(username)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.map(|r| r.try_get("locked_until").map_err(db_err)).transpose()
             }
 
             async fn create_session(&self, s: &SessionRecord) -> DbResult<()> {
@@ -592,13 +624,20 @@ macro_rules! impl_sql_store {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn delete_expired_sessions(&self, now: i64) -> DbResult<u64> {
-                let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(db_err)?;
-                Ok(done.rows_affected())
+            async fn purge_stale(&self, now: i64, attempts_before: i64) -> DbResult<u64> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let sessions =
+                    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&mut *tx).await.map_err(db_err)?;
+                let attempts = sqlx::query(
+                    "DELETE FROM login_attempts WHERE last_attempt < $1 AND (locked_until IS NULL OR locked_until <= $2)",
+                )
+                .bind(attempts_before)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(sessions.rows_affected() + attempts.rows_affected())
             }
 
             async fn seed_applied(&self, name: &str) -> DbResult<bool> {

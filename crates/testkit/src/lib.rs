@@ -41,10 +41,7 @@ impl TestStore {
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 let store = SqliteStore::connect(&url).await.expect("open sqlite");
                 store.migrate().await.expect("migrate sqlite");
-                TestStore {
-                    store: Arc::new(store),
-                    cleanup: Cleanup::TempDir(dir),
-                }
+                TestStore { store: Arc::new(store), cleanup: Cleanup::TempDir(dir) }
             }
             Backend::Postgres => {
                 let admin_url = postgres_admin_url();
@@ -52,18 +49,12 @@ impl TestStore {
                 let mut admin = PgConnection::connect(&admin_url)
                     .await
                     .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} ({POSTGRES_URL_VAR}): {e}"));
-                admin
-                    .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .await
-                    .expect("create test database");
+                admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create test database");
                 admin.close().await.ok();
                 let options = PgConnectOptions::from_str(&admin_url).expect("postgres url").database(&name);
                 let store = PostgresStore::connect_with(options).await.expect("connect to test database");
                 store.migrate().await.expect("migrate postgres");
-                TestStore {
-                    store: Arc::new(store),
-                    cleanup: Cleanup::Database { admin_url, name },
-                }
+                TestStore { store: Arc::new(store), cleanup: Cleanup::Database { admin_url, name } }
             }
         }
     }
@@ -74,9 +65,7 @@ impl TestStore {
         if let Cleanup::Database { admin_url, name } = self.cleanup
             && let Ok(mut admin) = PgConnection::connect(&admin_url).await
         {
-            let _ = admin
-                .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .await;
+            let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
             admin.close().await.ok();
         }
     }

@@ -38,11 +38,7 @@ pub struct RouteTable {
 
 impl RouteTable {
     pub fn new(state: AppState) -> RouteTable {
-        RouteTable {
-            state,
-            router: Router::new(),
-            routes: Vec::new(),
-        }
+        RouteTable { state, router: Router::new(), routes: Vec::new() }
     }
 
     /// Registers `handler` for `method` on `path`, guarded by `access`.
@@ -55,11 +51,7 @@ impl RouteTable {
 
     /// Records a public route that a library registers itself (Swagger UI).
     pub fn add_public_external(mut self, method: Method, path: &'static str) -> RouteTable {
-        self.routes.push(RouteInfo {
-            method,
-            path,
-            access: Access::Public,
-        });
+        self.routes.push(RouteInfo { method, path, access: Access::Public });
         self
     }
 
@@ -93,39 +85,22 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
 async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
     if let Some(token) = bearer(headers) {
         // A wrong bearer token is an error even on public routes: the client believes it is signed in.
-        return Ok(Caller {
-            auth: Some(state.app.authenticate(token).await?),
-            via_cookie: false,
-        });
+        return Ok(Caller { auth: Some(state.app.authenticate(token).await?), via_cookie: false });
     }
     if let Some(token) = cookie(headers, SESSION_COOKIE) {
         return match state.app.authenticate(token).await {
-            Ok(auth) => Ok(Caller {
-                auth: Some(auth),
-                via_cookie: true,
-            }),
-            Err(AppError::Unauthenticated) => Ok(Caller {
-                auth: None,
-                via_cookie: false,
-            }),
+            Ok(auth) => Ok(Caller { auth: Some(auth), via_cookie: true }),
+            Err(AppError::Unauthenticated) => Ok(Caller { auth: None, via_cookie: false }),
             Err(e) => Err(e),
         };
     }
-    Ok(Caller {
-        auth: None,
-        via_cookie: false,
-    })
+    Ok(Caller { auth: None, via_cookie: false })
 }
 
 fn is_api(path: &str) -> bool {
@@ -143,11 +118,8 @@ async fn enforce(State((state, access)): State<(AppState, Access)>, mut req: Req
         let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         let expected = caller.auth.as_ref().map(|a| a.csrf_token.as_str());
         if sent.is_none() || sent != expected {
-            return ApiError(AppError::bad_request(
-                "csrf",
-                "a cookie-authenticated change needs the X-CSRF-Token header",
-            ))
-            .into_response();
+            return ApiError(AppError::bad_request("csrf", "a cookie-authenticated change needs the X-CSRF-Token header"))
+                .into_response();
         }
     }
     match access.allows(caller.auth.as_ref().map(|a| &a.principal)) {
@@ -181,12 +153,7 @@ pub struct SignedIn(pub Authenticated);
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Caller>()
-            .and_then(|c| c.auth.clone())
-            .map(SignedIn)
-            .ok_or(ApiError(AppError::Unauthenticated))
+        parts.extensions.get::<Caller>().and_then(|c| c.auth.clone()).map(SignedIn).ok_or(ApiError(AppError::Unauthenticated))
     }
 }
 

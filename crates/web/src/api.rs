@@ -8,11 +8,12 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gridward_app::AppError;
+use gridward_app::auth::Account;
 use gridward_app::auth::NewUser;
 use gridward_domain::access::parse_roles;
 use gridward_domain::division::{Division, DivisionCode};
 use gridward_domain::org::{Body, Staff};
-use gridward_store::{BoundaryRecord, Page, UserRecord};
+use gridward_store::{BoundaryRecord, Page};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -56,10 +57,7 @@ impl PageQuery {
             Some(s) => match s.parse::<u32>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
                 _ => {
-                    return Err(bad_request(
-                        "bad_limit",
-                        format!("limit is a whole number from 1 to {MAX_LIMIT}"),
-                    ));
+                    return Err(bad_request("bad_limit", format!("limit is a whole number from 1 to {MAX_LIMIT}")));
                 }
             },
         };
@@ -130,10 +128,7 @@ pub async fn create_session(
     JsonBody(req): JsonBody<SessionRequest>,
 ) -> ApiResult<Json<SessionResponse>> {
     let session = state.app.sign_in(&req.username, &req.password).await?;
-    Ok(Json(SessionResponse {
-        token: session.token,
-        expires_at: rfc3339(session.expires_at),
-    }))
+    Ok(Json(SessionResponse { token: session.token, expires_at: rfc3339(session.expires_at) }))
 }
 
 /// Sign out: the bearer token (or session cookie) stops working.
@@ -294,22 +289,13 @@ pub async fn list_boundaries(
     Query(q): Query<ParentQuery>,
 ) -> ApiResult<Response> {
     let parent = parent_or_city(&q, &auth)?;
-    let features: Vec<_> = state
-        .app
-        .child_boundaries(&auth.principal, &parent)
-        .await?
-        .into_iter()
-        .map(|(d, b)| feature(&d, b))
-        .collect();
+    let features: Vec<_> =
+        state.app.child_boundaries(&auth.principal, &parent).await?.into_iter().map(|(d, b)| feature(&d, b)).collect();
     Ok(geojson(json!({"type": "FeatureCollection", "features": features})))
 }
 
 fn geojson(value: serde_json::Value) -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/geo+json")],
-        value.to_string(),
-    )
-        .into_response()
+    ([(axum::http::header::CONTENT_TYPE, "application/geo+json")], value.to_string()).into_response()
 }
 
 // Organisation.
@@ -432,8 +418,8 @@ pub struct UserBody {
     pub locked_until: Option<String>,
 }
 
-impl From<UserRecord> for UserBody {
-    fn from(u: UserRecord) -> Self {
+impl From<Account> for UserBody {
+    fn from(Account { user: u, locked_until }: Account) -> Self {
         UserBody {
             username: u.username,
             display_name: u.display_name,
@@ -441,7 +427,7 @@ impl From<UserRecord> for UserBody {
             scope: u.scope.to_string(),
             staff_no: u.staff_no,
             active: u.active,
-            locked_until: u.locked_until.filter(|t| *t > gridward_app::now()).map(rfc3339),
+            locked_until: locked_until.map(rfc3339),
         }
     }
 }
@@ -451,10 +437,7 @@ impl From<UserRecord> for UserBody {
     responses((status = 200, body = ListBody<UserBody>), (status = 403, body = ErrorBody)))]
 pub async fn list_users(State(state): State<AppState>, SignedIn(auth): SignedIn) -> ApiResult<Json<ListBody<UserBody>>> {
     let users = state.app.users(&auth.principal).await?;
-    Ok(Json(ListBody {
-        items: users.into_iter().map(Into::into).collect(),
-        next_cursor: None,
-    }))
+    Ok(Json(ListBody { items: users.into_iter().map(Into::into).collect(), next_cursor: None }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -487,6 +470,6 @@ pub async fn create_user(
         scope,
         staff_no: req.staff_no,
     };
-    let created = state.app.create_user_as(&auth.principal, new).await?;
-    Ok((StatusCode::CREATED, Json(created.into())))
+    let user = state.app.create_user_as(&auth.principal, new).await?;
+    Ok((StatusCode::CREATED, Json(Account { user, locked_until: None }.into())))
 }

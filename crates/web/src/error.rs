@@ -37,10 +37,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::BadRequest {
-            code: "payload_too_large",
-            ..
-        } => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::BadRequest { code: "payload_too_large", .. } => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -57,11 +54,7 @@ impl IntoResponse for ApiError {
             AppError::Invalid(p) => p.0.clone(),
             _ => Vec::new(),
         };
-        let body = ErrorBody {
-            error: e.code().to_string(),
-            message: e.to_string(),
-            problems,
-        };
+        let body = ErrorBody { error: e.code().to_string(), message: e.to_string(), problems };
         (status_of(&e), Json(body)).into_response()
     }
 }

@@ -47,12 +47,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(app: App, demo: bool, secure_cookies: bool) -> AppState {
-        AppState {
-            app,
-            metrics: Arc::new(Metrics::default()),
-            demo,
-            secure_cookies,
-        }
+        AppState { app, metrics: Arc::new(Metrics::default()), demo, secure_cookies }
     }
 
     pub(crate) fn cookie_suffix(&self) -> &'static str {
@@ -83,10 +78,7 @@ struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
     }
 }
 
@@ -98,11 +90,7 @@ async fn static_asset(Path(path): Path<String>) -> Response {
     match Assets::get(&path) {
         Some(file) => {
             let mime = mime_for(&path);
-            (
-                [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")],
-                file.data,
-            )
-                .into_response()
+            ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], file.data).into_response()
         }
         None => error::ApiError(gridward_app::AppError::NotFound("asset")).into_response(),
     }
@@ -125,10 +113,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(()) => Json(json!({"status": "ok", "backend": state.app.backend()})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "error": "database_unavailable"})),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "error": "database_unavailable"})))
                 .into_response()
         }
     }
@@ -136,11 +121,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
     let backend = format!("{:?}", state.app.backend()).to_lowercase();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(&backend),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(&backend)).into_response()
 }
 
 const ADMINS: &[Role] = &[Role::Admin];
@@ -158,21 +139,11 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::GET, "/api/v1/me", SignedIn, get(api::me))
         .add(Method::GET, "/api/v1/divisions", SignedIn, get(api::list_divisions))
         .add(Method::GET, "/api/v1/divisions/{code}", SignedIn, get(api::get_division))
-        .add(
-            Method::GET,
-            "/api/v1/divisions/{code}/boundary",
-            SignedIn,
-            get(api::get_boundary),
-        )
+        .add(Method::GET, "/api/v1/divisions/{code}/boundary", SignedIn, get(api::get_boundary))
         .add(Method::GET, "/api/v1/boundaries", SignedIn, get(api::list_boundaries))
         .add(Method::GET, "/api/v1/bodies", SignedIn, get(api::list_bodies))
         .add(Method::GET, "/api/v1/bodies/{code}", SignedIn, get(api::get_body))
-        .add(
-            Method::GET,
-            "/api/v1/bodies/{code}/staff",
-            Roles(STAFF_READERS),
-            get(api::list_staff),
-        )
+        .add(Method::GET, "/api/v1/bodies/{code}/staff", Roles(STAFF_READERS), get(api::list_staff))
         .add(Method::GET, "/api/v1/users", Roles(ADMINS), get(api::list_users))
         .add(Method::POST, "/api/v1/users", Roles(ADMINS), post(api::create_user))
         .add(Method::GET, "/login", Public, get(pages::login_form))

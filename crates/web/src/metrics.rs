@@ -28,10 +28,7 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        Metrics {
-            started: Instant::now(),
-            requests: Mutex::new(BTreeMap::new()),
-        }
+        Metrics { started: Instant::now(), requests: Mutex::new(BTreeMap::new()) }
     }
 }
 
@@ -52,20 +49,10 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self, backend: &str) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP gridward_up_seconds Seconds since the server started.\n# TYPE gridward_up_seconds gauge"
-        );
+        let _ = writeln!(out, "# HELP gridward_up_seconds Seconds since the server started.\n# TYPE gridward_up_seconds gauge");
         let _ = writeln!(out, "gridward_up_seconds {:.3}", self.started.elapsed().as_secs_f64());
-        let _ = writeln!(
-            out,
-            "# HELP gridward_build_info Version and storage backend.\n# TYPE gridward_build_info gauge"
-        );
-        let _ = writeln!(
-            out,
-            "gridward_build_info{{version=\"{}\",backend=\"{backend}\"}} 1",
-            env!("CARGO_PKG_VERSION")
-        );
+        let _ = writeln!(out, "# HELP gridward_build_info Version and storage backend.\n# TYPE gridward_build_info gauge");
+        let _ = writeln!(out, "gridward_build_info{{version=\"{}\",backend=\"{backend}\"}} 1", env!("CARGO_PKG_VERSION"));
         let _ = writeln!(
             out,
             "# HELP gridward_http_requests_total HTTP requests by route and status class.\n# TYPE gridward_http_requests_total counter"
@@ -85,21 +72,10 @@ impl Metrics {
         for ((method, route, status), s) in map.iter() {
             let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
             for (bound, n) in BUCKETS.iter().zip(s.buckets) {
-                let _ = writeln!(
-                    out,
-                    "gridward_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
-                );
+                let _ = writeln!(out, "gridward_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");
             }
-            let _ = writeln!(
-                out,
-                "gridward_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "gridward_http_request_duration_seconds_sum{{{labels}}} {:.6}",
-                s.sum_seconds
-            );
+            let _ = writeln!(out, "gridward_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "gridward_http_request_duration_seconds_sum{{{labels}}} {:.6}", s.sum_seconds);
             let _ = writeln!(out, "gridward_http_request_duration_seconds_count{{{labels}}} {}", s.count);
         }
         out
@@ -108,16 +84,10 @@ impl Metrics {
 
 /// Records every request under its route pattern (never the raw path, which would explode the label set).
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |m| m.as_str())
-        .to_string();
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_string();
     let method = req.method().to_string();
     let started = Instant::now();
     let response = next.run(req).await;
-    state
-        .metrics
-        .observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
     response
 }

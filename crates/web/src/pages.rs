@@ -43,13 +43,7 @@ impl Chrome {
             user: auth.map(|a| UserChip {
                 username: a.principal.username.clone(),
                 display_name: a.principal.display_name.clone(),
-                roles: a
-                    .principal
-                    .roles
-                    .iter()
-                    .map(|r| t(lang, &format!("role.{r}")))
-                    .collect::<Vec<_>>()
-                    .join("、"),
+                roles: a.principal.roles.iter().map(|r| t(lang, &format!("role.{r}"))).collect::<Vec<_>>().join("、"),
             }),
             csrf: auth.map(|a| a.csrf_token.clone()).unwrap_or_default(),
         }
@@ -87,14 +81,7 @@ fn error_response(chrome: Chrome, e: AppError) -> Response {
         m if m == key => e.to_string(),
         m => m,
     };
-    render(
-        crate::error::status_of(&e),
-        &ErrorPage {
-            code: e.code(),
-            message,
-            chrome,
-        },
-    )
+    render(crate::error::status_of(&e), &ErrorPage { code: e.code(), message, chrome })
 }
 
 /// An error as a page, for browsers.
@@ -144,20 +131,9 @@ fn login_page(
     let token = uuid::Uuid::new_v4().simple().to_string();
     let mut chrome = Chrome::new(headers, None);
     chrome.csrf = token.clone();
-    let mut response = render(
-        status,
-        &LoginPage {
-            chrome,
-            error,
-            next,
-            username,
-            demo: state.demo,
-        },
-    );
-    let cookie = format!(
-        "{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
-        state.cookie_suffix()
-    );
+    let mut response = render(status, &LoginPage { chrome, error, next, username, demo: state.demo });
+    let cookie =
+        format!("{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}", state.cookie_suffix());
     if let Ok(v) = cookie.parse() {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -173,14 +149,7 @@ pub async fn login_form(
     if auth.is_some() {
         return Redirect::to("/").into_response();
     }
-    login_page(
-        &state,
-        &headers,
-        StatusCode::OK,
-        None,
-        safe_next(q.next.as_deref()),
-        String::new(),
-    )
+    login_page(&state, &headers, StatusCode::OK, None, safe_next(q.next.as_deref()), String::new())
 }
 
 #[derive(Deserialize)]
@@ -195,14 +164,7 @@ pub async fn login_submit(State(state): State<AppState>, headers: HeaderMap, For
     let next = safe_next(form.next.as_deref());
     let lang = Chrome::new(&headers, None).lang;
     if cookie(&headers, LOGIN_CSRF_COOKIE) != Some(form.csrf.as_str()) || form.csrf.is_empty() {
-        return login_page(
-            &state,
-            &headers,
-            StatusCode::BAD_REQUEST,
-            Some(t(lang, "error.csrf")),
-            next,
-            form.username,
-        );
+        return login_page(&state, &headers, StatusCode::BAD_REQUEST, Some(t(lang, "error.csrf")), next, form.username);
     }
     match state.app.sign_in(form.username.trim(), &form.password).await {
         Ok(session) => {
@@ -220,14 +182,7 @@ pub async fn login_submit(State(state): State<AppState>, headers: HeaderMap, For
         }
         Err(e) => {
             let status = crate::error::status_of(&e);
-            login_page(
-                &state,
-                &headers,
-                status,
-                Some(t(lang, &format!("error.{}", e.code()))),
-                next,
-                form.username,
-            )
+            login_page(&state, &headers, status, Some(t(lang, &format!("error.{}", e.code()))), next, form.username)
         }
     }
 }
@@ -244,10 +199,7 @@ pub async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     if form.csrf != auth.csrf_token {
-        return error_response(
-            Chrome::new(&headers, Some(&auth)),
-            AppError::bad_request("csrf", "stale form"),
-        );
+        return error_response(Chrome::new(&headers, Some(&auth)), AppError::bad_request("csrf", "stale form"));
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE)
         && let Err(e) = state.app.sign_out(token).await
@@ -308,19 +260,11 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap, SignedIn(au
         let p = &auth.principal;
         let scope = state.app.division_detail(p, &p.scope).await?;
         let bodies = state.app.bodies(p, &Page { after: None, limit: 50 }).await?;
-        let role_cards = p
-            .roles
-            .iter()
-            .map(|r| (chrome.t(&format!("role.{r}")), chrome.t(&format!("home.{r}"))))
-            .collect();
+        let role_cards = p.roles.iter().map(|r| (chrome.t(&format!("role.{r}")), chrome.t(&format!("home.{r}")))).collect();
         let bodies = bodies
             .items
             .into_iter()
-            .map(|b| BodyView {
-                name: b.name,
-                kind: kind_label(chrome.lang, b.kind),
-                division: b.division_code.to_string(),
-            })
+            .map(|b| BodyView { name: b.name, kind: kind_label(chrome.lang, b.kind), division: b.division_code.to_string() })
             .collect();
         Ok(render(
             StatusCode::OK,
@@ -397,23 +341,11 @@ pub async fn division_page(
                 validity,
                 has_boundary: detail.boundary_synthetic.is_some(),
                 boundary_synthetic: detail.boundary_synthetic == Some(true),
-                ancestors: detail
-                    .ancestors
-                    .iter()
-                    .rev()
-                    .map(|a| (a.code.to_string(), a.name.clone()))
-                    .collect(),
+                ancestors: detail.ancestors.iter().rev().map(|a| (a.code.to_string(), a.name.clone())).collect(),
                 children: children
                     .items
                     .iter()
-                    .map(|c| {
-                        (
-                            c.code.to_string(),
-                            c.name.clone(),
-                            level_label(&chrome, c.level),
-                            !c.is_valid_on(today),
-                        )
-                    })
+                    .map(|c| (c.code.to_string(), c.name.clone(), level_label(&chrome, c.level), !c.is_valid_on(today)))
                     .collect(),
                 next_cursor: children.next_cursor.as_deref().map(encode_cursor),
                 chrome,
@@ -435,13 +367,7 @@ struct MapPage {
 
 pub async fn map_page(headers: HeaderMap, SignedIn(auth): SignedIn) -> Response {
     let root = crate::city_of(&auth.principal.scope).to_string();
-    render(
-        StatusCode::OK,
-        &MapPage {
-            chrome: Chrome::new(&headers, Some(&auth)),
-            root,
-        },
-    )
+    render(StatusCode::OK, &MapPage { chrome: Chrome::new(&headers, Some(&auth)), root })
 }
 
 pub async fn not_found(req: Request) -> Response {

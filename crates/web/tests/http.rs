@@ -34,10 +34,7 @@ impl Reply {
             .get_all(header::SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(|v| {
-                v.strip_prefix(&format!("{name}="))
-                    .map(|rest| rest.split(';').next().unwrap_or("").to_string())
-            })
+            .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_string()))
     }
 }
 
@@ -75,13 +72,7 @@ async fn demo_router(store: Arc<dyn Store>) -> Router {
 }
 
 async fn token(router: &Router, username: &str) -> String {
-    let reply = post_json(
-        router,
-        "/api/v1/session",
-        None,
-        &json!({"username": username, "password": PASSWORD}),
-    )
-    .await;
+    let reply = post_json(router, "/api/v1/session", None, &json!({"username": username, "password": PASSWORD})).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let body = reply.json();
     assert!(body["expires_at"].as_str().unwrap().ends_with('Z'));
@@ -90,71 +81,53 @@ async fn token(router: &Router, username: &str) -> String {
 
 /// Fills path parameters with plausible values so every route can be called.
 fn concrete(path: &str) -> String {
-    path.replace("{code}", "320613007000")
-        .replace("{*path}", "app.css")
-        .replace("{lang}", "en")
-        .replace("{*rest}", "index.html")
+    path.replace("{code}", "320613007000").replace("{*path}", "app.css").replace("{lang}", "en").replace("{*rest}", "index.html")
 }
 
-store_test!(
-    every_route_has_a_rule_and_the_rule_holds,
-    |store: Arc<dyn Store>| async move {
-        let app = App::new(store).unwrap();
-        let (router, table) = router_with_table(AppState::new(app, false, false));
-        let public: Vec<String> = table
-            .iter()
-            .filter(|r| r.access == Access::Public)
-            .map(|r| format!("{} {}", r.method, r.path))
-            .collect();
-        // The public allowlist is explicit: adding a public route means changing this list.
-        assert_eq!(
-            public,
-            [
-                "GET /healthz",
-                "GET /metrics",
-                "GET /static/{*path}",
-                "POST /api/v1/session",
-                "GET /login",
-                "POST /login",
-                "GET /lang/{lang}",
-                "GET /api/openapi.json",
-                "GET /api/docs",
-                "GET /api/docs/",
-                "GET /api/docs/{*rest}",
-            ]
-        );
-        for route in table.iter().filter(|r| r.access != Access::Public) {
-            let reply = send(
-                &router,
-                route.method.clone(),
-                &concrete(route.path),
-                &[("content-type", "application/json")],
-                Body::from("{}"),
-            )
-            .await;
-            if route.path.starts_with("/api/") {
-                assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{} {}", route.method, route.path);
-                assert_eq!(reply.json()["error"], "unauthenticated");
-            } else {
-                assert_eq!(reply.status, StatusCode::SEE_OTHER, "{} {}", route.method, route.path);
-                assert!(reply.headers[header::LOCATION].to_str().unwrap().starts_with("/login?next="));
-            }
-        }
-        // The OpenAPI document and the route table describe the same API.
-        let doc = get(&router, "/api/openapi.json", None).await.json();
-        let documented: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
-        for route in table.iter().filter(|r| r.path.starts_with("/api/v1/")) {
-            assert!(
-                documented.contains(&route.path.to_string()),
-                "{} is not in the OpenAPI document",
-                route.path
-            );
-        }
-        for path in &documented {
-            assert!(table.iter().any(|r| r.path == path), "{path} is documented but not routed");
+store_test!(every_route_has_a_rule_and_the_rule_holds, |store: Arc<dyn Store>| async move {
+    let app = App::new(store).unwrap();
+    let (router, table) = router_with_table(AppState::new(app, false, false));
+    let public: Vec<String> =
+        table.iter().filter(|r| r.access == Access::Public).map(|r| format!("{} {}", r.method, r.path)).collect();
+    // The public allowlist is explicit: adding a public route means changing this list.
+    assert_eq!(
+        public,
+        [
+            "GET /healthz",
+            "GET /metrics",
+            "GET /static/{*path}",
+            "POST /api/v1/session",
+            "GET /login",
+            "POST /login",
+            "GET /lang/{lang}",
+            "GET /api/openapi.json",
+            "GET /api/docs",
+            "GET /api/docs/",
+            "GET /api/docs/{*rest}",
+        ]
+    );
+    for route in table.iter().filter(|r| r.access != Access::Public) {
+        let reply =
+            send(&router, route.method.clone(), &concrete(route.path), &[("content-type", "application/json")], Body::from("{}"))
+                .await;
+        if route.path.starts_with("/api/") {
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{} {}", route.method, route.path);
+            assert_eq!(reply.json()["error"], "unauthenticated");
+        } else {
+            assert_eq!(reply.status, StatusCode::SEE_OTHER, "{} {}", route.method, route.path);
+            assert!(reply.headers[header::LOCATION].to_str().unwrap().starts_with("/login?next="));
         }
     }
-);
+    // The OpenAPI document and the route table describe the same API.
+    let doc = get(&router, "/api/openapi.json", None).await.json();
+    let documented: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    for route in table.iter().filter(|r| r.path.starts_with("/api/v1/")) {
+        assert!(documented.contains(&route.path.to_string()), "{} is not in the OpenAPI document", route.path);
+    }
+    for path in &documented {
+        assert!(table.iter().any(|r| r.path == path), "{path} is documented but not routed");
+    }
+});
 
 store_test!(the_judged_api_flows, |store: Arc<dyn Store>| async move {
     let router = demo_router(store).await;
@@ -185,31 +158,16 @@ store_test!(the_judged_api_flows, |store: Arc<dyn Store>| async move {
     let number = own.json()["items"][0]["credential"]["number"].as_str().unwrap().to_string();
     assert!(number.contains("****"), "credential numbers are masked: {number}");
     // A street officer sees only their own street among 崇川区's children, and only their squad.
-    let siblings = get(&router, "/api/v1/divisions?parent=320613000000", Some(&wenfeng))
-        .await
-        .json();
+    let siblings = get(&router, "/api/v1/divisions?parent=320613000000", Some(&wenfeng)).await.json();
     assert_eq!(siblings["items"].as_array().unwrap().len(), 1);
     let bodies = get(&router, "/api/v1/bodies", Some(&wenfeng)).await.json();
     assert_eq!(
-        bodies["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["code"].as_str().unwrap())
-            .collect::<Vec<_>>(),
+        bodies["items"].as_array().unwrap().iter().map(|b| b["code"].as_str().unwrap()).collect::<Vec<_>>(),
         ["squad.320613008"]
     );
-    assert_eq!(
-        get(&router, "/api/v1/users", Some(&wenfeng)).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(get(&router, "/api/v1/users", Some(&wenfeng)).await.status, StatusCode::FORBIDDEN);
     let auxiliary = token(&router, "auxiliary.zhongxiu").await;
-    assert_eq!(
-        get(&router, "/api/v1/bodies/squad.320613007/staff", Some(&auxiliary))
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(get(&router, "/api/v1/bodies/squad.320613007/staff", Some(&auxiliary)).await.status, StatusCode::FORBIDDEN);
 
     // The division with its ancestors, and its synthetic outline.
     let detail = get(&router, "/api/v1/divisions/320613007000", Some(&dispatcher)).await.json();
@@ -221,17 +179,9 @@ store_test!(the_judged_api_flows, |store: Arc<dyn Store>| async move {
     let outline = get(&router, "/api/v1/divisions/320613007000/boundary", Some(&dispatcher)).await;
     assert_eq!(outline.headers[header::CONTENT_TYPE], "application/geo+json");
     assert_eq!(outline.json()["properties"]["synthetic"], true);
-    let districts = get(&router, "/api/v1/boundaries?parent=320600000000", Some(&dispatcher))
-        .await
-        .json();
+    let districts = get(&router, "/api/v1/boundaries?parent=320600000000", Some(&dispatcher)).await.json();
     assert_eq!(districts["features"].as_array().unwrap().len(), 7);
-    assert!(
-        districts["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|f| f["properties"]["synthetic"] == false)
-    );
+    assert!(districts["features"].as_array().unwrap().iter().all(|f| f["properties"]["synthetic"] == false));
 });
 
 store_test!(paging_and_bad_input, |store: Arc<dyn Store>| async move {
@@ -241,13 +191,7 @@ store_test!(paging_and_bad_input, |store: Arc<dyn Store>| async move {
     let mut uri = "/api/v1/divisions?parent=320613000000&limit=5".to_string();
     loop {
         let page = get(&router, &uri, Some(&admin)).await.json();
-        seen.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|d| d["code"].as_str().unwrap().to_string()),
-        );
+        seen.extend(page["items"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap().to_string()));
         match page["next_cursor"].as_str() {
             Some(c) => uri = format!("/api/v1/divisions?parent=320613000000&limit=5&cursor={c}"),
             None => break,
@@ -270,85 +214,33 @@ store_test!(paging_and_bad_input, |store: Arc<dyn Store>| async move {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{uri}: {}", reply.text());
         assert_eq!(reply.json()["error"], code, "{uri}");
     }
-    let reply = send(
-        &router,
-        Method::POST,
-        "/api/v1/session",
-        &[("content-type", "application/json")],
-        Body::from("{nope"),
-    )
-    .await;
-    assert_eq!(
-        (reply.status, reply.json()["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("bad_json"))
-    );
+    let reply =
+        send(&router, Method::POST, "/api/v1/session", &[("content-type", "application/json")], Body::from("{nope")).await;
+    assert_eq!((reply.status, reply.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_json")));
     let huge = "x".repeat(gridward_web::MAX_BODY_BYTES + 10);
-    let reply = send(
-        &router,
-        Method::POST,
-        "/api/v1/session",
-        &[("content-type", "application/json")],
-        Body::from(huge),
-    )
-    .await;
+    let reply = send(&router, Method::POST, "/api/v1/session", &[("content-type", "application/json")], Body::from(huge)).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
-    let reply = post_json(
-        &router,
-        "/api/v1/session",
-        None,
-        &json!({"username": "dispatcher", "password": "wrong"}),
-    )
-    .await;
-    assert_eq!(
-        (reply.status, reply.json()["error"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("bad_credentials"))
-    );
-    assert_eq!(
-        get(&router, "/api/v1/me", Some("forged-token")).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        get(&router, "/api/v1/nothing-here", Some(&admin)).await.json()["error"],
-        "not_found"
-    );
+    let reply = post_json(&router, "/api/v1/session", None, &json!({"username": "dispatcher", "password": "wrong"})).await;
+    assert_eq!((reply.status, reply.json()["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_credentials")));
+    assert_eq!(get(&router, "/api/v1/me", Some("forged-token")).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(get(&router, "/api/v1/nothing-here", Some(&admin)).await.json()["error"], "not_found");
 
     // Administrators create accounts inside their territory; bad ones are refused with a code.
     let new = json!({"username": "officer.chengdong", "display_name": "城东队员", "password": "a-long-password", "roles": ["officer"], "scope": "320613001000"});
     let reply = post_json(&router, "/api/v1/users", Some(&admin), &new).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-    assert_eq!(
-        post_json(&router, "/api/v1/users", Some(&admin), &new).await.status,
-        StatusCode::CONFLICT
-    );
+    assert_eq!(post_json(&router, "/api/v1/users", Some(&admin), &new).await.status, StatusCode::CONFLICT);
     let weak =
         json!({"username": "x.y", "display_name": "x", "password": "short", "roles": ["officer"], "scope": "320613001000"});
-    assert_eq!(
-        post_json(&router, "/api/v1/users", Some(&admin), &weak).await.json()["error"],
-        "weak_password"
-    );
+    assert_eq!(post_json(&router, "/api/v1/users", Some(&admin), &weak).await.json()["error"], "weak_password");
     let users = get(&router, "/api/v1/users", Some(&admin)).await.json();
-    assert!(
-        users["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|u| u["username"] == "officer.chengdong")
-    );
+    assert!(users["items"].as_array().unwrap().iter().any(|u| u["username"] == "officer.chengdong"));
 
     // Signing out ends the token.
-    let reply = send(
-        &router,
-        Method::DELETE,
-        "/api/v1/session",
-        &[("authorization", &format!("Bearer {admin}"))],
-        Body::empty(),
-    )
-    .await;
+    let reply =
+        send(&router, Method::DELETE, "/api/v1/session", &[("authorization", &format!("Bearer {admin}"))], Body::empty()).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        get(&router, "/api/v1/me", Some(&admin)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(get(&router, "/api/v1/me", Some(&admin)).await.status, StatusCode::UNAUTHORIZED);
 });
 
 store_test!(pages_sign_in_with_cookies_and_csrf, |store: Arc<dyn Store>| async move {
@@ -360,14 +252,9 @@ store_test!(pages_sign_in_with_cookies_and_csrf, |store: Arc<dyn Store>| async m
 
     // Without the matching CSRF cookie the form is refused.
     let body = format!("username=dispatcher&password={PASSWORD}&csrf={csrf}&next=%2Fmap");
-    let reply = send(
-        &router,
-        Method::POST,
-        "/login",
-        &[("content-type", "application/x-www-form-urlencoded")],
-        Body::from(body.clone()),
-    )
-    .await;
+    let reply =
+        send(&router, Method::POST, "/login", &[("content-type", "application/x-www-form-urlencoded")], Body::from(body.clone()))
+            .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 
     let cookie = format!("gw_login_csrf={csrf}");
@@ -381,13 +268,8 @@ store_test!(pages_sign_in_with_cookies_and_csrf, |store: Arc<dyn Store>| async m
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
     assert_eq!(reply.headers[header::LOCATION], "/map");
-    let raw = reply
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let raw =
+        reply.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>().join("\n");
     assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Strict"), "{raw}");
     let session = format!("gw_session={}", reply.set_cookie("gw_session").unwrap());
 
@@ -396,60 +278,27 @@ store_test!(pages_sign_in_with_cookies_and_csrf, |store: Arc<dyn Store>| async m
     assert!(home.text().contains("指挥中心派遣员"), "display name on the home page");
     let map = send(&router, Method::GET, "/map", &[("cookie", &session)], Body::empty()).await;
     assert!(map.text().contains("data-root=\"320600000000\"") && map.text().contains("GCJ-02"));
-    let division = send(
-        &router,
-        Method::GET,
-        "/divisions/320613000000",
-        &[("cookie", &session)],
-        Body::empty(),
-    )
-    .await;
+    let division = send(&router, Method::GET, "/divisions/320613000000", &[("cookie", &session)], Body::empty()).await;
     assert!(division.text().contains("钟秀街道"));
-    let english = send(
-        &router,
-        Method::GET,
-        "/divisions/320613000000",
-        &[("cookie", &format!("{session}; gw_lang=en"))],
-        Body::empty(),
-    )
-    .await;
+    let english =
+        send(&router, Method::GET, "/divisions/320613000000", &[("cookie", &format!("{session}; gw_lang=en"))], Body::empty())
+            .await;
     assert!(english.text().contains("Subdivisions"));
 
     // The API accepts the cookie for reading, but a change needs the CSRF header.
-    assert_eq!(
-        send(&router, Method::GET, "/api/v1/me", &[("cookie", &session)], Body::empty())
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let reply = send(
-        &router,
-        Method::DELETE,
-        "/api/v1/session",
-        &[("cookie", &session)],
-        Body::empty(),
-    )
-    .await;
-    assert_eq!(
-        (reply.status, reply.json()["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("csrf"))
-    );
+    assert_eq!(send(&router, Method::GET, "/api/v1/me", &[("cookie", &session)], Body::empty()).await.status, StatusCode::OK);
+    let reply = send(&router, Method::DELETE, "/api/v1/session", &[("cookie", &session)], Body::empty()).await;
+    assert_eq!((reply.status, reply.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("csrf")));
 
     // Wrong role on a page: an error page, not JSON.
     let reply = send(&router, Method::GET, "/login", &[("cookie", &session)], Body::empty()).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "signed-in users skip the form");
-    assert_eq!(
-        get(&router, "/static/vendor/leaflet/leaflet.js", None).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(get(&router, "/static/vendor/leaflet/leaflet.js", None).await.status, StatusCode::OK);
     assert_eq!(get(&router, "/api/docs/", None).await.status, StatusCode::OK);
     let health = get(&router, "/healthz", None).await;
     assert_eq!(health.json()["status"], "ok");
     assert!(health.headers.contains_key("x-request-id"));
     assert!(
-        get(&router, "/metrics", None)
-            .await
-            .text()
-            .contains("gridward_http_requests_total{method=\"GET\",route=\"/healthz\"")
+        get(&router, "/metrics", None).await.text().contains("gridward_http_requests_total{method=\"GET\",route=\"/healthz\"")
     );
 });
