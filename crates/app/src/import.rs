@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use gridward_domain::division::{DivisionCode, DivisionRow, Level, validate_division_rows};
-use gridward_domain::org::{BodyRow, OrgLookup, StaffRow, validate_body_rows, validate_staff_rows};
+use gridward_domain::org::{BodyLink, BodyRow, OrgLookup, StaffRow, validate_body_rows, validate_staff_rows};
 use gridward_domain::{Problem, Problems};
 use gridward_store::BoundaryRecord;
 use serde::Serialize;
@@ -50,8 +50,37 @@ impl Record {
     }
 }
 
-/// Reads CSV text whose header must start with the required columns and may add the optional ones.
-fn read_csv(text: &str, (required, optional): (&[&str], &[&str])) -> Result<Vec<Record>, Problems> {
+/// The well-formed records of a CSV file, and the problems of the malformed ones.
+#[derive(Debug)]
+struct CsvFile {
+    records: Vec<Record>,
+    problems: Problems,
+}
+
+impl CsvFile {
+    /// Validates the well-formed rows and reports their problems together with the malformed rows', so
+    /// one pass shows everything wrong with the file.
+    fn validate<R, T>(
+        self,
+        to_row: impl Fn(Record) -> R,
+        check: impl FnOnce(&[R]) -> Result<T, Problems>,
+    ) -> Result<T, Problems> {
+        let rows: Vec<R> = self.records.into_iter().map(to_row).collect();
+        let mut problems = self.problems;
+        match check(&rows) {
+            Ok(value) => problems.into_result(value),
+            Err(found) => {
+                problems.0.extend(found.0);
+                problems.0.sort_by_key(|p| p.line);
+                Err(problems)
+            }
+        }
+    }
+}
+
+/// Reads CSV text whose header must start with the required columns and may add the optional ones. A bad
+/// header fails the file at once; bad rows are kept as problems beside the good rows.
+fn read_csv(text: &str, (required, optional): (&[&str], &[&str])) -> Result<CsvFile, Problems> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let mut problems = Problems::default();
@@ -98,32 +127,32 @@ fn read_csv(text: &str, (required, optional): (&[&str], &[&str])) -> Result<Vec<
         }
     }
     if records.is_empty() && problems.is_empty() {
-        problems.push(Problem::file("empty_file", "the file has a header but no rows"));
+        return Err(Problems(vec![Problem::file("empty_file", "the file has a header but no rows")]));
     }
-    problems.into_result(records)
+    Ok(CsvFile { records, problems })
 }
 
 /// What the importers need from the store to check references.
 struct Stored {
     levels: HashMap<DivisionCode, Level>,
-    bodies: HashMap<String, DivisionCode>,
+    bodies: HashMap<String, BodyLink>,
 }
 
 impl OrgLookup for Stored {
     fn division_level(&self, code: &DivisionCode) -> Option<Level> {
         self.levels.get(code).copied()
     }
-    fn body_division(&self, body_code: &str) -> Option<DivisionCode> {
-        self.bodies.get(body_code).cloned()
+    fn stored_bodies(&self) -> &HashMap<String, BodyLink> {
+        &self.bodies
     }
 }
 
 impl App {
     /// Imports divisions from `code,name,level,parent_code[,valid_from][,valid_to]` CSV.
     pub async fn import_divisions(&self, text: &str) -> AppResult<ImportReport> {
-        let rows: Vec<DivisionRow> = read_csv(text, DIVISION_COLUMNS)?
-            .into_iter()
-            .map(|r| DivisionRow {
+        let levels = self.store.division_levels().await?;
+        let divisions = read_csv(text, DIVISION_COLUMNS)?.validate(
+            |r| DivisionRow {
                 line: r.line,
                 code: r.get("code"),
                 name: r.get("name"),
@@ -131,10 +160,9 @@ impl App {
                 parent_code: r.get("parent_code"),
                 valid_from: r.get("valid_from"),
                 valid_to: r.get("valid_to"),
-            })
-            .collect();
-        let levels = self.store.division_levels().await?;
-        let divisions = validate_division_rows(&rows, &|c| levels.get(c).copied())?;
+            },
+            |rows| validate_division_rows(rows, &|c| levels.get(c).copied()),
+        )?;
         self.store.upsert_divisions(&divisions, &[]).await?;
         Ok(ImportReport { rows: divisions.len() })
     }
@@ -180,9 +208,10 @@ impl App {
 
     /// Imports bodies from `code,name,kind,division_code,parent_code,domains` CSV.
     pub async fn import_bodies(&self, text: &str) -> AppResult<ImportReport> {
-        let rows: Vec<BodyRow> = read_csv(text, BODY_COLUMNS)?
-            .into_iter()
-            .map(|r| BodyRow {
+        let file = read_csv(text, BODY_COLUMNS)?;
+        let stored = Stored { levels: self.store.division_levels().await?, bodies: self.store.body_links().await? };
+        let bodies = file.validate(
+            |r| BodyRow {
                 line: r.line,
                 code: r.get("code"),
                 name: r.get("name"),
@@ -190,13 +219,16 @@ impl App {
                 division_code: r.get("division_code"),
                 parent_code: r.get("parent_code"),
                 domains: r.get("domains"),
-            })
-            .collect();
-        self.import_body_rows(&rows).await
+            },
+            |rows| validate_body_rows(rows, &stored),
+        )?;
+        self.store.upsert_bodies(&bodies).await?;
+        Ok(ImportReport { rows: bodies.len() })
     }
 
+    /// Imports bodies built in code (the demo) through the same checks as a file.
     pub(crate) async fn import_body_rows(&self, rows: &[BodyRow]) -> AppResult<ImportReport> {
-        let stored = Stored { levels: self.store.division_levels().await?, bodies: self.store.body_divisions().await? };
+        let stored = Stored { levels: self.store.division_levels().await?, bodies: self.store.body_links().await? };
         let bodies = validate_body_rows(rows, &stored)?;
         self.store.upsert_bodies(&bodies).await?;
         Ok(ImportReport { rows: bodies.len() })
@@ -204,9 +236,10 @@ impl App {
 
     /// Imports staff from CSV with the columns of [`STAFF_COLUMNS`].
     pub async fn import_staff(&self, text: &str) -> AppResult<ImportReport> {
-        let rows: Vec<StaffRow> = read_csv(text, STAFF_COLUMNS)?
-            .into_iter()
-            .map(|r| StaffRow {
+        let file = read_csv(text, STAFF_COLUMNS)?;
+        let check = self.staff_checker().await?;
+        let staff = file.validate(
+            |r| StaffRow {
                 line: r.line,
                 staff_no: r.get("staff_no"),
                 name: r.get("name"),
@@ -218,19 +251,36 @@ impl App {
                 qualification_domains: r.get("qualification_domains"),
                 auxiliary: r.get("auxiliary"),
                 active: r.get("active"),
-            })
-            .collect();
-        self.import_staff_rows(&rows).await
-    }
-
-    pub(crate) async fn import_staff_rows(&self, rows: &[StaffRow]) -> AppResult<ImportReport> {
-        let bodies = self.store.body_divisions().await?;
-        let holders = self.store.credential_holders().await?;
-        let staff = validate_staff_rows(rows, &|b| bodies.contains_key(b), &|number, staff_no| {
-            holders.get(number).is_some_and(|holder| holder != staff_no)
-        })?;
+            },
+            |rows| check.validate(rows),
+        )?;
         self.store.upsert_staff(&staff).await?;
         Ok(ImportReport { rows: staff.len() })
+    }
+
+    /// Imports staff built in code (the demo) through the same checks as a file.
+    pub(crate) async fn import_staff_rows(&self, rows: &[StaffRow]) -> AppResult<ImportReport> {
+        let staff = self.staff_checker().await?.validate(rows)?;
+        self.store.upsert_staff(&staff).await?;
+        Ok(ImportReport { rows: staff.len() })
+    }
+
+    async fn staff_checker(&self) -> AppResult<StaffChecker> {
+        Ok(StaffChecker { bodies: self.store.body_links().await?, holders: self.store.credential_holders().await? })
+    }
+}
+
+/// What staff validation needs from the store: the bodies, and who holds which credential.
+struct StaffChecker {
+    bodies: HashMap<String, BodyLink>,
+    holders: HashMap<String, String>,
+}
+
+impl StaffChecker {
+    fn validate(&self, rows: &[StaffRow]) -> Result<Vec<gridward_domain::org::Staff>, Problems> {
+        validate_staff_rows(rows, &|b| self.bodies.contains_key(b), &|number, staff_no| {
+            self.holders.get(number).is_some_and(|holder| holder != staff_no)
+        })
     }
 }
 
@@ -244,8 +294,8 @@ mod tests {
 
     #[test]
     fn headers_are_checked_exactly() {
-        assert!(read_csv("code,name,level,parent_code\n1,2,3,4\n", DIVISION_COLUMNS).is_ok());
-        assert!(read_csv("code,name,level,parent_code,valid_to\n1,2,3,4,\n", DIVISION_COLUMNS).is_ok());
+        assert_eq!(read_csv("code,name,level,parent_code\n1,2,3,4\n", DIVISION_COLUMNS).unwrap().records.len(), 1);
+        assert!(read_csv("code,name,level,parent_code,valid_to\n1,2,3,4,\n", DIVISION_COLUMNS).unwrap().problems.is_empty());
         let e = read_csv("code,name,parent_code,level\n1,2,3,4\n", DIVISION_COLUMNS).unwrap_err();
         assert_eq!(e.0[0].code, "bad_header");
         let e = read_csv("code,name,level,parent_code,colour\n1,2,3,4,red\n", DIVISION_COLUMNS).unwrap_err();
@@ -256,8 +306,9 @@ mod tests {
 
     #[test]
     fn ragged_rows_are_reported_with_lines() {
-        let e = read_csv("code,name,level,parent_code\n1,2,3,4\n1,2\n1,2,3,4,5\n", DIVISION_COLUMNS).unwrap_err();
-        let lines: Vec<_> = e.0.iter().map(|p| p.line).collect();
+        let file = read_csv("code,name,level,parent_code\n1,2,3,4\n1,2\n1,2,3,4,5\n", DIVISION_COLUMNS).unwrap();
+        let lines: Vec<_> = file.problems.0.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![Some(3), Some(4)]);
+        assert_eq!(file.records.len(), 1, "the good row is still checked");
     }
 }

@@ -84,6 +84,12 @@ store_test!(a_bad_division_file_changes_nothing, |store: Arc<dyn Store>| async m
     assert_eq!(lines, vec![(Some(3), "bad_code"), (Some(4), "bad_parent"), (Some(5), "level_mismatch")]);
     assert_eq!(fingerprint(&store).await, before, "nothing written, not even the good row");
 
+    // A malformed line does not hide the problems of the well-formed ones.
+    let ragged = "code,name,level,parent_code\n320613000000,崇川区\n32061300700,坏,street,320613000000\n";
+    let Err(AppError::Invalid(problems)) = app.import_divisions(ragged).await else { panic!("expected invalid") };
+    let lines: Vec<_> = problems.0.iter().map(|p| (p.line, p.code)).collect();
+    assert_eq!(lines, vec![(Some(2), "bad_row"), (Some(3), "bad_code")]);
+
     let Err(AppError::Invalid(p)) = app.import_divisions("id,name\n1,x\n").await else { panic!() };
     assert_eq!(p.0[0].code, "bad_header");
     assert_eq!(fingerprint(&store).await, before);
@@ -173,4 +179,41 @@ store_test!(parallel_guessing_gets_no_more_tries, |store: Arc<dyn Store>| async 
     }
     assert!(checked <= gridward_app::auth::LOCKOUT.max_failures, "{checked} passwords were checked");
     assert!(matches!(app.sign_in("leader", PASSWORD).await, Err(AppError::Locked { .. })));
+});
+
+store_test!(organisation_files_import_whole_or_not_at_all, |store: Arc<dyn Store>| async move {
+    let app = App::new(store.clone()).unwrap();
+    app.import_divisions(
+        "code,name,level,parent_code\n320600000000,南通市,city,320000000000\n320613000000,崇川区,district,320600000000\n\
+         320613007000,钟秀街道,street,320613000000\n",
+    )
+    .await
+    .unwrap();
+    let bodies = "code,name,kind,division_code,parent_code,domains\n\
+                  nt.cc,崇川区综合行政执法局,bureau,320613000000,,urban_management;market_supervision\n\
+                  nt.cc.zx,钟秀街道综合行政执法队,street_squad,320613007000,nt.cc,urban_management\n";
+    assert_eq!(app.import_bodies(bodies).await.unwrap().rows, 2);
+    let bad_bodies = "code,name,kind,division_code,parent_code,domains\n\
+                      nt.x,某队,street_squad,320613000000,nt.cc,urban_management\n\
+                      nt.y,某局,bureau,320613000000,nt.cc,astrology\n";
+    let Err(AppError::Invalid(p)) = app.import_bodies(bad_bodies).await else { panic!("expected invalid") };
+    assert_eq!(p.0.iter().map(|p| (p.line, p.code)).collect::<Vec<_>>(), [(Some(2), "level_mismatch"), (Some(3), "bad_domain")]);
+    assert!(store.body("nt.x").await.unwrap().is_none());
+
+    let header = "staff_no,name,body_code,roles,credential_no,credential_valid_from,credential_valid_to,qualification_domains,auxiliary,active\n";
+    let staff = format!(
+        "{header}S1,王伟,nt.cc.zx,officer,C-1,2024-01-01,2028-12-31,urban_management,false,true\nS2,李娜,nt.cc.zx,auxiliary,,,,,true,true\n"
+    );
+    assert_eq!(app.import_staff(&staff).await.unwrap().rows, 2);
+    let bad_staff = format!(
+        "{header}S3,赵强,nt.cc.zx,officer,C-1,2024-01-01,2028-12-31,urban_management,false,true\n\
+         S4,钱军,nt.cc.zx,officer;auxiliary,,,,,true,true\nS5,孙敏,nt.none,officer,C-5,2024-01-01,2023-01-01,urban_management,false,true\n"
+    );
+    let Err(AppError::Invalid(p)) = app.import_staff(&bad_staff).await else { panic!("expected invalid") };
+    let found: Vec<_> = p.0.iter().map(|p| (p.line.unwrap(), p.code)).collect();
+    for expected in [(2, "duplicate_credential"), (3, "auxiliary_decides"), (4, "unknown_body"), (4, "bad_validity")] {
+        assert!(found.contains(&expected), "{expected:?} not in {found:?}");
+    }
+    assert!(store.staff_member("S3").await.unwrap().is_none());
+    assert_eq!(store.staff_of_body("nt.cc.zx", &Page { after: None, limit: 10 }).await.unwrap().len(), 2);
 });

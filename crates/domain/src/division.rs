@@ -84,8 +84,6 @@ pub enum CodeError {
     Shape,
     #[error("the first two digits {0} are not a GB/T 2260 province")]
     Province(String),
-    #[error("the digits after the level's own part must be zero")]
-    Padding,
 }
 
 impl DivisionCode {
@@ -201,12 +199,13 @@ pub fn validate_division_rows(
 
     for row in rows {
         let line = row.line;
-        if let Some(first) = seen.insert(row.code.clone(), line) {
+        // Duplicates are found on the trimmed code, the same text that would be stored.
+        if let Some(first) = seen.insert(row.code.trim().to_string(), line) {
             problems.push(Problem::at(
                 line,
                 "code",
                 "duplicate_code",
-                format!("code {} already appears on line {first}", row.code),
+                format!("code {} already appears on line {first}", row.code.trim()),
             ));
             continue;
         }
@@ -230,14 +229,15 @@ pub fn validate_division_rows(
                 format!("{:?} is not one of province, city, district, street, community", row.level),
             ));
         }
+        // `Some(None)`: no parent given; `None`: a parent that is not a code (reported, row skipped later).
         let parent = if row.parent_code.trim().is_empty() {
-            None
+            Some(None)
         } else {
             match DivisionCode::parse(row.parent_code.trim()) {
-                Ok(c) => Some(c),
+                Ok(c) => Some(Some(c)),
                 Err(e) => {
                     problems.push(Problem::at(line, "parent_code", "bad_code", format!("{:?}: {e}", row.parent_code)));
-                    continue;
+                    None
                 }
             }
         };
@@ -248,7 +248,9 @@ pub fn validate_division_rows(
         {
             problems.push(Problem::at(line, "valid_to", "bad_validity", "valid_to must come after valid_from"));
         }
-        let (Some(code), Some(level), Some(valid_from), Some(valid_to)) = (code, level, valid_from, valid_to) else {
+        let (Some(code), Some(level), Some(parent), Some(valid_from), Some(valid_to)) =
+            (code, level, parent, valid_from, valid_to)
+        else {
             continue;
         };
         if code.implied_level() != level {
@@ -382,7 +384,7 @@ mod tests {
             row(3, "32061300000", "坏代码", "district", "320600000000"),
             row(4, "320613007000", "钟秀街道", "street", "320614000000"),
             row(5, "320613008000", "文峰街道", "district", "320613000000"),
-            row(6, "320600000000", "重复", "city", "320000000000"),
+            row(6, "320600000000 ", "重复", "city", "320000000000"),
             row(7, "320612001000", "无父", "street", "320612000000"),
             row(8, "320612002000", "", "village", "320612000000"),
         ];

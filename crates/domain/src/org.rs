@@ -155,7 +155,15 @@ pub struct BodyRow {
 /// What validation needs to know about what is already stored.
 pub trait OrgLookup {
     fn division_level(&self, code: &DivisionCode) -> Option<Level>;
-    fn body_division(&self, body_code: &str) -> Option<DivisionCode>;
+    /// Every stored body's division and parent, by body code.
+    fn stored_bodies(&self) -> &HashMap<String, BodyLink>;
+}
+
+/// Where a stored body sits: its division and its parent body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyLink {
+    pub division: DivisionCode,
+    pub parent: Option<String>,
 }
 
 fn valid_key(s: &str) -> bool {
@@ -228,31 +236,67 @@ pub fn validate_body_rows(rows: &[BodyRow], stored: &dyn OrgLookup) -> Result<Ve
             ));
         }
     }
-    let in_file: HashMap<&str, &DivisionCode> = bodies.iter().map(|(_, b)| (b.code.as_str(), &b.division_code)).collect();
+    // The organisation as it will be once the file is written: stored links overridden by the file's.
+    let mut links: HashMap<&str, (DivisionCode, Option<&str>)> =
+        stored.stored_bodies().iter().map(|(code, l)| (code.as_str(), (l.division.clone(), l.parent.as_deref()))).collect();
+    for (_, b) in &bodies {
+        links.insert(b.code.as_str(), (b.division_code.clone(), b.parent_code.as_deref()));
+    }
     for (line, body) in &bodies {
-        let Some(parent) = &body.parent_code else { continue };
-        if parent == &body.code {
-            problems.push(Problem::at(*line, "parent_code", "bad_parent", "a body cannot be its own parent"));
-            continue;
+        if let Some(parent) = &body.parent_code {
+            match links.get(parent.as_str()) {
+                None => problems.push(Problem::at(
+                    *line,
+                    "parent_code",
+                    "missing_parent",
+                    format!("parent body {parent} is neither in the file nor stored"),
+                )),
+                Some((pd, _)) if !pd.covers(&body.division_code) => problems.push(Problem::at(
+                    *line,
+                    "parent_code",
+                    "bad_parent",
+                    format!("division {} lies outside the parent's division {pd}", body.division_code),
+                )),
+                Some(_) => {}
+            }
+            if leads_back_to(&links, &body.code) {
+                problems.push(Problem::at(
+                    *line,
+                    "parent_code",
+                    "parent_cycle",
+                    format!("body {} would be its own ancestor", body.code),
+                ));
+            }
         }
-        let parent_division = in_file.get(parent.as_str()).map(|d| (*d).clone()).or_else(|| stored.body_division(parent));
-        match parent_division {
-            None => problems.push(Problem::at(
-                *line,
-                "parent_code",
-                "missing_parent",
-                format!("parent body {parent} is neither in the file nor stored"),
-            )),
-            Some(pd) if !pd.covers(&body.division_code) => problems.push(Problem::at(
-                *line,
-                "parent_code",
-                "bad_parent",
-                format!("division {} lies outside the parent's division {pd}", body.division_code),
-            )),
-            Some(_) => {}
+        // A stored body that stays below this one must still lie inside its (possibly new) division.
+        for (child, (division, parent)) in &links {
+            if *parent == Some(body.code.as_str()) && !body.division_code.covers(division) {
+                problems.push(Problem::at(
+                    *line,
+                    "division_code",
+                    "orphaned_child",
+                    format!("body {child} below {} lies in {division}, outside {}", body.code, body.division_code),
+                ));
+            }
         }
     }
     problems.into_result(bodies.into_iter().map(|(_, b)| b).collect())
+}
+
+/// Whether following parent links up from `start` comes back to `start`.
+fn leads_back_to(links: &HashMap<&str, (DivisionCode, Option<&str>)>, start: &str) -> bool {
+    let mut seen = HashSet::new();
+    let mut next = links.get(start).and_then(|(_, p)| *p);
+    while let Some(code) = next {
+        if code == start {
+            return true;
+        }
+        if !seen.insert(code) {
+            return false;
+        }
+        next = links.get(code).and_then(|(_, p)| *p);
+    }
+    false
 }
 
 /// A staff row as read from CSV
@@ -412,7 +456,7 @@ pub fn validate_staff_rows(
 mod tests {
     use super::*;
 
-    struct Stored;
+    struct Stored(HashMap<String, BodyLink>);
     impl OrgLookup for Stored {
         fn division_level(&self, code: &DivisionCode) -> Option<Level> {
             match code.as_str() {
@@ -422,9 +466,22 @@ mod tests {
                 _ => None,
             }
         }
-        fn body_division(&self, body: &str) -> Option<DivisionCode> {
-            (body == "nt").then(|| DivisionCode::parse("320600000000").unwrap())
+        fn stored_bodies(&self) -> &HashMap<String, BodyLink> {
+            &self.0
         }
+    }
+
+    /// The city bureau `nt`, and below it a squad in 钟秀街道 hanging from the district bureau `nt.cc`.
+    fn stored() -> Stored {
+        let link = |division: &str, parent: Option<&str>| BodyLink {
+            division: DivisionCode::parse(division).unwrap(),
+            parent: parent.map(String::from),
+        };
+        Stored(HashMap::from([
+            ("nt".to_string(), link("320600000000", None)),
+            ("nt.cc".to_string(), link("320613000000", Some("nt"))),
+            ("nt.cc.zx".to_string(), link("320613007000", Some("nt.cc"))),
+        ]))
     }
 
     fn body(line: usize, code: &str, kind: &str, division: &str, parent: &str) -> BodyRow {
@@ -445,7 +502,7 @@ mod tests {
             body(2, "nt.cc", "bureau", "320613000000", "nt"),
             body(3, "nt.cc.zhongxiu", "street_squad", "320613007000", "nt.cc"),
         ];
-        let bodies = validate_body_rows(&rows, &Stored).unwrap();
+        let bodies = validate_body_rows(&rows, &stored()).unwrap();
         assert_eq!(bodies[1].parent_code.as_deref(), Some("nt.cc"));
         assert_eq!(bodies[0].domains, vec![EnforcementDomain::UrbanManagement, EnforcementDomain::MarketSupervision]);
     }
@@ -462,13 +519,36 @@ mod tests {
             bad_domain,
             body(7, "f", "street_squad", "320613007000", ""),
         ];
-        let problems = validate_body_rows(&rows, &Stored).unwrap_err();
+        let problems = validate_body_rows(&rows, &stored()).unwrap_err();
         let found: Vec<_> = problems.0.iter().map(|p| (p.line.unwrap(), p.code)).collect();
         for expected in
             [(2, "level_mismatch"), (3, "unknown_division"), (4, "missing_parent"), (5, "bad_parent"), (6, "bad_domain")]
         {
             assert!(found.contains(&expected), "{expected:?} not in {found:?}");
         }
+    }
+
+    #[test]
+    fn cycles_and_stranded_children_are_refused() {
+        // nt.cc moves below a body that hangs from nt.cc itself.
+        let rows = vec![body(2, "nt.a", "bureau", "320613000000", "nt.cc"), body(3, "nt.cc", "bureau", "320613000000", "nt.a")];
+        let problems = validate_body_rows(&rows, &stored()).unwrap_err();
+        assert!(problems.0.iter().any(|p| p.code == "parent_cycle"), "{problems}");
+        // nt.cc moves to 通州区, leaving its stored squad in 崇川区 outside it.
+        let rows = vec![body(2, "nt.cc", "bureau", "320612000000", "nt")];
+        let mut s = stored();
+        s.0.insert("tz".into(), BodyLink { division: DivisionCode::parse("320612000000").unwrap(), parent: None });
+        struct WithTongzhou(Stored);
+        impl OrgLookup for WithTongzhou {
+            fn division_level(&self, code: &DivisionCode) -> Option<Level> {
+                if code.as_str() == "320612000000" { Some(Level::District) } else { self.0.division_level(code) }
+            }
+            fn stored_bodies(&self) -> &HashMap<String, BodyLink> {
+                self.0.stored_bodies()
+            }
+        }
+        let problems = validate_body_rows(&rows, &WithTongzhou(s)).unwrap_err();
+        assert_eq!(problems.0.iter().map(|p| p.code).collect::<Vec<_>>(), ["orphaned_child"]);
     }
 
     fn staff(line: usize, no: &str, roles: &str, credential: &str, auxiliary: &str) -> StaffRow {

@@ -146,7 +146,10 @@ store_test!(bodies_are_filtered_by_territory, |store: Arc<dyn Store>| async move
     assert_eq!(everything.iter().map(|b| b.code.as_str()).collect::<Vec<_>>(), ["nt.cc.zhongxiu", "nt.tz"]);
     let squad = store.body("nt.cc.zhongxiu").await.unwrap().unwrap();
     assert_eq!(squad.parent_code.as_deref(), Some("nt.cc"));
-    assert_eq!(store.body_divisions().await.unwrap().len(), 4);
+    let links = store.body_links().await.unwrap();
+    assert_eq!(links.len(), 4);
+    assert_eq!(links["nt.cc.zhongxiu"].parent.as_deref(), Some("nt.cc"));
+    assert_eq!(links["nt.cc"].division, code("320613000000"));
 });
 
 store_test!(bodies_need_existing_parents_and_divisions, |store: Arc<dyn Store>| async move {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use gridward_domain::access::Role;
 use gridward_domain::division::{Division, DivisionCode, Level};
-use gridward_domain::org::{Body, Staff};
+use gridward_domain::org::{Body, BodyLink, Staff};
 use serde::Serialize;
 
 /// A storage failure, in the few shapes callers act on.
@@ -110,8 +110,8 @@ pub trait Store: Send + Sync {
 
     // Organisation.
 
-    /// The division of every stored body, keyed by body code.
-    async fn body_divisions(&self) -> DbResult<HashMap<String, DivisionCode>>;
+    /// The division and parent of every stored body, keyed by body code.
+    async fn body_links(&self) -> DbResult<HashMap<String, BodyLink>>;
     async fn upsert_bodies(&self, bodies: &[Body]) -> DbResult<()>;
     async fn body(&self, code: &str) -> DbResult<Option<Body>>;
     /// Bodies whose division lies inside `territory`, ordered by code; `page.after` is a body code.
@@ -354,16 +354,14 @@ macro_rules! impl_sql_store {
                 rows.iter().map(boundary_row).collect()
             }
 
-            async fn body_divisions(&self) -> DbResult<HashMap<String, DivisionCode>> {
-                let rows = sqlx::query("SELECT code, division_code FROM bodies")
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(db_err)?;
+            async fn body_links(&self) -> DbResult<HashMap<String, gridward_domain::org::BodyLink>> {
+                let rows = sqlx::query("SELECT code, division_code, parent_code FROM bodies").fetch_all(&self.pool).await.map_err(db_err)?;
                 rows.iter()
                     .map(|r| {
                         let code: String = r.try_get(0).map_err(db_err)?;
                         let division: String = r.try_get(1).map_err(db_err)?;
-                        Ok((code, decode::code(&division)?))
+                        let parent: Option<String> = r.try_get(2).map_err(db_err)?;
+                        Ok((code, gridward_domain::org::BodyLink { division: $crate::decode::code(&division)?, parent }))
                     })
                     .collect()
             }

@@ -113,8 +113,11 @@ pub struct NextQuery {
 
 /// Only same-site paths may be redirected to after sign-in.
 fn safe_next(next: Option<&str>) -> String {
+    // A local path: one leading slash, then only characters that cannot turn it into another host once a
+    // browser strips whitespace or reads a backslash as a slash.
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~?=&%+".contains(c);
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && n.chars().all(allowed) => n.to_string(),
         _ => "/".to_string(),
     }
 }
@@ -376,4 +379,19 @@ pub async fn not_found(req: Request) -> Response {
         return crate::error::ApiError(AppError::NotFound("route")).into_response();
     }
     error_response(Chrome::new(req.headers(), None), AppError::NotFound("page"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/map")), "/map");
+        assert_eq!(safe_next(Some("/divisions/320613000000?cursor=abc")), "/divisions/320613000000?cursor=abc");
+        for hostile in ["//evil.com", "/\\evil.com", "/\t/evil.com", "/\n", "https://evil.com", "evil", "/%09/x\r"] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }
