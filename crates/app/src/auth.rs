@@ -194,6 +194,9 @@ impl App {
         if new.roles.is_empty() {
             return Err(AppError::bad_request("bad_role", "an account holds at least one role"));
         }
+        if new.roles.contains(&Role::Auxiliary) && new.roles.iter().any(|r| r.decides()) {
+            return Err(AppError::bad_request("auxiliary_decides", "an auxiliary account takes no deciding role"));
+        }
         if self.store.division(&new.scope).await?.is_none() {
             return Err(AppError::bad_request("unknown_division", format!("division {} is not stored", new.scope)));
         }
@@ -250,6 +253,14 @@ impl App {
     pub async fn create_user_as(&self, who: &Principal, new: NewUser) -> AppResult<UserRecord> {
         if !who.has(Role::Admin) || !who.covers(&new.scope) {
             return Err(AppError::Forbidden);
+        }
+        // The linked staff member must work inside the administrator's territory too.
+        if let Some(no) = &new.staff_no {
+            let staff = self.store.staff_member(no).await?.ok_or(AppError::NotFound("staff"))?;
+            let body = self.store.body(&staff.body_code).await?.ok_or(AppError::NotFound("staff"))?;
+            if !who.covers(&body.division_code) {
+                return Err(AppError::NotFound("staff"));
+            }
         }
         let username = new.username.clone();
         self.create_user(new).await?;

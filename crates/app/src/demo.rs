@@ -59,6 +59,11 @@ pub struct DemoOutcome {
 }
 
 impl App {
+    /// Whether the demo city is already in the database.
+    pub async fn demo_loaded(&self) -> AppResult<bool> {
+        Ok(self.store.seed_applied(SEED_NAME).await?)
+    }
+
     /// Loads the demo city unless it is already there. `password` is every demo account's password.
     pub async fn load_demo(&self, password: &str) -> AppResult<DemoOutcome> {
         if self.store.seed_applied(SEED_NAME).await? {

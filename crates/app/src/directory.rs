@@ -49,14 +49,20 @@ impl App {
         self.store.division(code).await?.ok_or(AppError::NotFound("division"))
     }
 
-    /// Children of a division the caller may see, in code order.
+    /// Children of a division the caller may see, in code order. Above the caller's territory only the
+    /// one child on the way down to it is visible, so neither the items nor the cursor name its neighbours.
     pub async fn child_divisions(&self, who: &Principal, parent: &DivisionCode, page: &Page) -> AppResult<Listing<Division>> {
-        self.visible_division(who, parent).await?;
-        let rows = self.store.child_divisions(parent, &page_plus_one(page)).await?;
-        let mut listing = paged(rows, page.limit, |d| d.code.to_string());
-        // Filtering after paging keeps cursors stable; a street officer sees only their own branch.
-        listing.items.retain(|d| who.may_see_division(&d.code));
-        Ok(listing)
+        let parent_division = self.visible_division(who, parent).await?;
+        if who.covers(parent) {
+            let rows = self.store.child_divisions(parent, &page_plus_one(page)).await?;
+            return Ok(paged(rows, page.limit, |d| d.code.to_string()));
+        }
+        let on_the_way = match parent_division.level.child().and_then(|level| who.scope.ancestor_at(level)) {
+            Some(code) if page.after.as_deref().is_none_or(|after| after < code.as_str()) => self.store.division(&code).await?,
+            _ => None,
+        };
+        let items = on_the_way.into_iter().filter(|d| d.parent_code.as_ref() == Some(parent)).collect();
+        Ok(Listing { items, next_cursor: None })
     }
 
     pub async fn division_detail(&self, who: &Principal, code: &DivisionCode) -> AppResult<DivisionDetail> {

@@ -51,7 +51,11 @@ impl AppError {
 impl From<DbError> for AppError {
     fn from(e: DbError) -> AppError {
         match e {
-            DbError::Conflict(m) => AppError::Conflict(m),
+            // The database's own wording names tables and columns; it goes to the log, not to the caller.
+            DbError::Conflict(detail) => {
+                tracing::info!(%detail, "refused by a database constraint");
+                AppError::Conflict("the change conflicts with stored data".into())
+            }
             other => AppError::Internal(other.to_string()),
         }
     }

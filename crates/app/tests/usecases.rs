@@ -54,6 +54,30 @@ store_test!(demo_loads_once_with_every_part, |store: Arc<dyn Store>| async move 
     let officer = store.user("officer.zhongxiu").await.unwrap().unwrap();
     let staff = store.staff_member(officer.staff_no.as_deref().unwrap()).await.unwrap().unwrap();
     assert_eq!(staff.body_code, "squad.320613007");
+
+    // An administrator of 文峰街道 cannot link an account to 钟秀街道's staff, nor mix auxiliary and deciding roles.
+    use gridward_app::auth::NewUser;
+    use gridward_domain::access::{Principal, Role};
+    let wenfeng_admin =
+        Principal { username: "a".into(), display_name: "a".into(), roles: vec![Role::Admin], scope: code("320613008000") };
+    let new = |staff_no: Option<String>, roles: Vec<Role>| NewUser {
+        username: "new.account".into(),
+        display_name: "新账号".into(),
+        password: PASSWORD.into(),
+        roles,
+        scope: code("320613008000"),
+        staff_no,
+    };
+    let outside = new(officer.staff_no.clone(), vec![Role::Officer]);
+    assert!(matches!(app.create_user_as(&wenfeng_admin, outside).await, Err(AppError::NotFound("staff"))));
+    let mixed = new(None, vec![Role::Auxiliary, Role::Officer]);
+    assert!(matches!(
+        app.create_user_as(&wenfeng_admin, mixed).await,
+        Err(AppError::BadRequest { code: "auxiliary_decides", .. })
+    ));
+    let elsewhere = NewUser { scope: code("320613007000"), ..new(None, vec![Role::Officer]) };
+    assert!(matches!(app.create_user_as(&wenfeng_admin, elsewhere).await, Err(AppError::Forbidden)));
+    assert!(app.create_user_as(&wenfeng_admin, new(None, vec![Role::Officer])).await.is_ok());
 });
 
 async fn synthesized_expected(store: &Arc<dyn Store>) -> usize {

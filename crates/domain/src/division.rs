@@ -54,6 +54,11 @@ impl Level {
         }
     }
 
+    /// The level of this level's children.
+    pub fn child(self) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.parent() == Some(self))
+    }
+
     /// How many leading digits of the code identify a division of this level.
     fn significant_digits(self) -> usize {
         match self {
@@ -120,6 +125,13 @@ impl DivisionCode {
     /// The leading digits every descendant shares; territory checks compare prefixes, not trees.
     pub fn territory_prefix(&self) -> &str {
         &self.0[..self.implied_level().significant_digits()]
+    }
+
+    /// This code's ancestor (or itself) at `level`, e.g. the district `320613000000` of `320613007001`.
+    /// `None` when `level` is below this code's own level.
+    pub fn ancestor_at(&self, level: Level) -> Option<DivisionCode> {
+        let digits = level.significant_digits();
+        (level <= self.implied_level()).then(|| DivisionCode(format!("{:0<12}", &self.0[..digits])))
     }
 
     /// Whether `other` is this division or lies inside it.
@@ -355,6 +367,11 @@ mod tests {
         assert!(code("320613007000").covers(&code("320613007000")));
         assert!(!code("320613007000").covers(&code("320613008000")));
         assert!(!code("320613000000").covers(&code("320612000000")));
+        assert_eq!(code("320613007001").ancestor_at(Level::District), Some(code("320613000000")));
+        assert_eq!(code("320613007001").ancestor_at(Level::Street), Some(code("320613007000")));
+        assert_eq!(code("320613000000").ancestor_at(Level::Street), None);
+        assert_eq!(Level::District.child(), Some(Level::Street));
+        assert_eq!(Level::Community.child(), None);
     }
 
     #[test]

@@ -373,6 +373,9 @@ pub fn validate_staff_rows(
         if auxiliary && roles.iter().any(|r| r.decides()) {
             problems.push(Problem::at(line, "roles", "auxiliary_decides", "auxiliary staff never take a deciding role"));
         }
+        if roles.contains(&Role::Auxiliary) && !auxiliary {
+            problems.push(Problem::at(line, "auxiliary", "auxiliary_flag", "staff in the auxiliary role are auxiliary staff"));
+        }
         let number = row.credential_no.trim();
         let credential = if number.is_empty() {
             if roles.contains(&Role::Officer) {
@@ -587,6 +590,7 @@ mod tests {
                 staff(4, "s3", "officer", "X2", "false"),
                 staff(5, "s3", "officer", "X2", "false"),
                 staff(6, "s6", "king", "", "maybe"),
+                staff(7, "s7", "auxiliary", "", "false"),
             ],
             &|b| b == "nt",
             &none_taken,
@@ -601,6 +605,7 @@ mod tests {
             (5, "duplicate_credential"),
             (6, "bad_role"),
             (6, "bad_flag"),
+            (7, "auxiliary_flag"),
         ] {
             assert!(found.contains(&expected), "{expected:?} not in {found:?}");
         }

@@ -123,6 +123,8 @@ enum UsersAction {
 }
 
 const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
+/// Where a generated demo password is kept (owner-only), inside the data directory.
+const DEMO_PASSWORD_FILE: &str = "demo-password.txt";
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
@@ -186,11 +188,18 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
 async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cookies: bool) -> Result<()> {
     let store = open(cli).await?;
     let app = App::new(store).map_err(explain)?;
-    let mut demo_password = None;
+    let mut demo_note = None;
     if demo {
-        let (password, generated) = demo_password_for(&cli.data_dir)?;
-        let outcome = app.load_demo(&password).await.map_err(explain)?;
-        if outcome.loaded {
+        let file = cli.data_dir.join(DEMO_PASSWORD_FILE);
+        // A password is chosen only when the accounts are created; later starts report the one in use.
+        demo_note = Some(if app.demo_loaded().await.map_err(explain)? {
+            match std::fs::read_to_string(&file) {
+                Ok(p) if !p.trim().is_empty() => format!("Demo password: {}  (kept in {})", p.trim(), file.display()),
+                _ => "Demo password: the one set when the demo was first loaded (GRIDWARD_DEMO_PASSWORD)".to_string(),
+            }
+        } else {
+            let (password, generated) = demo_password_for(&cli.data_dir)?;
+            let outcome = app.load_demo(&password).await.map_err(explain)?;
             tracing::info!(
                 divisions = outcome.divisions,
                 bodies = outcome.bodies,
@@ -198,20 +207,20 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
                 synthetic_boundaries = outcome.synthetic_boundaries,
                 "demo city loaded"
             );
-        }
-        demo_password = Some((password, generated, outcome.loaded));
+            match generated {
+                Some(file) => format!("Demo password: {password}  (kept in {})", file.display()),
+                None => "Demo password: from GRIDWARD_DEMO_PASSWORD".to_string(),
+            }
+        });
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     let local = listener.local_addr()?;
     let state = gridward_web::AppState::new(app, demo, secure_cookies);
     println!("Gridward is ready at http://{local}/ ({} ms)", started.elapsed().as_millis());
-    if let Some((password, generated, _)) = &demo_password {
+    if let Some(note) = &demo_note {
         let accounts: Vec<&str> = demo::ACCOUNTS.iter().map(|a| a.0).collect();
         println!("Demo accounts: {}", accounts.join(", "));
-        match generated {
-            Some(file) => println!("Demo password: {password}  (kept in {})", file.display()),
-            None => println!("Demo password: from GRIDWARD_DEMO_PASSWORD"),
-        }
+        println!("{note}");
     }
     std::io::stdout().flush().ok();
     tokio::spawn(purge_periodically(state.app.clone()));
@@ -256,7 +265,7 @@ fn demo_password_for(data_dir: &Path) -> Result<(String, Option<PathBuf>)> {
         return Ok((p, None));
     }
     std::fs::create_dir_all(data_dir)?;
-    let file = data_dir.join("demo-password.txt");
+    let file = data_dir.join(DEMO_PASSWORD_FILE);
     if let Ok(existing) = std::fs::read_to_string(&file)
         && !existing.trim().is_empty()
     {

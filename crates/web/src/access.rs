@@ -117,7 +117,7 @@ async fn enforce(State((state, access)): State<(AppState, Access)>, mut req: Req
     if caller.via_cookie && unsafe_method && is_api(&path) {
         let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         let expected = caller.auth.as_ref().map(|a| a.csrf_token.as_str());
-        if sent.is_none() || sent != expected {
+        if !matches!((sent, expected), (Some(s), Some(e)) if same_secret(s, e)) {
             return ApiError(AppError::bad_request("csrf", "a cookie-authenticated change needs the X-CSRF-Token header"))
                 .into_response();
         }
@@ -135,6 +135,11 @@ async fn enforce(State((state, access)): State<(AppState, Access)>, mut req: Req
         Err(Denial::Forbidden) if !is_api(&path) => crate::pages::error_page(&req, &caller, AppError::Forbidden),
         Err(Denial::Forbidden) => ApiError(AppError::Forbidden).into_response(),
     }
+}
+
+/// Compares two secrets in time that depends only on their lengths, so a guess learns nothing from timing.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Percent-encodes everything but unreserved characters and '/'.

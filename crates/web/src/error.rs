@@ -2,7 +2,9 @@
 //! details are logged, never sent.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gridward_app::AppError;
 use gridward_domain::Problem;
@@ -62,4 +64,34 @@ impl IntoResponse for ApiError {
 /// A plain error for the HTTP layer itself (bad query strings, oversized bodies).
 pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError(AppError::bad_request(code, message))
+}
+
+/// The largest plain-text error body worth keeping as a message.
+const MAX_REWRITTEN_BODY: usize = 16 * 1024;
+
+/// Errors that the framework produces before or around a handler (a malformed query string, a wrong
+/// method, a body over the limit, a timeout) come as plain text. On API paths they are rewritten into the
+/// same `{"error", "message"}` shape as every other error, so clients need one error parser.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/v1/");
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), MAX_REWRITTEN_BODY).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_input",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
+    (status, Json(ErrorBody { error: code.to_string(), message, problems: Vec::new() })).into_response()
 }

@@ -13,7 +13,7 @@ use gridward_store::Page;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::access::{Caller, LANG_COOKIE, LOGIN_CSRF_COOKIE, MaybeSignedIn, SESSION_COOKIE, SignedIn, cookie};
+use crate::access::{Caller, LANG_COOKIE, LOGIN_CSRF_COOKIE, MaybeSignedIn, SESSION_COOKIE, SignedIn, cookie, same_secret};
 use crate::api::{PageQuery, encode_cursor};
 use crate::i18n::{Lang, t};
 
@@ -166,7 +166,7 @@ pub struct LoginForm {
 pub async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
     let next = safe_next(form.next.as_deref());
     let lang = Chrome::new(&headers, None).lang;
-    if cookie(&headers, LOGIN_CSRF_COOKIE) != Some(form.csrf.as_str()) || form.csrf.is_empty() {
+    if form.csrf.is_empty() || !cookie(&headers, LOGIN_CSRF_COOKIE).is_some_and(|c| same_secret(c, &form.csrf)) {
         return login_page(&state, &headers, StatusCode::BAD_REQUEST, Some(t(lang, "error.csrf")), next, form.username);
     }
     match state.app.sign_in(form.username.trim(), &form.password).await {
@@ -201,7 +201,7 @@ pub async fn logout(
     SignedIn(auth): SignedIn,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if form.csrf != auth.csrf_token {
+    if !same_secret(&form.csrf, &auth.csrf_token) {
         return error_response(Chrome::new(&headers, Some(&auth)), AppError::bad_request("csrf", "stale form"));
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE)

@@ -160,6 +160,11 @@ store_test!(the_judged_api_flows, |store: Arc<dyn Store>| async move {
     // A street officer sees only their own street among 崇川区's children, and only their squad.
     let siblings = get(&router, "/api/v1/divisions?parent=320613000000", Some(&wenfeng)).await.json();
     assert_eq!(siblings["items"].as_array().unwrap().len(), 1);
+    assert_eq!(siblings["items"][0]["code"], "320613008000");
+    let first = get(&router, "/api/v1/divisions?parent=320613000000&limit=1", Some(&wenfeng)).await.json();
+    assert!(first["next_cursor"].is_null(), "no cursor that would name a neighbouring street");
+    let own_street = get(&router, "/api/v1/divisions?parent=320613008000&limit=500", Some(&wenfeng)).await.json();
+    assert!(!own_street["items"].as_array().unwrap().is_empty(), "inside the territory everything is listed");
     let bodies = get(&router, "/api/v1/bodies", Some(&wenfeng)).await.json();
     assert_eq!(
         bodies["items"].as_array().unwrap().iter().map(|b| b["code"].as_str().unwrap()).collect::<Vec<_>>(),
@@ -214,6 +219,14 @@ store_test!(paging_and_bad_input, |store: Arc<dyn Store>| async move {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{uri}: {}", reply.text());
         assert_eq!(reply.json()["error"], code, "{uri}");
     }
+    // Framework-level refusals speak the same JSON as everything else.
+    let reply = get(&router, "/api/v1/divisions?limit=1&limit=2", Some(&admin)).await;
+    assert_eq!((reply.status, reply.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
+    let reply = send(&router, Method::PUT, "/api/v1/me", &[("authorization", &format!("Bearer {admin}"))], Body::empty()).await;
+    assert_eq!((reply.status, reply.json()["error"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")));
+    let reply = send(&router, Method::POST, "/api/v1/session", &[("content-type", "text/plain")], Body::from("x")).await;
+    assert_eq!(reply.json()["error"], "bad_json");
+
     let reply =
         send(&router, Method::POST, "/api/v1/session", &[("content-type", "application/json")], Body::from("{nope")).await;
     assert_eq!((reply.status, reply.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_json")));
