@@ -51,6 +51,11 @@ pub async fn open_store(url: &str) -> AppResult<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// Opens (creating if missing) an embedded SQLite database file.
+pub async fn open_sqlite_file(path: &std::path::Path) -> AppResult<Arc<dyn Store>> {
+    Ok(Arc::new(SqliteStore::open_file(path).await?))
+}
+
 /// Now, in Unix seconds (UTC).
 pub fn now() -> i64 {
     jiff::Timestamp::now().as_second()

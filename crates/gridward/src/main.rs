@@ -135,16 +135,16 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn database_url(cli: &Cli) -> Result<String> {
-    if let Some(url) = &cli.db {
-        return Ok(url.clone());
-    }
-    std::fs::create_dir_all(&cli.data_dir).with_context(|| format!("creating {}", cli.data_dir.display()))?;
-    Ok(format!("sqlite://{}", cli.data_dir.join("gridward.db").display()))
-}
-
+/// The database `--db` names, or by default `gridward.db` in the data directory.
 async fn open(cli: &Cli) -> Result<Arc<dyn Store>> {
-    let store = gridward_app::open_store(&database_url(cli)?).await.map_err(explain)?;
+    let store = match &cli.db {
+        Some(url) => gridward_app::open_store(url).await,
+        None => {
+            std::fs::create_dir_all(&cli.data_dir).with_context(|| format!("creating {}", cli.data_dir.display()))?;
+            gridward_app::open_sqlite_file(&cli.data_dir.join("gridward.db")).await
+        }
+    }
+    .map_err(explain)?;
     store.migrate().await.context("applying migrations")?;
     Ok(store)
 }

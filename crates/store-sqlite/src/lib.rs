@@ -31,8 +31,16 @@ fn migrator() -> Migrator {
 impl SqliteStore {
     /// Opens (creating if missing) the database at a `sqlite:` URL.
     pub async fn connect(url: &str) -> DbResult<SqliteStore> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(db_err)?
+        SqliteStore::connect_with(SqliteConnectOptions::from_str(url).map_err(db_err)?).await
+    }
+
+    /// Opens (creating if missing) the database file at `path`, whatever characters the path holds.
+    pub async fn open_file(path: &std::path::Path) -> DbResult<SqliteStore> {
+        SqliteStore::connect_with(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    async fn connect_with(options: SqliteConnectOptions) -> DbResult<SqliteStore> {
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
