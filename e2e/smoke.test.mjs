@@ -48,9 +48,9 @@ async function newPage(options) {
   return page;
 }
 
-async function signIn(page, password = PASSWORD) {
+async function signIn(page, password = PASSWORD, user = USER) {
   await page.goto(BASE + '/login');
-  await page.fill('input[name=username]', USER);
+  await page.fill('input[name=username]', user);
   await page.fill('input[name=password]', password);
   await page.click('button[type=submit]');
   await page.waitForLoadState('domcontentloaded');
@@ -123,6 +123,56 @@ test('home and map fit a 390px phone screen', async () => {
     await page.waitForSelector('body[data-map-ready]', { state: 'attached', timeout: 20_000 });
     await page.screenshot({ path: SHOTS + 'map-phone.png' });
     assert.ok(await pageWidth(page) <= 390 + 1, `map page is ${await pageWidth(page)}px wide`);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('division browser walks down to 钟秀街道 and switches language', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await signIn(page);
+    await page.goto(BASE + '/divisions');
+    assert.equal(path(page), '/divisions/320600000000');
+    await page.click('a[href="/divisions/320613000000"]');
+    await page.click('a[href="/divisions/320613007000"]');
+    assert.match(await page.locator('h1').innerText(), /钟秀街道/);
+    // A street outline is generated, and the page says so.
+    assert.equal(await page.locator('h1 + p .badge.synthetic').count(), 1);
+    await page.click('a.lang');
+    assert.equal(path(page), '/divisions/320613007000');
+    assert.ok((await page.locator('main').innerText()).includes('Subdivisions'));
+    await page.screenshot({ path: SHOTS + 'division-en.png', fullPage: true });
+    await page.click('a.lang');
+    assert.ok((await page.locator('main').innerText()).includes('下级区划'));
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('a street officer sees only their own street on the map', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await signIn(page, PASSWORD, 'officer.wenfeng');
+    await page.goto(BASE + '/map');
+    await page.waitForSelector('body[data-map-ready]', { state: 'attached', timeout: 20_000 });
+    assert.equal(await page.getAttribute('body', 'data-map-ready'), 'districts:1,streets:1');
+    await page.screenshot({ path: SHOTS + 'map-officer.png' });
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('API docs render offline', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await page.goto(BASE + '/api/docs/');
+    await page.locator('.swagger-ui .info .title').waitFor({ state: 'visible' });
+    assert.match(await page.locator('.swagger-ui .info .title').innerText(), /Gridward API/);
+    await page.screenshot({ path: SHOTS + 'api-docs.png' });
     assert.deepEqual(page.problems, []);
   } finally {
     await page.context().close();

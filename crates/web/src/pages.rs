@@ -329,11 +329,12 @@ pub async fn division_page(
         let children = state.app.child_divisions(&auth.principal, &code, &page).await?;
         let today = gridward_app::today();
         let d = &detail.division;
-        let validity = format!(
-            "{} – {}",
-            d.valid_from.map_or("…".to_string(), |x| x.to_string()),
-            d.valid_to.map_or("…".to_string(), |x| x.to_string())
-        );
+        let validity = match (d.valid_from, d.valid_to) {
+            (None, None) => chrome.t("division.always"),
+            (from, to) => {
+                format!("{} – {}", from.map_or("…".to_string(), |x| x.to_string()), to.map_or("…".to_string(), |x| x.to_string()))
+            }
+        };
         Ok(render(
             StatusCode::OK,
             &DivisionPage {
