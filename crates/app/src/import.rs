@@ -168,39 +168,39 @@ impl App {
     }
 
     /// Imports real (not synthetic) outlines from a GeoJSON FeatureCollection whose features carry `code`.
-    /// Every code must be a stored division, and a `level` property, when given, must match it.
+    /// Every code must be a stored division, and a `level` property, when given, must match it. Geometry
+    /// problems and these checks are reported together, in feature order.
     pub async fn import_boundaries(&self, text: &str, source: &str) -> AppResult<ImportReport> {
-        let features = gridward_grid::parse_boundaries(text).map_err(|geo| {
-            AppError::Invalid(Problems(geo.into_iter().map(|p| feature_problem(p.feature, "bad_geometry", p.reason)).collect()))
-        })?;
+        let geometry_problem = |p: gridward_grid::GeoProblem| (p.feature, feature_problem(p.feature, "bad_geometry", p.reason));
+        let (features, geo_problems) = gridward_grid::read_boundaries(text)
+            .map_err(|geo| AppError::Invalid(Problems(geo.into_iter().map(|p| geometry_problem(p).1).collect())))?;
         let levels = self.store.division_levels().await?;
-        let mut problems = Problems::default();
+        let mut problems: Vec<(Option<usize>, Problem)> = geo_problems.into_iter().map(geometry_problem).collect();
         let mut records = Vec::new();
-        for (i, f) in features.iter().enumerate() {
-            let code = match DivisionCode::parse(&f.code) {
-                Ok(c) => c,
-                Err(e) => {
-                    problems.push(feature_problem(Some(i), "bad_code", format!("{:?}: {e}", f.code)));
-                    continue;
-                }
-            };
-            match levels.get(&code) {
-                None => problems.push(feature_problem(Some(i), "unknown_division", format!("division {code} is not stored"))),
-                Some(level) if !f.level.is_empty() && f.level != level.as_str() => problems.push(feature_problem(
-                    Some(i),
-                    "level_mismatch",
-                    format!("division {code} is a {level}, the feature says {}", f.level),
-                )),
-                Some(_) => records.push(BoundaryRecord {
+        for (i, f) in &features {
+            let checked =
+                DivisionCode::parse(&f.code).map_err(|e| ("bad_code", format!("{:?}: {e}", f.code))).and_then(
+                    |code| match levels.get(&code) {
+                        None => Err(("unknown_division", format!("division {code} is not stored"))),
+                        Some(level) if !f.level.is_empty() && f.level != level.as_str() => {
+                            Err(("level_mismatch", format!("division {code} is a {level}, the feature says {}", f.level)))
+                        }
+                        Some(_) => Ok(code),
+                    },
+                );
+            match checked {
+                Ok(code) => records.push(BoundaryRecord {
                     code,
                     geometry: gridward_grid::geometry_to_geojson(&f.geometry),
                     synthetic: false,
                     source: source.to_string(),
                 }),
+                Err((code, message)) => problems.push((Some(*i), feature_problem(Some(*i), code, message))),
             }
         }
         if !problems.is_empty() {
-            return Err(AppError::Invalid(problems));
+            problems.sort_by_key(|(index, _)| *index);
+            return Err(AppError::Invalid(Problems(problems.into_iter().map(|(_, p)| p).collect())));
         }
         self.store.upsert_divisions(&[], &records).await?;
         Ok(ImportReport { rows: records.len() })

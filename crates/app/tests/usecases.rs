@@ -135,8 +135,12 @@ store_test!(bad_boundaries_change_nothing, |store: Arc<dyn Store>| async move {
     let Err(AppError::Invalid(p)) = app.import_boundaries(&file, "test").await else { panic!() };
     assert_eq!(p.0[0].code, "unknown_division");
     assert_eq!(p.0[0].column.as_deref(), Some("features[1]"));
-    let file = format!(r#"{{"type":"FeatureCollection","features":[{good},{broken}]}}"#);
-    assert!(matches!(app.import_boundaries(&file, "test").await, Err(AppError::Invalid(_))));
+    // A broken geometry does not hide an unknown code elsewhere in the file.
+    let file = format!(r#"{{"type":"FeatureCollection","features":[{good},{broken},{unknown}]}}"#);
+    let Err(AppError::Invalid(p)) = app.import_boundaries(&file, "test").await else { panic!() };
+    let found: Vec<_> = p.0.iter().map(|p| (p.column.clone().unwrap(), p.code)).collect();
+    assert!(found.contains(&("features[1]".to_string(), "bad_geometry")), "{found:?}");
+    assert!(found.contains(&("features[2]".to_string(), "unknown_division")), "{found:?}");
     assert!(matches!(app.import_boundaries("{not json", "test").await, Err(AppError::Invalid(_))));
     assert!(store.boundary(&code("320613000000")).await.unwrap().is_none());
     let file = format!(r#"{{"type":"FeatureCollection","features":[{good}]}}"#);

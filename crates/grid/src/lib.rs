@@ -9,7 +9,7 @@ mod parse;
 mod partition;
 
 pub use encode::geometry_to_geojson;
-pub use parse::{parse_boundaries, parse_geometry};
+pub use parse::{parse_boundaries, parse_geometry, read_boundaries};
 pub use partition::synthesize_partition;
 
 /// A boundary read from GeoJSON: one feature.

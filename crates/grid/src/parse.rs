@@ -20,6 +20,15 @@ use crate::{BoundaryFeature, GeoProblem};
 /// than 4 positions or not closed, and duplicate codes. `name` defaults to the code and `level`
 /// to the empty string when they are absent or null.
 pub fn parse_boundaries(text: &str) -> Result<Vec<BoundaryFeature>, Vec<GeoProblem>> {
+    let (features, problems) = read_boundaries(text)?;
+    if problems.is_empty() { Ok(features.into_iter().map(|(_, f)| f).collect()) } else { Err(problems) }
+}
+
+/// The same checks, keeping the good features (with their index in `features`) beside the problems of
+/// the bad ones, so a caller can add its own checks on the good ones and report everything in one pass.
+/// Only a file that is not a FeatureCollection at all is an `Err`.
+#[allow(clippy::type_complexity)]
+pub fn read_boundaries(text: &str) -> Result<(Vec<(usize, BoundaryFeature)>, Vec<GeoProblem>), Vec<GeoProblem>> {
     let root = parse_json(text)?;
     let features = feature_array(&root).map_err(|reason| vec![GeoProblem { feature: None, reason }])?;
 
@@ -41,11 +50,11 @@ pub fn parse_boundaries(text: &str) -> Result<Vec<BoundaryFeature>, Vec<GeoProbl
             }
         }
         match boundary {
-            Some(boundary) if reasons.is_empty() => boundaries.push(boundary),
+            Some(boundary) if reasons.is_empty() => boundaries.push((index, boundary)),
             _ => problems.extend(reasons.into_iter().map(|reason| GeoProblem { feature: Some(index), reason })),
         }
     }
-    if problems.is_empty() { Ok(boundaries) } else { Err(problems) }
+    Ok((boundaries, problems))
 }
 
 /// Same checks for a single GeoJSON geometry object (Polygon or MultiPolygon), e.g. one stored in a database.
