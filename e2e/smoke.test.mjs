@@ -178,3 +178,19 @@ test('API docs render offline', async () => {
     await page.context().close();
   }
 });
+
+test('a squad page lists its staff with credential standing', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await signIn(page);
+    await page.click('a[href="/bodies/squad.320613007"]');
+    assert.match(await page.locator('h1').innerText(), /钟秀街道综合行政执法队/);
+    const rows = await page.locator('table.list tbody tr').count();
+    assert.ok(rows >= 4, `only ${rows} staff rows`);
+    assert.ok(await page.locator('.badge.due-ok, .badge.due-soon, .badge.due-over').count() >= 3);
+    await page.screenshot({ path: SHOTS + 'squad.png', fullPage: true });
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});

@@ -112,10 +112,35 @@ impl Credential {
         self.valid_from <= day && day <= self.valid_to
     }
 
+    /// Where the credential stands on `day`: renewals are flagged [`CREDENTIAL_WARNING_DAYS`] ahead.
+    pub fn standing(&self, day: Date) -> Standing {
+        if day < self.valid_from || day > self.valid_to {
+            Standing::Lapsed
+        } else if (self.valid_to - day).get_days() <= CREDENTIAL_WARNING_DAYS {
+            Standing::DueSoon
+        } else {
+            Standing::Good
+        }
+    }
+
     /// The number as shown to anyone but an administrator: first three and last two characters.
     pub fn masked_number(&self) -> String {
         mask_middle(&self.number, 3, 2)
     }
+}
+
+/// How long before a credential runs out it is flagged for renewal (a quarter: enough time for the
+/// training and examination a renewal takes).
+pub const CREDENTIAL_WARNING_DAYS: i32 = 90;
+
+/// Where something with a deadline stands; the UI colours these the same everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    Good,
+    DueSoon,
+    /// Past its end, or not yet started.
+    Lapsed,
 }
 
 /// Replaces all but `keep_start` leading and `keep_end` trailing characters with `*`.
@@ -581,7 +606,13 @@ mod tests {
         .unwrap();
         assert!(ok[0].credential.as_ref().unwrap().is_valid_on("2025-06-01".parse().unwrap()));
         assert!(ok[1].auxiliary && ok[1].active);
-        assert_eq!(ok[0].credential.as_ref().unwrap().masked_number(), "320***01");
+        let credential = ok[0].credential.as_ref().unwrap();
+        assert_eq!(credential.masked_number(), "320***01");
+        assert_eq!(credential.standing("2025-06-01".parse().unwrap()), Standing::Good);
+        assert_eq!(credential.standing("2028-10-31".parse().unwrap()), Standing::DueSoon);
+        assert_eq!(credential.standing("2028-12-31".parse().unwrap()), Standing::DueSoon);
+        assert_eq!(credential.standing("2029-01-01".parse().unwrap()), Standing::Lapsed);
+        assert_eq!(credential.standing("2023-12-31".parse().unwrap()), Standing::Lapsed);
 
         let problems = validate_staff_rows(
             &[

@@ -155,6 +155,7 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::GET, "/divisions", SignedIn, get(pages::divisions_root))
         .add(Method::GET, "/divisions/{code}", SignedIn, get(pages::division_page))
         .add(Method::GET, "/map", SignedIn, get(pages::map_page))
+        .add(Method::GET, "/bodies/{code}", SignedIn, get(pages::body_page))
         .add_public_external(Method::GET, "/api/openapi.json")
         .add_public_external(Method::GET, "/api/docs")
         .add_public_external(Method::GET, "/api/docs/")

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use gridward_app::AppError;
 use gridward_app::auth::Authenticated;
 use gridward_domain::division::{DivisionCode, Level};
-use gridward_domain::org::BodyKind;
+use gridward_domain::org::{BodyKind, EnforcementDomain, Staff, Standing};
 use gridward_store::Page;
 use serde::Deserialize;
 
@@ -234,6 +234,7 @@ pub async fn switch_language(headers: HeaderMap, Path(lang): Path<String>) -> Re
 // Home.
 
 struct BodyView {
+    code: String,
     name: String,
     kind: String,
     division: String,
@@ -267,7 +268,12 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap, SignedIn(au
         let bodies = bodies
             .items
             .into_iter()
-            .map(|b| BodyView { name: b.name, kind: kind_label(chrome.lang, b.kind), division: b.division_code.to_string() })
+            .map(|b| BodyView {
+                code: b.code,
+                name: b.name,
+                kind: kind_label(chrome.lang, b.kind),
+                division: b.division_code.to_string(),
+            })
             .collect();
         Ok(render(
             StatusCode::OK,
@@ -277,6 +283,99 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap, SignedIn(au
                 scope_code: p.scope.to_string(),
                 role_cards,
                 bodies,
+                chrome,
+            },
+        ))
+    }
+    .await;
+    page_result(&headers, Some(&auth), result)
+}
+
+// Bodies.
+
+struct StaffView {
+    staff_no: String,
+    name: String,
+    roles: String,
+    credential: String,
+    valid_to: Option<String>,
+    state: String,
+    state_class: &'static str,
+    auxiliary: bool,
+    active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "body.html")]
+struct BodyPage {
+    chrome: Chrome,
+    code: String,
+    name: String,
+    kind: String,
+    division: String,
+    division_name: String,
+    parent: Option<String>,
+    domains: Vec<String>,
+    /// `None` when the caller's role may not see staff lists.
+    staff: Option<Vec<StaffView>>,
+}
+
+fn domain_label(lang: Lang, d: EnforcementDomain) -> String {
+    match lang {
+        Lang::Zh => d.zh().to_string(),
+        Lang::En => d.as_str().replace('_', " "),
+    }
+}
+
+fn staff_view(chrome: &Chrome, s: Staff, today: gridward_domain::Date) -> StaffView {
+    let standing = s.credential.as_ref().map(|c| c.standing(today));
+    let (state, state_class) = match standing {
+        Some(Standing::Good) => (chrome.t("staff.valid"), "due-ok"),
+        Some(Standing::DueSoon) => (chrome.t("staff.expiring"), "due-soon"),
+        Some(Standing::Lapsed) => (chrome.t("staff.expired"), "due-over"),
+        None => (String::new(), ""),
+    };
+    StaffView {
+        roles: s.roles.iter().map(|r| chrome.t(&format!("role.{r}"))).collect::<Vec<_>>().join("、"),
+        credential: s.credential.as_ref().map_or_else(|| chrome.t("staff.none"), |c| c.number.clone()),
+        valid_to: s.credential.as_ref().map(|c| c.valid_to.to_string()),
+        staff_no: s.staff_no,
+        name: s.name,
+        state,
+        state_class,
+        auxiliary: s.auxiliary,
+        active: s.active,
+    }
+}
+
+pub async fn body_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Path(code): Path<String>,
+) -> Response {
+    let result = async {
+        let chrome = Chrome::new(&headers, Some(&auth));
+        let p = &auth.principal;
+        let body = state.app.body(p, &code).await?;
+        let division = state.app.division_detail(p, &body.division_code).await?.division;
+        let today = gridward_app::today();
+        let staff = match state.app.staff_of_body(p, &code, &Page { after: None, limit: 500 }).await {
+            Ok(listing) => Some(listing.items.into_iter().map(|s| staff_view(&chrome, s, today)).collect()),
+            Err(AppError::Forbidden) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(render(
+            StatusCode::OK,
+            &BodyPage {
+                kind: kind_label(chrome.lang, body.kind),
+                domains: body.domains.iter().map(|d| domain_label(chrome.lang, *d)).collect(),
+                code: body.code,
+                name: body.name,
+                division: body.division_code.to_string(),
+                division_name: division.name,
+                parent: body.parent_code,
+                staff,
                 chrome,
             },
         ))

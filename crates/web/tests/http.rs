@@ -293,6 +293,10 @@ store_test!(pages_sign_in_with_cookies_and_csrf, |store: Arc<dyn Store>| async m
     assert!(map.text().contains("data-root=\"320600000000\"") && map.text().contains("GCJ-02"));
     let division = send(&router, Method::GET, "/divisions/320613000000", &[("cookie", &session)], Body::empty()).await;
     assert!(division.text().contains("钟秀街道"));
+    let squad = send(&router, Method::GET, "/bodies/squad.320613007", &[("cookie", &session)], Body::empty()).await;
+    assert_eq!(squad.status, StatusCode::OK);
+    assert!(squad.text().contains("钟秀街道综合行政执法队") && squad.text().contains("due-"), "staff with credential standing");
+    assert!(!squad.text().contains("32060020"), "credential numbers are masked for a dispatcher");
     let english =
         send(&router, Method::GET, "/divisions/320613000000", &[("cookie", &format!("{session}; gw_lang=en"))], Body::empty())
             .await;
