@@ -7,11 +7,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gridward_domain::access::{Principal, Role};
 use gridward_domain::division::DivisionCode;
-use gridward_store::{SessionRecord, UserRecord};
+use gridward_store::{Actor, SessionRecord, UserRecord};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
-use crate::{App, now};
+use crate::{App, actor_of, change, now};
 
 /// How repeated failed sign-ins lock a username.
 #[derive(Debug, Clone, Copy)]
@@ -183,7 +183,7 @@ impl App {
     }
 
     /// Creates an account after checking name, password policy, scope and the staff link.
-    pub async fn create_user(&self, new: NewUser) -> AppResult<()> {
+    pub async fn create_user(&self, new: NewUser, actor: &Actor) -> AppResult<()> {
         if !valid_username(&new.username) {
             return Err(AppError::bad_request(
                 "bad_username",
@@ -212,16 +212,19 @@ impl App {
         }
         let password_hash = hash_password(&new.password)?;
         self.store
-            .create_user(&UserRecord {
-                username: new.username,
-                display_name: new.display_name,
-                password_hash,
-                roles: new.roles,
-                scope: new.scope,
-                staff_no: new.staff_no,
-                active: true,
-                created_at: now(),
-            })
+            .create_user(
+                &UserRecord {
+                    username: new.username,
+                    display_name: new.display_name,
+                    password_hash,
+                    roles: new.roles,
+                    scope: new.scope,
+                    staff_no: new.staff_no,
+                    active: true,
+                    created_at: now(),
+                },
+                &change(actor),
+            )
             .await
             .map_err(|e| match AppError::from(e) {
                 AppError::Conflict(_) => AppError::Conflict("that username is taken".into()),
@@ -263,14 +266,14 @@ impl App {
             }
         }
         let username = new.username.clone();
-        self.create_user(new).await?;
+        self.create_user(new, &actor_of(who)).await?;
         self.store.user(&username).await?.ok_or(AppError::Internal("created account vanished".into()))
     }
 
-    pub async fn set_password(&self, username: &str, password: &str) -> AppResult<()> {
+    pub async fn set_password(&self, username: &str, password: &str, actor: &Actor) -> AppResult<()> {
         check_password_policy(password)?;
         let hash = hash_password(password)?;
-        if self.store.set_password(username, &hash).await? { Ok(()) } else { Err(AppError::NotFound("user")) }
+        if self.store.set_password(username, &hash, &change(actor)).await? { Ok(()) } else { Err(AppError::NotFound("user")) }
     }
 }
 

@@ -5,17 +5,19 @@
 use gridward_domain::access::{Role, format_roles};
 use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::org::{BodyKind, BodyRow, EnforcementDomain, StaffRow, format_domains};
-use gridward_store::{BoundaryRecord, Page};
+use gridward_store::{Actor, BoundaryRecord, Page};
 
 use crate::auth::NewUser;
 use crate::error::{AppError, AppResult};
-use crate::{App, now};
+use crate::{App, change, now};
 
 const DIVISIONS_CSV: &str = include_str!("../../../data/demo/nantong/divisions.csv");
 const HISTORY_CSV: &str = include_str!("../../../data/demo/nantong/history.csv");
 const BOUNDARIES_GEOJSON: &str = include_str!("../../../data/demo/nantong/boundaries.geojson");
 
 pub const SEED_NAME: &str = "demo.nantong.v1";
+/// Who the ledger says loaded the demo.
+pub const DEMO_ACTOR: &str = "system:demo";
 pub const CITY: &str = "320600000000";
 /// 崇川区, the district whose every street gets its own squad.
 pub const CHONGCHUAN: &str = "320613000000";
@@ -69,18 +71,19 @@ impl App {
         if self.store.seed_applied(SEED_NAME).await? {
             return Ok(DemoOutcome { loaded: false, divisions: 0, bodies: 0, staff: 0, synthetic_boundaries: 0 });
         }
-        let divisions = self.import_divisions(DIVISIONS_CSV).await?.rows;
-        self.import_divisions(HISTORY_CSV).await?;
-        self.import_boundaries(BOUNDARIES_GEOJSON, BOUNDARY_SOURCE).await?;
+        let actor = Actor::new(DEMO_ACTOR, "system");
+        let divisions = self.import_divisions(DIVISIONS_CSV, &actor).await?.rows;
+        self.import_divisions(HISTORY_CSV, &actor).await?;
+        self.import_boundaries(BOUNDARIES_GEOJSON, BOUNDARY_SOURCE, &actor).await?;
         let synthetic = self.synthesize_boundaries().await?;
         let synthetic_boundaries = synthetic.len();
-        self.store.upsert_divisions(&[], &synthetic).await?;
+        self.store.upsert_divisions(&[], &synthetic, &change(&actor)).await?;
 
         let all = self.store.all_divisions().await?;
         let bodies = demo_bodies(&all);
-        self.import_body_rows(&bodies).await?;
+        self.import_body_rows(&bodies, &actor).await?;
         let staff = demo_staff(&bodies);
-        self.import_staff_rows(&staff).await?;
+        self.import_staff_rows(&staff, &actor).await?;
         for (username, display_name, roles, scope, link) in ACCOUNTS {
             if self.store.user(username).await?.is_some() {
                 continue;
@@ -91,14 +94,17 @@ impl App {
                     staff.iter().find(|s| s.body_code == *body && s.roles == *role).map(|s| s.staff_no.clone())
                 }
             };
-            self.create_user(NewUser {
-                username: username.to_string(),
-                display_name: display_name.to_string(),
-                password: password.to_string(),
-                roles: roles.to_vec(),
-                scope: DivisionCode::parse(scope).map_err(|e| AppError::Internal(e.to_string()))?,
-                staff_no,
-            })
+            self.create_user(
+                NewUser {
+                    username: username.to_string(),
+                    display_name: display_name.to_string(),
+                    password: password.to_string(),
+                    roles: roles.to_vec(),
+                    scope: DivisionCode::parse(scope).map_err(|e| AppError::Internal(e.to_string()))?,
+                    staff_no,
+                },
+                &actor,
+            )
             .await?;
         }
         self.store.mark_seed_applied(SEED_NAME, now()).await?;

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use gridward_domain::division::{DivisionCode, DivisionRow, Level, validate_division_rows};
 use gridward_domain::org::{BodyLink, BodyRow, OrgLookup, StaffRow, validate_body_rows, validate_staff_rows};
 use gridward_domain::{Problem, Problems};
-use gridward_store::BoundaryRecord;
+use gridward_store::{Actor, BoundaryRecord};
 use serde::Serialize;
 
-use crate::App;
 use crate::error::{AppError, AppResult};
+use crate::{App, change};
 
 /// What an import wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -149,7 +149,7 @@ impl OrgLookup for Stored {
 
 impl App {
     /// Imports divisions from `code,name,level,parent_code[,valid_from][,valid_to]` CSV.
-    pub async fn import_divisions(&self, text: &str) -> AppResult<ImportReport> {
+    pub async fn import_divisions(&self, text: &str, actor: &Actor) -> AppResult<ImportReport> {
         let levels = self.store.division_levels().await?;
         let divisions = read_csv(text, DIVISION_COLUMNS)?.validate(
             |r| DivisionRow {
@@ -163,14 +163,14 @@ impl App {
             },
             |rows| validate_division_rows(rows, &|c| levels.get(c).copied()),
         )?;
-        self.store.upsert_divisions(&divisions, &[]).await?;
+        self.store.upsert_divisions(&divisions, &[], &change(actor)).await?;
         Ok(ImportReport { rows: divisions.len() })
     }
 
     /// Imports real (not synthetic) outlines from a GeoJSON FeatureCollection whose features carry `code`.
     /// Every code must be a stored division, and a `level` property, when given, must match it. Geometry
     /// problems and these checks are reported together, in feature order.
-    pub async fn import_boundaries(&self, text: &str, source: &str) -> AppResult<ImportReport> {
+    pub async fn import_boundaries(&self, text: &str, source: &str, actor: &Actor) -> AppResult<ImportReport> {
         let geometry_problem = |p: gridward_grid::GeoProblem| (p.feature, feature_problem(p.feature, "bad_geometry", p.reason));
         let (features, geo_problems) = gridward_grid::read_boundaries(text)
             .map_err(|geo| AppError::Invalid(Problems(geo.into_iter().map(|p| geometry_problem(p).1).collect())))?;
@@ -202,12 +202,12 @@ impl App {
             problems.sort_by_key(|(index, _)| *index);
             return Err(AppError::Invalid(Problems(problems.into_iter().map(|(_, p)| p).collect())));
         }
-        self.store.upsert_divisions(&[], &records).await?;
+        self.store.upsert_divisions(&[], &records, &change(actor)).await?;
         Ok(ImportReport { rows: records.len() })
     }
 
     /// Imports bodies from `code,name,kind,division_code,parent_code,domains` CSV.
-    pub async fn import_bodies(&self, text: &str) -> AppResult<ImportReport> {
+    pub async fn import_bodies(&self, text: &str, actor: &Actor) -> AppResult<ImportReport> {
         let file = read_csv(text, BODY_COLUMNS)?;
         let stored = Stored { levels: self.store.division_levels().await?, bodies: self.store.body_links().await? };
         let bodies = file.validate(
@@ -222,20 +222,20 @@ impl App {
             },
             |rows| validate_body_rows(rows, &stored),
         )?;
-        self.store.upsert_bodies(&bodies).await?;
+        self.store.upsert_bodies(&bodies, &change(actor)).await?;
         Ok(ImportReport { rows: bodies.len() })
     }
 
     /// Imports bodies built in code (the demo) through the same checks as a file.
-    pub(crate) async fn import_body_rows(&self, rows: &[BodyRow]) -> AppResult<ImportReport> {
+    pub(crate) async fn import_body_rows(&self, rows: &[BodyRow], actor: &Actor) -> AppResult<ImportReport> {
         let stored = Stored { levels: self.store.division_levels().await?, bodies: self.store.body_links().await? };
         let bodies = validate_body_rows(rows, &stored)?;
-        self.store.upsert_bodies(&bodies).await?;
+        self.store.upsert_bodies(&bodies, &change(actor)).await?;
         Ok(ImportReport { rows: bodies.len() })
     }
 
     /// Imports staff from CSV with the columns of [`STAFF_COLUMNS`].
-    pub async fn import_staff(&self, text: &str) -> AppResult<ImportReport> {
+    pub async fn import_staff(&self, text: &str, actor: &Actor) -> AppResult<ImportReport> {
         let file = read_csv(text, STAFF_COLUMNS)?;
         let check = self.staff_checker().await?;
         let staff = file.validate(
@@ -254,14 +254,14 @@ impl App {
             },
             |rows| check.validate(rows),
         )?;
-        self.store.upsert_staff(&staff).await?;
+        self.store.upsert_staff(&staff, &change(actor)).await?;
         Ok(ImportReport { rows: staff.len() })
     }
 
     /// Imports staff built in code (the demo) through the same checks as a file.
-    pub(crate) async fn import_staff_rows(&self, rows: &[StaffRow]) -> AppResult<ImportReport> {
+    pub(crate) async fn import_staff_rows(&self, rows: &[StaffRow], actor: &Actor) -> AppResult<ImportReport> {
         let staff = self.staff_checker().await?.validate(rows)?;
-        self.store.upsert_staff(&staff).await?;
+        self.store.upsert_staff(&staff, &change(actor)).await?;
         Ok(ImportReport { rows: staff.len() })
     }
 

@@ -9,7 +9,7 @@ pub mod import;
 
 use std::sync::Arc;
 
-use gridward_store::{Backend, Store};
+use gridward_store::{Actor, Backend, Change, Store};
 use gridward_store_postgres::PostgresStore;
 use gridward_store_sqlite::SqliteStore;
 
@@ -54,6 +54,16 @@ pub async fn open_store(url: &str) -> AppResult<Arc<dyn Store>> {
 /// Opens (creating if missing) an embedded SQLite database file.
 pub async fn open_sqlite_file(path: &std::path::Path) -> AppResult<Arc<dyn Store>> {
     Ok(Arc::new(SqliteStore::open_file(path).await?))
+}
+
+/// A change by `actor`, now.
+pub fn change(actor: &Actor) -> Change {
+    Change { actor: actor.clone(), at: now() }
+}
+
+/// The actor for what a signed-in user does: the username, under the roles the account holds.
+pub fn actor_of(who: &gridward_domain::access::Principal) -> Actor {
+    Actor::new(who.username.clone(), gridward_domain::access::format_roles(&who.roles))
 }
 
 /// Now, in Unix seconds (UTC).

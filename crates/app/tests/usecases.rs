@@ -5,7 +5,7 @@ use std::sync::Arc;
 use gridward_app::{App, AppError, demo};
 use gridward_domain::division::DivisionCode;
 use gridward_store::{Page, Store};
-use gridward_testkit::store_test;
+use gridward_testkit::{store_test, test_actor};
 
 const PASSWORD: &str = "demo-password-1";
 
@@ -96,25 +96,25 @@ async fn synthesized_expected(store: &Arc<dyn Store>) -> usize {
 
 store_test!(a_bad_division_file_changes_nothing, |store: Arc<dyn Store>| async move {
     let app = App::new(store.clone()).unwrap();
-    app.import_divisions("code,name,level,parent_code\n320600000000,南通市,city,320000000000\n").await.unwrap();
+    app.import_divisions("code,name,level,parent_code\n320600000000,南通市,city,320000000000\n", &test_actor()).await.unwrap();
     let before = fingerprint(&store).await;
     let bad = "code,name,level,parent_code\n\
                320613000000,崇川区,district,320600000000\n\
                32061300700,坏,street,320613000000\n\
                320613008000,文峰街道,street,320699000000\n\
                320613009000,观音山街道,community,320613000000\n";
-    let Err(AppError::Invalid(problems)) = app.import_divisions(bad).await else { panic!("expected invalid") };
+    let Err(AppError::Invalid(problems)) = app.import_divisions(bad, &test_actor()).await else { panic!("expected invalid") };
     let lines: Vec<_> = problems.0.iter().map(|p| (p.line, p.code)).collect();
     assert_eq!(lines, vec![(Some(3), "bad_code"), (Some(4), "bad_parent"), (Some(5), "level_mismatch")]);
     assert_eq!(fingerprint(&store).await, before, "nothing written, not even the good row");
 
     // A malformed line does not hide the problems of the well-formed ones.
     let ragged = "code,name,level,parent_code\n320613000000,崇川区\n32061300700,坏,street,320613000000\n";
-    let Err(AppError::Invalid(problems)) = app.import_divisions(ragged).await else { panic!("expected invalid") };
+    let Err(AppError::Invalid(problems)) = app.import_divisions(ragged, &test_actor()).await else { panic!("expected invalid") };
     let lines: Vec<_> = problems.0.iter().map(|p| (p.line, p.code)).collect();
     assert_eq!(lines, vec![(Some(2), "bad_row"), (Some(3), "bad_code")]);
 
-    let Err(AppError::Invalid(p)) = app.import_divisions("id,name\n1,x\n").await else { panic!() };
+    let Err(AppError::Invalid(p)) = app.import_divisions("id,name\n1,x\n", &test_actor()).await else { panic!() };
     assert_eq!(p.0[0].code, "bad_header");
     assert_eq!(fingerprint(&store).await, before);
 });
@@ -123,6 +123,7 @@ store_test!(bad_boundaries_change_nothing, |store: Arc<dyn Store>| async move {
     let app = App::new(store.clone()).unwrap();
     app.import_divisions(
         "code,name,level,parent_code\n320600000000,南通市,city,320000000000\n320613000000,崇川区,district,320600000000\n",
+        &test_actor(),
     )
     .await
     .unwrap();
@@ -132,33 +133,36 @@ store_test!(bad_boundaries_change_nothing, |store: Arc<dyn Store>| async move {
     let broken =
         r#"{"type":"Feature","properties":{"code":"320600000000"},"geometry":{"type":"Polygon","coordinates":[[[500,1]]]}}"#;
     let file = format!(r#"{{"type":"FeatureCollection","features":[{good},{unknown}]}}"#);
-    let Err(AppError::Invalid(p)) = app.import_boundaries(&file, "test").await else { panic!() };
+    let Err(AppError::Invalid(p)) = app.import_boundaries(&file, "test", &test_actor()).await else { panic!() };
     assert_eq!(p.0[0].code, "unknown_division");
     assert_eq!(p.0[0].column.as_deref(), Some("features[1]"));
     // A broken geometry does not hide an unknown code elsewhere in the file.
     let file = format!(r#"{{"type":"FeatureCollection","features":[{good},{broken},{unknown}]}}"#);
-    let Err(AppError::Invalid(p)) = app.import_boundaries(&file, "test").await else { panic!() };
+    let Err(AppError::Invalid(p)) = app.import_boundaries(&file, "test", &test_actor()).await else { panic!() };
     let found: Vec<_> = p.0.iter().map(|p| (p.column.clone().unwrap(), p.code)).collect();
     assert!(found.contains(&("features[1]".to_string(), "bad_geometry")), "{found:?}");
     assert!(found.contains(&("features[2]".to_string(), "unknown_division")), "{found:?}");
-    assert!(matches!(app.import_boundaries("{not json", "test").await, Err(AppError::Invalid(_))));
+    assert!(matches!(app.import_boundaries("{not json", "test", &test_actor()).await, Err(AppError::Invalid(_))));
     assert!(store.boundary(&code("320613000000")).await.unwrap().is_none());
     let file = format!(r#"{{"type":"FeatureCollection","features":[{good}]}}"#);
-    assert_eq!(app.import_boundaries(&file, "test").await.unwrap().rows, 1);
+    assert_eq!(app.import_boundaries(&file, "test", &test_actor()).await.unwrap().rows, 1);
     assert!(store.boundary(&code("320613000000")).await.unwrap().is_some());
 });
 
 store_test!(sign_in_locks_after_repeated_failures, |store: Arc<dyn Store>| async move {
     let app = App::new(store.clone()).unwrap();
-    app.import_divisions("code,name,level,parent_code\n320600000000,南通市,city,320000000000\n").await.unwrap();
-    app.create_user(gridward_app::auth::NewUser {
-        username: "dispatcher".into(),
-        display_name: "派遣员".into(),
-        password: PASSWORD.into(),
-        roles: vec![gridward_domain::access::Role::Dispatcher],
-        scope: code("320600000000"),
-        staff_no: None,
-    })
+    app.import_divisions("code,name,level,parent_code\n320600000000,南通市,city,320000000000\n", &test_actor()).await.unwrap();
+    app.create_user(
+        gridward_app::auth::NewUser {
+            username: "dispatcher".into(),
+            display_name: "派遣员".into(),
+            password: PASSWORD.into(),
+            roles: vec![gridward_domain::access::Role::Dispatcher],
+            scope: code("320600000000"),
+            staff_no: None,
+        },
+        &test_actor(),
+    )
     .await
     .unwrap();
     // Unknown names are counted and locked exactly like real ones, so the answers reveal nothing.
@@ -170,25 +174,31 @@ store_test!(sign_in_locks_after_repeated_failures, |store: Arc<dyn Store>| async
         assert!(matches!(app.sign_in("dispatcher", "wrong-password").await, Err(AppError::BadCredentials)));
     }
     assert!(matches!(app.sign_in("dispatcher", PASSWORD).await, Err(AppError::Locked { .. })), "even the right password");
-    app.set_password("dispatcher", "a-new-password-2").await.unwrap();
+    app.set_password("dispatcher", "a-new-password-2", &test_actor()).await.unwrap();
     let session = app.sign_in("dispatcher", "a-new-password-2").await.unwrap();
     assert!(app.authenticate(&session.token).await.is_ok());
     app.sign_out(&session.token).await.unwrap();
     assert!(matches!(app.authenticate(&session.token).await, Err(AppError::Unauthenticated)));
-    assert!(matches!(app.set_password("dispatcher", "short").await, Err(AppError::BadRequest { code: "weak_password", .. })));
+    assert!(matches!(
+        app.set_password("dispatcher", "short", &test_actor()).await,
+        Err(AppError::BadRequest { code: "weak_password", .. })
+    ));
 });
 
 store_test!(parallel_guessing_gets_no_more_tries, |store: Arc<dyn Store>| async move {
     let app = App::new(store.clone()).unwrap();
-    app.import_divisions("code,name,level,parent_code\n320600000000,南通市,city,320000000000\n").await.unwrap();
-    app.create_user(gridward_app::auth::NewUser {
-        username: "leader".into(),
-        display_name: "局领导".into(),
-        password: PASSWORD.into(),
-        roles: vec![gridward_domain::access::Role::Leader],
-        scope: code("320600000000"),
-        staff_no: None,
-    })
+    app.import_divisions("code,name,level,parent_code\n320600000000,南通市,city,320000000000\n", &test_actor()).await.unwrap();
+    app.create_user(
+        gridward_app::auth::NewUser {
+            username: "leader".into(),
+            display_name: "局领导".into(),
+            password: PASSWORD.into(),
+            roles: vec![gridward_domain::access::Role::Leader],
+            scope: code("320600000000"),
+            staff_no: None,
+        },
+        &test_actor(),
+    )
     .await
     .unwrap();
     let guesses: Vec<_> = (0..20)
@@ -214,17 +224,18 @@ store_test!(organisation_files_import_whole_or_not_at_all, |store: Arc<dyn Store
     app.import_divisions(
         "code,name,level,parent_code\n320600000000,南通市,city,320000000000\n320613000000,崇川区,district,320600000000\n\
          320613007000,钟秀街道,street,320613000000\n",
+        &test_actor(),
     )
     .await
     .unwrap();
     let bodies = "code,name,kind,division_code,parent_code,domains\n\
                   nt.cc,崇川区综合行政执法局,bureau,320613000000,,urban_management;market_supervision\n\
                   nt.cc.zx,钟秀街道综合行政执法队,street_squad,320613007000,nt.cc,urban_management\n";
-    assert_eq!(app.import_bodies(bodies).await.unwrap().rows, 2);
+    assert_eq!(app.import_bodies(bodies, &test_actor()).await.unwrap().rows, 2);
     let bad_bodies = "code,name,kind,division_code,parent_code,domains\n\
                       nt.x,某队,street_squad,320613000000,nt.cc,urban_management\n\
                       nt.y,某局,bureau,320613000000,nt.cc,astrology\n";
-    let Err(AppError::Invalid(p)) = app.import_bodies(bad_bodies).await else { panic!("expected invalid") };
+    let Err(AppError::Invalid(p)) = app.import_bodies(bad_bodies, &test_actor()).await else { panic!("expected invalid") };
     assert_eq!(p.0.iter().map(|p| (p.line, p.code)).collect::<Vec<_>>(), [(Some(2), "level_mismatch"), (Some(3), "bad_domain")]);
     assert!(store.body("nt.x").await.unwrap().is_none());
 
@@ -232,12 +243,12 @@ store_test!(organisation_files_import_whole_or_not_at_all, |store: Arc<dyn Store
     let staff = format!(
         "{header}S1,王伟,nt.cc.zx,officer,C-1,2024-01-01,2028-12-31,urban_management,false,true\nS2,李娜,nt.cc.zx,auxiliary,,,,,true,true\n"
     );
-    assert_eq!(app.import_staff(&staff).await.unwrap().rows, 2);
+    assert_eq!(app.import_staff(&staff, &test_actor()).await.unwrap().rows, 2);
     let bad_staff = format!(
         "{header}S3,赵强,nt.cc.zx,officer,C-1,2024-01-01,2028-12-31,urban_management,false,true\n\
          S4,钱军,nt.cc.zx,officer;auxiliary,,,,,true,true\nS5,孙敏,nt.none,officer,C-5,2024-01-01,2023-01-01,urban_management,false,true\n"
     );
-    let Err(AppError::Invalid(p)) = app.import_staff(&bad_staff).await else { panic!("expected invalid") };
+    let Err(AppError::Invalid(p)) = app.import_staff(&bad_staff, &test_actor()).await else { panic!("expected invalid") };
     let found: Vec<_> = p.0.iter().map(|p| (p.line.unwrap(), p.code)).collect();
     for expected in [(2, "duplicate_credential"), (3, "auxiliary_decides"), (4, "unknown_body"), (4, "bad_validity")] {
         assert!(found.contains(&expected), "{expected:?} not in {found:?}");

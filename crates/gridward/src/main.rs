@@ -12,7 +12,7 @@ use gridward_app::{App, AppError, demo};
 use gridward_domain::access::{format_roles, parse_roles};
 use gridward_domain::division::DivisionCode;
 use gridward_domain::org::format_domains;
-use gridward_store::Store;
+use gridward_store::{Actor, Store};
 
 #[derive(Parser)]
 #[command(
@@ -27,11 +27,21 @@ struct Cli {
     /// Database URL: `postgres://…` for PostgreSQL, `sqlite:…` for SQLite; default: gridward.db in the data directory.
     #[arg(long, global = true, env = "GRIDWARD_DB")]
     db: Option<String>,
+    /// Hash algorithm of the full-process record, fixed when the ledger is created (later runs keep the
+    /// recorded one): SM3 (GB/T 32905) or SHA-256.
+    #[arg(long, global = true, env = "GRIDWARD_LEDGER_HASH", value_enum, default_value_t = LedgerHash::Sm3)]
+    ledger_hash: LedgerHash,
     /// Log format.
     #[arg(long, global = true, env = "GRIDWARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LedgerHash {
+    Sm3,
+    Sha256,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -146,6 +156,14 @@ async fn open(cli: &Cli) -> Result<Arc<dyn Store>> {
     }
     .map_err(explain)?;
     store.migrate().await.context("applying migrations")?;
+    let wanted = match cli.ledger_hash {
+        LedgerHash::Sm3 => gridward_ledger::HashAlgorithm::Sm3,
+        LedgerHash::Sha256 => gridward_ledger::HashAlgorithm::Sha256,
+    };
+    let recorded = store.init_ledger(wanted, gridward_app::now()).await.context("creating the ledger")?;
+    if recorded != wanted {
+        tracing::warn!(recorded = recorded.as_str(), "the ledger keeps the hash algorithm it was created with");
+    }
     Ok(store)
 }
 
@@ -297,10 +315,10 @@ async fn import(cli: &Cli, kind: ImportKind, file: &Path, source: &str) -> Resul
     let text = std::fs::read_to_string(file).with_context(|| format!("{} is not UTF-8 text", file.display()))?;
     let app = App::new(open(cli).await?).map_err(explain)?;
     let report = match kind {
-        ImportKind::Divisions => app.import_divisions(&text).await,
-        ImportKind::Boundaries => app.import_boundaries(&text, source).await,
-        ImportKind::Bodies => app.import_bodies(&text).await,
-        ImportKind::Staff => app.import_staff(&text).await,
+        ImportKind::Divisions => app.import_divisions(&text, &operator()).await,
+        ImportKind::Boundaries => app.import_boundaries(&text, source, &operator()).await,
+        ImportKind::Bodies => app.import_bodies(&text, &operator()).await,
+        ImportKind::Staff => app.import_staff(&text, &operator()).await,
     }
     .map_err(explain)?;
     println!("imported {} rows", report.rows);
@@ -380,6 +398,12 @@ async fn top_divisions(store: &Arc<dyn Store>) -> Result<Vec<DivisionCode>> {
     Ok(all.into_iter().filter(|d| d.parent_code.as_ref().is_none_or(|p| !codes.contains(p))).map(|d| d.code).collect())
 }
 
+/// The ledger's actor for commands run on the server's machine: the operating-system user.
+fn operator() -> Actor {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    Actor::new(format!("cli:{user}"), "operator")
+}
+
 fn read_new_password() -> Result<String> {
     if let Ok(p) = std::env::var("GRIDWARD_NEW_PASSWORD") {
         return Ok(p);
@@ -401,20 +425,23 @@ async fn users(cli: &Cli, action: &UsersAction) -> Result<()> {
         UsersAction::Add { username, roles, scope, display_name, staff_no } => {
             let roles = parse_roles(roles).map_err(|e| anyhow::anyhow!("bad_role: {e}"))?;
             let scope = DivisionCode::parse(scope).map_err(|e| anyhow::anyhow!("bad_code: {e}"))?;
-            app.create_user(NewUser {
-                username: username.clone(),
-                display_name: display_name.clone().unwrap_or_else(|| username.clone()),
-                password: read_new_password()?,
-                roles,
-                scope,
-                staff_no: staff_no.clone(),
-            })
+            app.create_user(
+                NewUser {
+                    username: username.clone(),
+                    display_name: display_name.clone().unwrap_or_else(|| username.clone()),
+                    password: read_new_password()?,
+                    roles,
+                    scope,
+                    staff_no: staff_no.clone(),
+                },
+                &operator(),
+            )
             .await
             .map_err(explain)?;
             println!("created {username}");
         }
         UsersAction::Passwd { username } => {
-            app.set_password(username, &read_new_password()?).await.map_err(explain)?;
+            app.set_password(username, &read_new_password()?, &operator()).await.map_err(explain)?;
             println!("password set for {username}");
         }
     }

@@ -15,6 +15,7 @@
 //!   so a database can fetch them in one query.
 //! * [`verify_inclusion`], [`verify_consistency`]: RFC 9162 verification with no store at all.
 //! * [`TreeHead`], [`InclusionProof`], [`ConsistencyProof`]: what is signed, sent and stored.
+//! * [`Entry`]: one recorded change and the exact bytes its leaf covers.
 //!
 //! It holds no database, does no IO and signs nothing; checkpoints and storage live elsewhere.
 //!
@@ -36,6 +37,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod entry;
 mod error;
 mod hash;
 mod plan;
@@ -44,6 +46,7 @@ mod store;
 mod tree;
 mod verify;
 
+pub use entry::{Entry, canonical_payload};
 pub use error::{ProofError, TreeError};
 pub use hash::{Hash, HashAlgorithm, ParseHashError, UnknownAlgorithm};
 pub use plan::{ProofPlan, consistency_plan, inclusion_plan, root_plan};

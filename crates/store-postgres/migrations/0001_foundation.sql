@@ -9,7 +9,8 @@ CREATE TABLE divisions (
     -- No foreign key: a city's province may live outside the platform. Imports check parents.
     parent_code TEXT,
     valid_from  TEXT,
-    valid_to    TEXT
+    valid_to    TEXT,
+    ledger_seq  BIGINT NOT NULL
 );
 CREATE INDEX divisions_by_parent ON divisions (parent_code, code);
 
@@ -17,7 +18,8 @@ CREATE TABLE division_boundaries (
     code      TEXT PRIMARY KEY REFERENCES divisions (code),
     geometry  TEXT NOT NULL,
     synthetic BOOLEAN NOT NULL,
-    source    TEXT NOT NULL
+    source    TEXT NOT NULL,
+    ledger_seq BIGINT NOT NULL
 );
 
 CREATE TABLE bodies (
@@ -26,7 +28,8 @@ CREATE TABLE bodies (
     kind          TEXT NOT NULL,
     division_code TEXT NOT NULL REFERENCES divisions (code),
     parent_code   TEXT REFERENCES bodies (code) DEFERRABLE INITIALLY DEFERRED,
-    domains       TEXT NOT NULL
+    domains       TEXT NOT NULL,
+    ledger_seq    BIGINT NOT NULL
 );
 CREATE INDEX bodies_by_division ON bodies (division_code);
 
@@ -41,6 +44,7 @@ CREATE TABLE staff (
     qualification_domains TEXT,
     auxiliary             BOOLEAN NOT NULL,
     active                BOOLEAN NOT NULL,
+    ledger_seq            BIGINT NOT NULL,
     -- Auxiliary staff never hold an enforcement credential.
     CHECK (NOT (auxiliary AND credential_no IS NOT NULL))
 );
@@ -54,7 +58,8 @@ CREATE TABLE users (
     scope_code    TEXT NOT NULL,
     staff_no      TEXT REFERENCES staff (staff_no),
     active        BOOLEAN NOT NULL DEFAULT TRUE,
-    created_at    BIGINT NOT NULL
+    created_at    BIGINT NOT NULL,
+    ledger_seq    BIGINT NOT NULL
 );
 
 CREATE TABLE sessions (
@@ -80,3 +85,81 @@ CREATE TABLE seeds (
     name       TEXT PRIMARY KEY,
     applied_at BIGINT NOT NULL
 );
+
+-- The full-process record. Every change to the tables above appends an entry here in the same
+-- transaction; the entries are the leaves of an RFC 6962 Merkle tree whose complete subtrees are kept in
+-- ledger_nodes. Entries and nodes are append-only.
+CREATE TABLE ledger_state (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    algorithm  TEXT NOT NULL CHECK (algorithm IN ('sm3', 'sha256')),
+    size       BIGINT NOT NULL CHECK (size >= 0),
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE ledger_entries (
+    seq            BIGINT PRIMARY KEY CHECK (seq >= 0),
+    recorded_at    BIGINT NOT NULL,
+    actor          TEXT NOT NULL,
+    role           TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    object_type    TEXT NOT NULL,
+    object_id      TEXT COLLATE "C" NOT NULL,
+    jurisdiction   TEXT NOT NULL,
+    payload        TEXT NOT NULL,
+    payload_digest TEXT NOT NULL,
+    leaf_hash      TEXT NOT NULL
+);
+CREATE INDEX ledger_entries_by_object ON ledger_entries (object_type, object_id, seq);
+
+CREATE TABLE ledger_nodes (
+    level INTEGER NOT NULL,
+    idx   BIGINT NOT NULL,
+    hash  TEXT NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+
+CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- Nested, because PL/pgSQL evaluates a whole condition and only ledger_state has these columns.
+    IF TG_TABLE_NAME = 'ledger_state' AND TG_OP = 'UPDATE' THEN
+        IF NEW.size >= OLD.size AND NEW.algorithm = OLD.algorithm THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'ledger_append_only' USING ERRCODE = 'check_violation';
+END;
+$$;
+CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE ON ledger_nodes
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER ledger_state_only_grows BEFORE UPDATE OR DELETE ON ledger_state
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+
+-- A row of enforcement data is written only together with the ledger entry that records it: the row names
+-- its entry, the entry must be about this very object, and an update must name a newer entry.
+-- Arguments: the entry's object_type, and the row's key column.
+CREATE FUNCTION require_ledger_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'unrecorded_change' USING ERRCODE = 'check_violation';
+    END IF;
+    IF (TG_OP = 'UPDATE' AND NEW.ledger_seq <= OLD.ledger_seq)
+       OR NOT EXISTS (SELECT 1 FROM ledger_entries e
+                      WHERE e.seq = NEW.ledger_seq AND e.object_type = TG_ARGV[0]
+                        AND e.object_id = to_jsonb(NEW) ->> TG_ARGV[1]) THEN
+        RAISE EXCEPTION 'unrecorded_change' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER divisions_recorded BEFORE INSERT OR UPDATE OR DELETE ON divisions
+    FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('division', 'code');
+CREATE TRIGGER division_boundaries_recorded BEFORE INSERT OR UPDATE OR DELETE ON division_boundaries
+    FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('boundary', 'code');
+CREATE TRIGGER bodies_recorded BEFORE INSERT OR UPDATE OR DELETE ON bodies
+    FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('body', 'code');
+CREATE TRIGGER staff_recorded BEFORE INSERT OR UPDATE OR DELETE ON staff
+    FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('staff', 'staff_no');
+CREATE TRIGGER users_recorded BEFORE INSERT OR UPDATE OR DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('account', 'username');

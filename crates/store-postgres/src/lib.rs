@@ -50,4 +50,4 @@ impl PostgresStore {
     }
 }
 
-gridward_store::impl_sql_store!(PostgresStore, PgRow, Backend::Postgres);
+gridward_store::impl_sql_store!(PostgresStore, sqlx::Postgres, PgRow, Backend::Postgres);

@@ -55,4 +55,4 @@ impl SqliteStore {
     }
 }
 
-gridward_store::impl_sql_store!(SqliteStore, SqliteRow, Backend::Sqlite);
+gridward_store::impl_sql_store!(SqliteStore, sqlx::Sqlite, SqliteRow, Backend::Sqlite);

@@ -6,7 +6,7 @@ use gridward_domain::access::Role;
 use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::org::{Body, BodyKind, Credential, EnforcementDomain, Staff};
 use gridward_store::{BoundaryRecord, DbError, LoginAttempts, Page, SessionRecord, Store, UserRecord};
-use gridward_testkit::store_test;
+use gridward_testkit::{store_test, test_change};
 
 fn code(s: &str) -> DivisionCode {
     DivisionCode::parse(s).unwrap()
@@ -31,7 +31,7 @@ async fn seed_divisions(store: &Arc<dyn Store>) {
         synthetic: true,
         source: "test".into(),
     };
-    store.upsert_divisions(&divisions, &[boundary]).await.unwrap();
+    store.upsert_divisions(&divisions, &[boundary], &test_change()).await.unwrap();
 }
 
 fn body(c: &str, kind: BodyKind, division: &str, parent: Option<&str>) -> Body {
@@ -66,12 +66,15 @@ async fn seed_org(store: &Arc<dyn Store>) {
     seed_divisions(store).await;
     // The child comes before its parent: the parent link is checked at commit.
     store
-        .upsert_bodies(&[
-            body("nt.cc.zhongxiu", BodyKind::StreetSquad, "320613007000", Some("nt.cc")),
-            body("nt.cc", BodyKind::Bureau, "320613000000", None),
-            body("nt.cc.wenfeng", BodyKind::StreetSquad, "320613008000", Some("nt.cc")),
-            body("nt.tz", BodyKind::Bureau, "320612000000", None),
-        ])
+        .upsert_bodies(
+            &[
+                body("nt.cc.zhongxiu", BodyKind::StreetSquad, "320613007000", Some("nt.cc")),
+                body("nt.cc", BodyKind::Bureau, "320613000000", None),
+                body("nt.cc.wenfeng", BodyKind::StreetSquad, "320613008000", Some("nt.cc")),
+                body("nt.tz", BodyKind::Bureau, "320612000000", None),
+            ],
+            &test_change(),
+        )
         .await
         .unwrap();
 }
@@ -120,7 +123,7 @@ store_test!(division_validity_is_kept, |store: Arc<dyn Store>| async move {
     seed_divisions(&store).await;
     let mut gangzha = division("320611000000", "港闸区", Level::District, Some("320600000000"));
     gangzha.valid_to = Some("2020-07-22".parse().unwrap());
-    store.upsert_divisions(&[gangzha.clone()], &[]).await.unwrap();
+    store.upsert_divisions(&[gangzha.clone()], &[], &test_change()).await.unwrap();
     let stored = store.division(&code("320611000000")).await.unwrap().unwrap();
     assert_eq!(stored, gangzha);
     assert!(!stored.is_valid_on("2021-01-01".parse().unwrap()));
@@ -131,7 +134,7 @@ store_test!(a_failed_batch_writes_nothing, |store: Arc<dyn Store>| async move {
     let bad =
         BoundaryRecord { code: code("320699000000"), geometry: serde_json::json!({}), synthetic: false, source: "test".into() };
     let new = division("320612002000", "新街道", Level::Street, Some("320612000000"));
-    let err = store.upsert_divisions(&[new], &[bad]).await.unwrap_err();
+    let err = store.upsert_divisions(&[new], &[bad], &test_change()).await.unwrap_err();
     assert!(matches!(err, DbError::Conflict(_)), "{err:?}");
     assert!(store.division(&code("320612002000")).await.unwrap().is_none());
 });
@@ -155,9 +158,9 @@ store_test!(bodies_are_filtered_by_territory, |store: Arc<dyn Store>| async move
 store_test!(bodies_need_existing_parents_and_divisions, |store: Arc<dyn Store>| async move {
     seed_org(&store).await;
     let orphan = body("nt.x", BodyKind::StreetSquad, "320613007000", Some("nowhere"));
-    assert!(matches!(store.upsert_bodies(&[orphan]).await, Err(DbError::Conflict(_))));
+    assert!(matches!(store.upsert_bodies(&[orphan], &test_change()).await, Err(DbError::Conflict(_))));
     let lost = body("nt.y", BodyKind::StreetSquad, "320613099000", None);
-    assert!(matches!(store.upsert_bodies(&[lost]).await, Err(DbError::Conflict(_))));
+    assert!(matches!(store.upsert_bodies(&[lost], &test_change()).await, Err(DbError::Conflict(_))));
     assert!(store.body("nt.x").await.unwrap().is_none());
 });
 
@@ -167,7 +170,10 @@ store_test!(staff_and_credentials, |store: Arc<dyn Store>| async move {
     helper.auxiliary = true;
     helper.roles = vec![Role::Auxiliary];
     store
-        .upsert_staff(&[officer("S1", "nt.cc.zhongxiu", Some("C-1")), officer("S2", "nt.cc.wenfeng", Some("C-2")), helper])
+        .upsert_staff(
+            &[officer("S1", "nt.cc.zhongxiu", Some("C-1")), officer("S2", "nt.cc.wenfeng", Some("C-2")), helper],
+            &test_change(),
+        )
         .await
         .unwrap();
     let s1 = store.staff_member("S1").await.unwrap().unwrap();
@@ -180,18 +186,21 @@ store_test!(staff_and_credentials, |store: Arc<dyn Store>| async move {
 
     // A credential held twice, an unknown body, or an auxiliary with a credential is refused whole.
     let clash = officer("S4", "nt.cc.wenfeng", Some("C-1"));
-    assert!(matches!(store.upsert_staff(&[officer("S5", "nt.cc", None), clash]).await, Err(DbError::Conflict(_))));
+    assert!(matches!(
+        store.upsert_staff(&[officer("S5", "nt.cc", None), clash], &test_change()).await,
+        Err(DbError::Conflict(_))
+    ));
     assert!(store.staff_member("S5").await.unwrap().is_none());
-    assert!(matches!(store.upsert_staff(&[officer("S6", "nt.nowhere", None)]).await, Err(DbError::Conflict(_))));
+    assert!(matches!(store.upsert_staff(&[officer("S6", "nt.nowhere", None)], &test_change()).await, Err(DbError::Conflict(_))));
     let mut bad_helper = officer("S7", "nt.cc", Some("C-7"));
     bad_helper.auxiliary = true;
-    assert!(matches!(store.upsert_staff(&[bad_helper]).await, Err(DbError::Conflict(_))));
+    assert!(matches!(store.upsert_staff(&[bad_helper], &test_change()).await, Err(DbError::Conflict(_))));
 });
 
 store_test!(accounts_and_sign_in_attempts, |store: Arc<dyn Store>| async move {
     seed_divisions(&store).await;
-    store.create_user(&user("dispatcher", "320600000000")).await.unwrap();
-    assert!(matches!(store.create_user(&user("dispatcher", "320600000000")).await, Err(DbError::Conflict(_))));
+    store.create_user(&user("dispatcher", "320600000000"), &test_change()).await.unwrap();
+    assert!(matches!(store.create_user(&user("dispatcher", "320600000000"), &test_change()).await, Err(DbError::Conflict(_))));
     assert_eq!(store.users().await.unwrap().len(), 1);
     assert_eq!(store.user("dispatcher").await.unwrap().unwrap().roles, vec![Role::Dispatcher]);
 
@@ -224,11 +233,11 @@ store_test!(accounts_and_sign_in_attempts, |store: Arc<dyn Store>| async move {
         expires_at: 9999,
     };
     store.create_session(&session).await.unwrap();
-    assert!(store.set_password("dispatcher", "$argon2id$new").await.unwrap());
+    assert!(store.set_password("dispatcher", "$argon2id$new", &test_change()).await.unwrap());
     assert!(store.session("t", 2000).await.unwrap().is_none());
     assert_eq!(store.login_lock("dispatcher", 2000).await.unwrap(), None);
     assert_eq!(store.user("dispatcher").await.unwrap().unwrap().password_hash, "$argon2id$new");
-    assert!(!store.set_password("nobody", "$argon2id$new").await.unwrap());
+    assert!(!store.set_password("nobody", "$argon2id$new", &test_change()).await.unwrap());
 
     // The purge forgets old attempts but keeps live locks.
     store.count_login_attempt("old", 100).await.unwrap();
@@ -241,7 +250,7 @@ store_test!(accounts_and_sign_in_attempts, |store: Arc<dyn Store>| async move {
 
 store_test!(sessions_expire_and_end, |store: Arc<dyn Store>| async move {
     seed_divisions(&store).await;
-    store.create_user(&user("leader", "320600000000")).await.unwrap();
+    store.create_user(&user("leader", "320600000000"), &test_change()).await.unwrap();
     let session = SessionRecord {
         token_hash: "h1".into(),
         username: "leader".into(),

@@ -8,7 +8,8 @@ use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use gridward_store::{Backend, Store};
+use gridward_ledger::HashAlgorithm;
+use gridward_store::{Actor, Backend, Change, Store};
 use gridward_store_postgres::PostgresStore;
 use gridward_store_sqlite::SqliteStore;
 use sqlx::postgres::PgConnectOptions;
@@ -30,7 +31,28 @@ enum Cleanup {
 /// A fresh, migrated store and what it takes to remove it.
 pub struct TestStore {
     pub store: Arc<dyn Store>,
+    /// Direct SQL access, for tests that play an attacker with database access.
+    pub raw: RawDb,
     cleanup: Cleanup,
+}
+
+/// Plain SQL against the test database, bypassing the store.
+#[derive(Clone)]
+pub enum RawDb {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl RawDb {
+    /// Runs one statement; the error text when the database refuses it.
+    pub async fn execute(&self, sql: &str) -> Result<u64, String> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match self {
+            RawDb::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()),
+            RawDb::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()),
+        }
+        .map_err(|e| e.to_string())
+    }
 }
 
 impl TestStore {
@@ -41,7 +63,9 @@ impl TestStore {
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 let store = SqliteStore::connect(&url).await.expect("open sqlite");
                 store.migrate().await.expect("migrate sqlite");
-                TestStore { store: Arc::new(store), cleanup: Cleanup::TempDir(dir) }
+                store.init_ledger(HashAlgorithm::Sm3, 0).await.expect("create the ledger");
+                let raw = RawDb::Sqlite(store.pool().clone());
+                TestStore { store: Arc::new(store), raw, cleanup: Cleanup::TempDir(dir) }
             }
             Backend::Postgres => {
                 let admin_url = postgres_admin_url();
@@ -54,7 +78,9 @@ impl TestStore {
                 let options = PgConnectOptions::from_str(&admin_url).expect("postgres url").database(&name);
                 let store = PostgresStore::connect_with(options).await.expect("connect to test database");
                 store.migrate().await.expect("migrate postgres");
-                TestStore { store: Arc::new(store), cleanup: Cleanup::Database { admin_url, name } }
+                store.init_ledger(HashAlgorithm::Sm3, 0).await.expect("create the ledger");
+                let raw = RawDb::Postgres(store.pool().clone());
+                TestStore { store: Arc::new(store), raw, cleanup: Cleanup::Database { admin_url, name } }
             }
         }
     }
@@ -62,6 +88,10 @@ impl TestStore {
     /// Removes the database (the SQLite temp dir goes when dropped).
     pub async fn finish(self) {
         drop(self.store);
+        match self.raw {
+            RawDb::Sqlite(pool) => pool.close().await,
+            RawDb::Postgres(pool) => pool.close().await,
+        }
         if let Cleanup::Database { admin_url, name } = self.cleanup
             && let Ok(mut admin) = PgConnection::connect(&admin_url).await
         {
@@ -69,6 +99,15 @@ impl TestStore {
             admin.close().await.ok();
         }
     }
+}
+
+/// A change made by a test administrator at a fixed time.
+pub fn test_change() -> Change {
+    Change { actor: test_actor(), at: 1_700_000_000 }
+}
+
+pub fn test_actor() -> Actor {
+    Actor::new("test.admin", "admin")
 }
 
 /// Runs `test` against a fresh store of `backend`, cleans up, then re-raises the test's panic if it had one.
@@ -85,6 +124,41 @@ where
     {
         std::panic::resume_unwind(e.into_panic());
     }
+}
+
+/// Like [`with_store`], also handing the test direct SQL access.
+pub async fn with_raw_store<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(Arc<dyn Store>, RawDb) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let db = TestStore::new(backend).await;
+    let outcome = tokio::spawn(test(db.store.clone(), db.raw.clone())).await;
+    db.finish().await;
+    if let Err(e) = outcome
+        && e.is_panic()
+    {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Declares one test per backend with direct SQL access: `raw_store_test!(name, |store, raw| async move { ... });`
+#[macro_export]
+macro_rules! raw_store_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::with_raw_store(gridward_store::Backend::Sqlite, $body).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::with_raw_store(gridward_store::Backend::Postgres, $body).await
+            }
+        }
+    };
 }
 
 /// Declares one test per backend: `store_test!(name, |store| async move { ... });`

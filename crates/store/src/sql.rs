@@ -1,0 +1,758 @@
+//! The SQL both backends run, as one macro each backend crate expands with its own types.
+
+/// The SQL both backends share. SQLite and PostgreSQL accept the same statements for everything stored so
+/// far (`$n` placeholders, `ON CONFLICT … DO UPDATE`, `LIKE` prefixes), so each backend crate expands this
+/// once with its own pool, row type and error mapping, and keeps only connection setup and migrations.
+/// The caller must have `migrator` and the `use` items of its `lib.rs` in scope.
+#[macro_export]
+macro_rules! impl_sql_store {
+    ($store:ty, $db:ty, $row:ty, $backend:expr) => {
+        /// Maps constraint violations to `Conflict` so callers can tell refused input from failures.
+        fn db_err(e: sqlx::Error) -> DbError {
+            match &e {
+                // Raised by the triggers that keep the record whole (see the migrations).
+                sqlx::Error::Database(d) if d.message().contains("unrecorded_change") || d.message().contains("ledger_append_only") => {
+                    DbError::LedgerRule(d.message().to_string())
+                }
+                sqlx::Error::Database(d) if d.is_unique_violation() || d.is_foreign_key_violation() || d.is_check_violation() => {
+                    DbError::Conflict(d.message().to_string())
+                }
+                sqlx::Error::ColumnDecode { .. } | sqlx::Error::ColumnNotFound(_) => DbError::Corrupt(e.to_string()),
+                _ => DbError::Backend(e.to_string()),
+            }
+        }
+
+        /// Takes the ledger's write lock and reads its state, so that entries get consecutive numbers even
+        /// with concurrent writers: the no-op UPDATE locks the row on PostgreSQL and makes the SQLite
+        /// transaction a writer from its first statement.
+        async fn begin_ledger(tx: &mut sqlx::Transaction<'static, $db>, change: &$crate::Change) -> DbResult<$crate::ledger::LedgerBatch> {
+            let state = sqlx::query("UPDATE ledger_state SET size = size WHERE id = 1 RETURNING algorithm, size")
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(|| DbError::Corrupt("the ledger was never created".into()))?;
+            let algorithm = $crate::ledger::algorithm(&state.try_get::<String, _>("algorithm").map_err(db_err)?)?;
+            let size = u64::try_from(state.try_get::<i64, _>("size").map_err(db_err)?).map_err(|_| DbError::Corrupt("ledger size".into()))?;
+            let mut frontier = Vec::new();
+            for id in gridward_ledger::root_plan(size) {
+                let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2")
+                    .bind(i32::from(id.level))
+                    .bind(id.index as i64)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                let hash = hash.ok_or_else(|| DbError::Corrupt(format!("ledger node {id} is missing")))?;
+                frontier.push((id, $crate::ledger::hash(&hash)?));
+            }
+            $crate::ledger::LedgerBatch::open(algorithm, size, frontier, change.clone())
+        }
+
+        /// Records one change and inserts its entry; returns the entry's number for the row to name.
+        async fn record(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            ledger: &mut $crate::ledger::LedgerBatch,
+            record: $crate::ledger::Record<'_>,
+        ) -> DbResult<i64> {
+            let stored = ledger.record(record)?;
+            let e = &stored.entry;
+            sqlx::query(
+                "INSERT INTO ledger_entries (seq, recorded_at, actor, role, action, object_type, object_id, jurisdiction, payload,
+                 payload_digest, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(e.seq as i64)
+            .bind(e.recorded_at)
+            .bind(&e.actor)
+            .bind(&e.role)
+            .bind(&e.action)
+            .bind(&e.object_type)
+            .bind(&e.object_id)
+            .bind(&e.jurisdiction)
+            .bind(&stored.payload)
+            .bind(e.payload_digest.to_hex())
+            .bind(stored.leaf_hash.to_hex())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+            Ok(e.seq as i64)
+        }
+
+        /// Writes the tree nodes the batch produced and the new size.
+        async fn finish_ledger(tx: &mut sqlx::Transaction<'static, $db>, ledger: $crate::ledger::LedgerBatch) -> DbResult<()> {
+            let (size, nodes) = ledger.finish();
+            for (id, hash) in nodes {
+                sqlx::query("INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)")
+                    .bind(i32::from(id.level))
+                    .bind(id.index as i64)
+                    .bind(hash.to_hex())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            sqlx::query("UPDATE ledger_state SET size = $1 WHERE id = 1").bind(size as i64).execute(&mut **tx).await.map_err(db_err)?;
+            Ok(())
+        }
+
+        fn to_payload(value: &impl serde::Serialize) -> DbResult<serde_json::Value> {
+            serde_json::to_value(value).map_err(|e| DbError::Corrupt(e.to_string()))
+        }
+
+        fn stored_entry_row(r: &$row) -> DbResult<$crate::StoredEntry> {
+            let seq: i64 = r.try_get("seq").map_err(db_err)?;
+            let digest: String = r.try_get("payload_digest").map_err(db_err)?;
+            let leaf: String = r.try_get("leaf_hash").map_err(db_err)?;
+            Ok($crate::StoredEntry {
+                entry: gridward_ledger::Entry {
+                    seq: u64::try_from(seq).map_err(|_| DbError::Corrupt("ledger seq".into()))?,
+                    recorded_at: r.try_get("recorded_at").map_err(db_err)?,
+                    actor: r.try_get("actor").map_err(db_err)?,
+                    role: r.try_get("role").map_err(db_err)?,
+                    action: r.try_get("action").map_err(db_err)?,
+                    object_type: r.try_get("object_type").map_err(db_err)?,
+                    object_id: r.try_get("object_id").map_err(db_err)?,
+                    jurisdiction: r.try_get("jurisdiction").map_err(db_err)?,
+                    payload_digest: $crate::ledger::hash(&digest)?,
+                },
+                payload: r.try_get("payload").map_err(db_err)?,
+                leaf_hash: $crate::ledger::hash(&leaf)?,
+            })
+        }
+
+        fn limit(page: &Page) -> i64 {
+            i64::from(page.limit.clamp(1, 1000))
+        }
+
+        fn division_row(r: &$row) -> DbResult<Division> {
+            decode::division(
+                r.try_get("code").map_err(db_err)?,
+                r.try_get("name").map_err(db_err)?,
+                r.try_get("level").map_err(db_err)?,
+                r.try_get("parent_code").map_err(db_err)?,
+                r.try_get("valid_from").map_err(db_err)?,
+                r.try_get("valid_to").map_err(db_err)?,
+            )
+        }
+
+        fn boundary_row(r: &$row) -> DbResult<BoundaryRecord> {
+            let geometry: String = r.try_get("geometry").map_err(db_err)?;
+            Ok(BoundaryRecord {
+                code: decode::code(&r.try_get::<String, _>("code").map_err(db_err)?)?,
+                geometry: serde_json::from_str(&geometry).map_err(|e| DbError::Corrupt(e.to_string()))?,
+                synthetic: r.try_get("synthetic").map_err(db_err)?,
+                source: r.try_get("source").map_err(db_err)?,
+            })
+        }
+
+        fn body_row(r: &$row) -> DbResult<Body> {
+            decode::body(
+                r.try_get("code").map_err(db_err)?,
+                r.try_get("name").map_err(db_err)?,
+                r.try_get("kind").map_err(db_err)?,
+                r.try_get("division_code").map_err(db_err)?,
+                r.try_get("parent_code").map_err(db_err)?,
+                r.try_get("domains").map_err(db_err)?,
+            )
+        }
+
+        fn staff_row(r: &$row) -> DbResult<Staff> {
+            decode::staff(StaffColumns {
+                staff_no: r.try_get("staff_no").map_err(db_err)?,
+                name: r.try_get("name").map_err(db_err)?,
+                body_code: r.try_get("body_code").map_err(db_err)?,
+                roles: r.try_get("roles").map_err(db_err)?,
+                credential_no: r.try_get("credential_no").map_err(db_err)?,
+                credential_valid_from: r.try_get("credential_valid_from").map_err(db_err)?,
+                credential_valid_to: r.try_get("credential_valid_to").map_err(db_err)?,
+                qualification_domains: r.try_get("qualification_domains").map_err(db_err)?,
+                auxiliary: r.try_get("auxiliary").map_err(db_err)?,
+                active: r.try_get("active").map_err(db_err)?,
+            })
+        }
+
+        fn user_row(r: &$row) -> DbResult<UserRecord> {
+            let roles: String = r.try_get("roles").map_err(db_err)?;
+            let scope: String = r.try_get("scope_code").map_err(db_err)?;
+            Ok(UserRecord {
+                username: r.try_get("username").map_err(db_err)?,
+                display_name: r.try_get("display_name").map_err(db_err)?,
+                password_hash: r.try_get("password_hash").map_err(db_err)?,
+                roles: decode::roles(&roles)?,
+                scope: decode::code(&scope)?,
+                staff_no: r.try_get("staff_no").map_err(db_err)?,
+                active: r.try_get("active").map_err(db_err)?,
+                created_at: r.try_get("created_at").map_err(db_err)?,
+            })
+        }
+
+        fn date_text(d: Option<gridward_domain::Date>) -> Option<String> {
+            d.map(|d| d.to_string())
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn migrate(&self) -> DbResult<()> {
+                migrator().run(&self.pool).await.map_err(|e| DbError::Backend(e.to_string()))
+            }
+
+            async fn ping(&self) -> DbResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(db_err)
+            }
+
+            async fn division_levels(&self) -> DbResult<HashMap<DivisionCode, Level>> {
+                let rows = sqlx::query("SELECT code, level FROM divisions")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let code: String = r.try_get(0).map_err(db_err)?;
+                        let level: String = r.try_get(1).map_err(db_err)?;
+                        Ok((decode::code(&code)?, Level::parse(&level).ok_or(DbError::Corrupt(level))?))
+                    })
+                    .collect()
+            }
+
+            async fn upsert_divisions(&self, divisions: &[Division], boundaries: &[BoundaryRecord], change: &$crate::Change) -> DbResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut ledger = begin_ledger(&mut tx, change).await?;
+                for d in divisions {
+                    let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                        action: "division.upsert",
+                        object_type: "division",
+                        object_id: d.code.as_str(),
+                        jurisdiction: d.code.as_str(),
+                        payload: to_payload(d)?,
+                    })
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO divisions (code, name, level, parent_code, valid_from, valid_to, ledger_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,
+                         parent_code = excluded.parent_code, valid_from = excluded.valid_from, valid_to = excluded.valid_to,
+                         ledger_seq = excluded.ledger_seq",
+                    )
+                    .bind(d.code.as_str())
+                    .bind(&d.name)
+                    .bind(d.level.as_str())
+                    .bind(d.parent_code.as_ref().map(|c| c.as_str()))
+                    .bind(date_text(d.valid_from))
+                    .bind(date_text(d.valid_to))
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                for b in boundaries {
+                    let geometry = b.geometry.to_string();
+                    // The outline itself stays in its table; the record binds it by digest.
+                    let payload = serde_json::json!({
+                        "code": b.code.as_str(),
+                        "synthetic": b.synthetic,
+                        "source": b.source,
+                        "geometry_digest": ledger.algorithm().digest(geometry.as_bytes()).to_hex(),
+                    });
+                    let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                        action: "boundary.upsert",
+                        object_type: "boundary",
+                        object_id: b.code.as_str(),
+                        jurisdiction: b.code.as_str(),
+                        payload,
+                    })
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO division_boundaries (code, geometry, synthetic, source, ledger_seq) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (code) DO UPDATE SET geometry = excluded.geometry, synthetic = excluded.synthetic, source = excluded.source,
+                         ledger_seq = excluded.ledger_seq",
+                    )
+                    .bind(b.code.as_str())
+                    .bind(geometry)
+                    .bind(b.synthetic)
+                    .bind(&b.source)
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                finish_ledger(&mut tx, ledger).await?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn division(&self, code: &DivisionCode) -> DbResult<Option<Division>> {
+                let row = sqlx::query("SELECT * FROM divisions WHERE code = $1")
+                    .bind(code.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(division_row).transpose()
+            }
+
+            async fn child_divisions(&self, parent: &DivisionCode, page: &Page) -> DbResult<Vec<Division>> {
+                let rows = sqlx::query("SELECT * FROM divisions WHERE parent_code = $1 AND code > $2 ORDER BY code LIMIT $3")
+                    .bind(parent.as_str())
+                    .bind(page.after.as_deref().unwrap_or(""))
+                    .bind(limit(page))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(division_row).collect()
+            }
+
+            async fn all_divisions(&self) -> DbResult<Vec<Division>> {
+                let rows = sqlx::query("SELECT * FROM divisions ORDER BY code")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(division_row).collect()
+            }
+
+            async fn boundary(&self, code: &DivisionCode) -> DbResult<Option<BoundaryRecord>> {
+                let row = sqlx::query("SELECT * FROM division_boundaries WHERE code = $1")
+                    .bind(code.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(boundary_row).transpose()
+            }
+
+            async fn child_boundaries(&self, parent: &DivisionCode) -> DbResult<Vec<BoundaryRecord>> {
+                let rows = sqlx::query(
+                    "SELECT b.* FROM division_boundaries b JOIN divisions d ON d.code = b.code WHERE d.parent_code = $1 ORDER BY b.code",
+                )
+                .bind(parent.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter().map(boundary_row).collect()
+            }
+
+            async fn body_links(&self) -> DbResult<HashMap<String, gridward_domain::org::BodyLink>> {
+                let rows = sqlx::query("SELECT code, division_code, parent_code FROM bodies").fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let code: String = r.try_get(0).map_err(db_err)?;
+                        let division: String = r.try_get(1).map_err(db_err)?;
+                        let parent: Option<String> = r.try_get(2).map_err(db_err)?;
+                        Ok((code, gridward_domain::org::BodyLink { division: $crate::decode::code(&division)?, parent }))
+                    })
+                    .collect()
+            }
+
+            async fn upsert_bodies(&self, bodies: &[Body], change: &$crate::Change) -> DbResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut ledger = begin_ledger(&mut tx, change).await?;
+                for b in bodies {
+                    let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                        action: "body.upsert",
+                        object_type: "body",
+                        object_id: &b.code,
+                        jurisdiction: b.division_code.as_str(),
+                        payload: to_payload(b)?,
+                    })
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO bodies (code, name, kind, division_code, parent_code, domains, ledger_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, division_code = excluded.division_code,
+                         parent_code = excluded.parent_code, domains = excluded.domains, ledger_seq = excluded.ledger_seq",
+                    )
+                    .bind(&b.code)
+                    .bind(&b.name)
+                    .bind(b.kind.as_str())
+                    .bind(b.division_code.as_str())
+                    .bind(b.parent_code.as_deref())
+                    .bind(format_domains(&b.domains))
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                finish_ledger(&mut tx, ledger).await?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn body(&self, code: &str) -> DbResult<Option<Body>> {
+                let row = sqlx::query("SELECT * FROM bodies WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(body_row).transpose()
+            }
+
+            async fn bodies_within(&self, territory: &DivisionCode, page: &Page) -> DbResult<Vec<Body>> {
+                let rows = sqlx::query("SELECT * FROM bodies WHERE division_code LIKE $1 AND code > $2 ORDER BY code LIMIT $3")
+                    .bind(format!("{}%", territory.territory_prefix()))
+                    .bind(page.after.as_deref().unwrap_or(""))
+                    .bind(limit(page))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(body_row).collect()
+            }
+
+            async fn credential_holders(&self) -> DbResult<HashMap<String, String>> {
+                let rows = sqlx::query("SELECT credential_no, staff_no FROM staff WHERE credential_no IS NOT NULL")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get(0).map_err(db_err)?, r.try_get(1).map_err(db_err)?)))
+                    .collect()
+            }
+
+            async fn upsert_staff(&self, staff: &[Staff], change: &$crate::Change) -> DbResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut ledger = begin_ledger(&mut tx, change).await?;
+                for s in staff {
+                    // Staff belong to the territory of their body.
+                    let jurisdiction: String = sqlx::query_scalar("SELECT division_code FROM bodies WHERE code = $1")
+                        .bind(&s.body_code)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?
+                        .ok_or_else(|| DbError::Conflict(format!("body {} is not stored", s.body_code)))?;
+                    let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                        action: "staff.upsert",
+                        object_type: "staff",
+                        object_id: &s.staff_no,
+                        jurisdiction: &jurisdiction,
+                        payload: to_payload(s)?,
+                    })
+                    .await?;
+                    let c = s.credential.as_ref();
+                    sqlx::query(
+                        "INSERT INTO staff (staff_no, name, body_code, roles, credential_no, credential_valid_from, credential_valid_to,
+                         qualification_domains, auxiliary, active, ledger_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                         ON CONFLICT (staff_no) DO UPDATE SET name = excluded.name, body_code = excluded.body_code, roles = excluded.roles,
+                         credential_no = excluded.credential_no, credential_valid_from = excluded.credential_valid_from,
+                         credential_valid_to = excluded.credential_valid_to, qualification_domains = excluded.qualification_domains,
+                         auxiliary = excluded.auxiliary, active = excluded.active, ledger_seq = excluded.ledger_seq",
+                    )
+                    .bind(&s.staff_no)
+                    .bind(&s.name)
+                    .bind(&s.body_code)
+                    .bind(format_roles(&s.roles))
+                    .bind(c.map(|c| c.number.as_str()))
+                    .bind(c.map(|c| c.valid_from.to_string()))
+                    .bind(c.map(|c| c.valid_to.to_string()))
+                    .bind(c.map(|c| format_domains(&c.domains)))
+                    .bind(s.auxiliary)
+                    .bind(s.active)
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                finish_ledger(&mut tx, ledger).await?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn staff_member(&self, staff_no: &str) -> DbResult<Option<Staff>> {
+                let row = sqlx::query("SELECT * FROM staff WHERE staff_no = $1")
+                    .bind(staff_no)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(staff_row).transpose()
+            }
+
+            async fn staff_of_body(&self, body_code: &str, page: &Page) -> DbResult<Vec<Staff>> {
+                let rows = sqlx::query("SELECT * FROM staff WHERE body_code = $1 AND staff_no > $2 ORDER BY staff_no LIMIT $3")
+                    .bind(body_code)
+                    .bind(page.after.as_deref().unwrap_or(""))
+                    .bind(limit(page))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(staff_row).collect()
+            }
+
+            async fn staff_within(&self, territory: &DivisionCode) -> DbResult<Vec<Staff>> {
+                let rows = sqlx::query(
+                    "SELECT s.* FROM staff s JOIN bodies b ON b.code = s.body_code WHERE b.division_code LIKE $1 ORDER BY s.staff_no",
+                )
+                .bind(format!("{}%", territory.territory_prefix()))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter().map(staff_row).collect()
+            }
+
+            async fn create_user(&self, u: &UserRecord, change: &$crate::Change) -> DbResult<()> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut ledger = begin_ledger(&mut tx, change).await?;
+                // The password hash is a secret, not part of the record.
+                let payload = serde_json::json!({
+                    "username": u.username,
+                    "display_name": u.display_name,
+                    "roles": format_roles(&u.roles),
+                    "scope": u.scope.as_str(),
+                    "staff_no": u.staff_no,
+                    "active": u.active,
+                });
+                let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                    action: "account.create",
+                    object_type: "account",
+                    object_id: &u.username,
+                    jurisdiction: u.scope.as_str(),
+                    payload,
+                })
+                .await?;
+                sqlx::query(
+                    "INSERT INTO users (username, display_name, password_hash, roles, scope_code, staff_no, active, created_at, ledger_seq)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&u.username)
+                .bind(&u.display_name)
+                .bind(&u.password_hash)
+                .bind(format_roles(&u.roles))
+                .bind(u.scope.as_str())
+                .bind(u.staff_no.as_deref())
+                .bind(u.active)
+                .bind(u.created_at)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                finish_ledger(&mut tx, ledger).await?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn user(&self, username: &str) -> DbResult<Option<UserRecord>> {
+                let row = sqlx::query("SELECT * FROM users u WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(user_row).transpose()
+            }
+
+            async fn users(&self) -> DbResult<Vec<UserRecord>> {
+                let rows = sqlx::query("SELECT * FROM users u ORDER BY username")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(user_row).collect()
+            }
+
+            async fn set_password(&self, username: &str, password_hash: &str, change: &$crate::Change) -> DbResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut ledger = begin_ledger(&mut tx, change).await?;
+                let scope: Option<String> =
+                    sqlx::query_scalar("SELECT scope_code FROM users WHERE username = $1").bind(username).fetch_optional(&mut *tx).await.map_err(db_err)?;
+                let Some(scope) = scope else { return Ok(false) };
+                let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                    action: "account.password_set",
+                    object_type: "account",
+                    object_id: username,
+                    jurisdiction: &scope,
+                    payload: serde_json::json!({ "username": username }),
+                })
+                .await?;
+                sqlx::query("UPDATE users SET password_hash = $2, ledger_seq = $3 WHERE username = $1")
+                    .bind(username)
+                    .bind(password_hash)
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                sqlx::query("DELETE FROM sessions WHERE username = $1").bind(username).execute(&mut *tx).await.map_err(db_err)?;
+                sqlx::query("DELETE FROM login_attempts WHERE username = $1").bind(username).execute(&mut *tx).await.map_err(db_err)?;
+                finish_ledger(&mut tx, ledger).await?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+
+            async fn init_ledger(&self, algorithm: gridward_ledger::HashAlgorithm, at: i64) -> DbResult<gridward_ledger::HashAlgorithm> {
+                sqlx::query("INSERT INTO ledger_state (id, algorithm, size, created_at) VALUES (1, $1, 0, $2) ON CONFLICT (id) DO NOTHING")
+                    .bind(algorithm.as_str())
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                let recorded: String =
+                    sqlx::query_scalar("SELECT algorithm FROM ledger_state WHERE id = 1").fetch_one(&self.pool).await.map_err(db_err)?;
+                $crate::ledger::algorithm(&recorded)
+            }
+
+            async fn ledger_head(&self) -> DbResult<Option<gridward_ledger::TreeHead>> {
+                // One read transaction, so the size and the nodes belong to the same moment.
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let state = sqlx::query("SELECT algorithm, size FROM ledger_state WHERE id = 1").fetch_optional(&mut *tx).await.map_err(db_err)?;
+                let Some(state) = state else { return Ok(None) };
+                let algorithm = $crate::ledger::algorithm(&state.try_get::<String, _>("algorithm").map_err(db_err)?)?;
+                let size = u64::try_from(state.try_get::<i64, _>("size").map_err(db_err)?).map_err(|_| DbError::Corrupt("ledger size".into()))?;
+                let mut frontier = Vec::new();
+                for id in gridward_ledger::root_plan(size) {
+                    let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2")
+                        .bind(i32::from(id.level))
+                        .bind(id.index as i64)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    let hash = hash.ok_or_else(|| DbError::Corrupt(format!("ledger node {id} is missing")))?;
+                    frontier.push((id, $crate::ledger::hash(&hash)?));
+                }
+                tx.commit().await.map_err(db_err)?;
+                $crate::ledger::head(algorithm, size, frontier).map(Some)
+            }
+
+            async fn ledger_entries(&self, from_seq: u64, limit: u32) -> DbResult<Vec<$crate::StoredEntry>> {
+                let rows = sqlx::query("SELECT * FROM ledger_entries WHERE seq >= $1 ORDER BY seq LIMIT $2")
+                    .bind(from_seq as i64)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(stored_entry_row).collect()
+            }
+
+            async fn ledger_nodes(&self, ids: &[gridward_ledger::NodeId]) -> DbResult<HashMap<gridward_ledger::NodeId, gridward_ledger::Hash>> {
+                let mut nodes = HashMap::new();
+                for id in ids {
+                    let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2")
+                        .bind(i32::from(id.level))
+                        .bind(id.index as i64)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    if let Some(hash) = hash {
+                        nodes.insert(*id, $crate::ledger::hash(&hash)?);
+                    }
+                }
+                Ok(nodes)
+            }
+
+            async fn count_login_attempt(&self, username: &str, now: i64) -> DbResult<$crate::LoginAttempts> {
+                let row = sqlx::query(
+                    "INSERT INTO login_attempts (username, attempts, locked_until, last_attempt) VALUES ($1, 1, NULL, $2)
+                     ON CONFLICT (username) DO UPDATE SET
+                     attempts = CASE WHEN login_attempts.locked_until IS NOT NULL AND login_attempts.locked_until <= $2
+                                THEN 1 ELSE login_attempts.attempts + 1 END,
+                     locked_until = CASE WHEN login_attempts.locked_until IS NOT NULL AND login_attempts.locked_until <= $2
+                                THEN NULL ELSE login_attempts.locked_until END,
+                     last_attempt = $2
+                     RETURNING attempts, locked_until",
+                )
+                .bind(username)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                Ok($crate::LoginAttempts {
+                    attempts: row.try_get("attempts").map_err(db_err)?,
+                    locked_until: row.try_get("locked_until").map_err(db_err)?,
+                })
+            }
+
+            async fn lock_login(&self, username: &str, until: i64) -> DbResult<()> {
+                sqlx::query("UPDATE login_attempts SET locked_until = $2 WHERE username = $1")
+                    .bind(username)
+                    .bind(until)
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(db_err)
+            }
+
+            async fn clear_login_attempts(&self, username: &str) -> DbResult<()> {
+                sqlx::query("DELETE FROM login_attempts WHERE username = $1")
+                    .bind(username)
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(db_err)
+            }
+
+            async fn login_lock(&self, username: &str, now: i64) -> DbResult<Option<i64>> {
+                let row = sqlx::query("SELECT locked_until FROM login_attempts WHERE username = $1 AND locked_until > $2")
+                    .bind(username)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.map(|r| r.try_get("locked_until").map_err(db_err)).transpose()
+            }
+
+            async fn create_session(&self, s: &SessionRecord) -> DbResult<()> {
+                sqlx::query("INSERT INTO sessions (token_hash, username, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&s.token_hash)
+                    .bind(&s.username)
+                    .bind(&s.csrf_token)
+                    .bind(s.created_at)
+                    .bind(s.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(db_err)
+            }
+
+            async fn session(&self, token_hash: &str, now: i64) -> DbResult<Option<(SessionRecord, UserRecord)>> {
+                let row = sqlx::query(
+                    "SELECT s.token_hash, s.csrf_token, s.created_at AS session_created_at, s.expires_at, u.*
+                     FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = $1 AND s.expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+                let Some(r) = row else { return Ok(None) };
+                let user = user_row(&r)?;
+                let session = SessionRecord {
+                    token_hash: r.try_get("token_hash").map_err(db_err)?,
+                    username: user.username.clone(),
+                    csrf_token: r.try_get("csrf_token").map_err(db_err)?,
+                    created_at: r.try_get("session_created_at").map_err(db_err)?,
+                    expires_at: r.try_get("expires_at").map_err(db_err)?,
+                };
+                Ok(Some((session, user)))
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> DbResult<bool> {
+                let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn purge_stale(&self, now: i64, attempts_before: i64) -> DbResult<u64> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let sessions =
+                    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&mut *tx).await.map_err(db_err)?;
+                let attempts = sqlx::query(
+                    "DELETE FROM login_attempts WHERE last_attempt < $1 AND (locked_until IS NULL OR locked_until <= $2)",
+                )
+                .bind(attempts_before)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(sessions.rows_affected() + attempts.rows_affected())
+            }
+
+            async fn seed_applied(&self, name: &str) -> DbResult<bool> {
+                let row = sqlx::query("SELECT 1 FROM seeds WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.is_some())
+            }
+
+            async fn mark_seed_applied(&self, name: &str, at: i64) -> DbResult<()> {
+                sqlx::query("INSERT INTO seeds (name, applied_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                    .bind(name)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(db_err)
+            }
+        }
+    };
+}
