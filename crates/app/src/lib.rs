@@ -6,6 +6,7 @@ pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod import;
+pub mod record;
 
 use std::sync::Arc;
 

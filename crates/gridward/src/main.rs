@@ -83,6 +83,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Check the full-process record.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Manage user accounts.
     Users {
         #[command(subcommand)]
@@ -107,6 +112,17 @@ enum ExportKind {
     Divisions,
     Bodies,
     Staff,
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Recompute every payload digest, leaf, tree node and the root from the stored entries; name the
+    /// first bad entry and exit non-zero if anything differs.
+    Verify {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -200,6 +216,7 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
         Command::Import { kind, file, source } => import(cli, *kind, file, source).await,
         Command::Export { kind, out } => export(cli, *kind, out.as_deref()).await,
         Command::Users { action } => users(cli, action).await,
+        Command::Audit { action } => audit(cli, action).await,
     }
 }
 
@@ -396,6 +413,32 @@ async fn top_divisions(store: &Arc<dyn Store>) -> Result<Vec<DivisionCode>> {
     let all = store.all_divisions().await?;
     let codes: std::collections::HashSet<_> = all.iter().map(|d| d.code.clone()).collect();
     Ok(all.into_iter().filter(|d| d.parent_code.as_ref().is_none_or(|p| !codes.contains(p))).map(|d| d.code).collect())
+}
+
+async fn audit(cli: &Cli, action: &AuditAction) -> Result<()> {
+    let app = App::new(open(cli).await?).map_err(explain)?;
+    match action {
+        AuditAction::Verify { json } => {
+            let report = app.verify_ledger().await.map_err(explain)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let head = &report.stored_head;
+                println!("ledger: {} entries, {} root {}", head.size, head.algorithm.as_str(), head.root);
+                println!("checked: {} entries, recomputed root {}", report.entries_checked, report.recomputed_head.root);
+                for f in &report.findings {
+                    println!("  {} {}: {}", f.seq.map_or("-".to_string(), |s| format!("#{s}")), f.code, f.message);
+                }
+            }
+            match report.findings.first() {
+                None => {
+                    println!("intact");
+                    Ok(())
+                }
+                Some(first) => bail!("the record was changed: {} ({})", first.message, first.code),
+            }
+        }
+    }
 }
 
 /// The ledger's actor for commands run on the server's machine: the operating-system user.

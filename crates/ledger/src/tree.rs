@@ -55,6 +55,12 @@ impl<S: NodeStore> MerkleTree<S> {
         &self.store
     }
 
+    /// Borrows the node store mutably, for example to drain nodes it recorded. Changing a node the
+    /// tree has written breaks the tree's proofs.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
     /// Gives the node store back, ending the tree.
     pub fn into_store(self) -> S {
         self.store

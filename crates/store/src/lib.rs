@@ -167,6 +167,8 @@ pub trait Store: Send + Sync {
     async fn ledger_head(&self) -> DbResult<Option<TreeHead>>;
     /// Entries from `from_seq` on, in order, at most `limit`.
     async fn ledger_entries(&self, from_seq: u64, limit: u32) -> DbResult<Vec<StoredEntry>>;
+    /// The stored nodes of one level with index in `[from_index, to_index]`, in index order.
+    async fn ledger_node_range(&self, level: u8, from_index: u64, to_index: u64) -> DbResult<Vec<(u64, Hash)>>;
     /// The stored hashes of the given tree nodes (missing ones are absent from the map).
     async fn ledger_nodes(&self, ids: &[NodeId]) -> DbResult<HashMap<NodeId, Hash>>;
 

@@ -608,6 +608,23 @@ macro_rules! impl_sql_store {
                 rows.iter().map(stored_entry_row).collect()
             }
 
+            async fn ledger_node_range(&self, level: u8, from_index: u64, to_index: u64) -> DbResult<Vec<(u64, gridward_ledger::Hash)>> {
+                let rows = sqlx::query("SELECT idx, hash FROM ledger_nodes WHERE level = $1 AND idx >= $2 AND idx <= $3 ORDER BY idx")
+                    .bind(i32::from(level))
+                    .bind(from_index as i64)
+                    .bind(to_index as i64)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let idx: i64 = r.try_get("idx").map_err(db_err)?;
+                        let hash: String = r.try_get("hash").map_err(db_err)?;
+                        Ok((idx as u64, $crate::ledger::hash(&hash)?))
+                    })
+                    .collect()
+            }
+
             async fn ledger_nodes(&self, ids: &[gridward_ledger::NodeId]) -> DbResult<HashMap<gridward_ledger::NodeId, gridward_ledger::Hash>> {
                 let mut nodes = HashMap::new();
                 for id in ids {

@@ -1,0 +1,163 @@
+//! The full-process record from the outside: recomputing and checking everything the ledger stores.
+
+use std::collections::BTreeMap;
+
+use gridward_ledger::{Hash, MerkleTree, NodeId, NodeStore, TreeHead};
+use serde::Serialize;
+
+use crate::App;
+use crate::error::{AppError, AppResult};
+
+/// Entries are read and checked this many at a time, so memory stays flat however long the ledger is.
+const VERIFY_PAGE: u32 = 10_000;
+
+/// One thing found wrong with the stored record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The first entry the problem concerns, when it concerns one.
+    pub seq: Option<u64>,
+    /// A stable code: `payload_mismatch`, `leaf_mismatch`, `seq_gap`, `node_mismatch`, `node_missing`,
+    /// `size_mismatch`, `root_mismatch`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// The head as stored (from the stored size and frontier nodes).
+    pub stored_head: TreeHead,
+    /// The head recomputed from the entries alone.
+    pub recomputed_head: TreeHead,
+    pub entries_checked: u64,
+    /// Problems in the order found; the first names the first bad entry.
+    pub findings: Vec<Finding>,
+}
+
+impl VerifyReport {
+    pub fn is_intact(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// Remembers the nodes the recomputed tree writes, so they can be compared with the stored ones.
+#[derive(Default)]
+struct Recomputed {
+    frontier: BTreeMap<NodeId, Hash>,
+    written: Vec<(NodeId, Hash)>,
+}
+
+impl NodeStore for Recomputed {
+    fn get(&self, id: NodeId) -> Option<Hash> {
+        self.frontier.get(&id).copied()
+    }
+
+    fn put(&mut self, id: NodeId, hash: Hash) {
+        self.written.push((id, hash));
+    }
+}
+
+/// A cap on how many findings are listed, so a wholly rewritten ledger still gives a readable report.
+const MAX_FINDINGS: usize = 100;
+
+impl App {
+    /// The current signed-or-not tree head of the record.
+    pub async fn ledger_head(&self) -> AppResult<TreeHead> {
+        self.store.ledger_head().await?.ok_or_else(|| AppError::Internal("the ledger was never created".into()))
+    }
+
+    /// Recomputes every payload digest, every leaf, every stored tree node and the root from the entries
+    /// alone, and compares them with what is stored.
+    pub async fn verify_ledger(&self) -> AppResult<VerifyReport> {
+        let stored_head = self.ledger_head().await?;
+        let algorithm = stored_head.algorithm;
+        let mut tree = MerkleTree::new(algorithm, Recomputed::default());
+        let mut findings = Vec::new();
+        let mut next_seq = 0u64;
+        loop {
+            let page = self.store.ledger_entries(next_seq, VERIFY_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            let last_seq = last.entry.seq;
+            for stored in &page {
+                let seq = stored.entry.seq;
+                if seq != next_seq && findings.len() < MAX_FINDINGS {
+                    findings.push(Finding {
+                        seq: Some(next_seq),
+                        code: "seq_gap",
+                        message: format!("entry {next_seq} is missing; next is {seq}"),
+                    });
+                }
+                next_seq = seq + 1;
+                if algorithm.digest(stored.payload.as_bytes()) != stored.entry.payload_digest && findings.len() < MAX_FINDINGS {
+                    findings.push(Finding {
+                        seq: Some(seq),
+                        code: "payload_mismatch",
+                        message: format!("entry {seq}: the payload does not match its digest"),
+                    });
+                }
+                let leaf = stored.entry.leaf_hash(algorithm);
+                if leaf != stored.leaf_hash && findings.len() < MAX_FINDINGS {
+                    findings.push(Finding {
+                        seq: Some(seq),
+                        code: "leaf_mismatch",
+                        message: format!("entry {seq}: its fields do not match its leaf hash"),
+                    });
+                }
+                tree.append_leaf_hash(leaf).map_err(|e| AppError::Internal(e.to_string()))?;
+            }
+            self.compare_nodes(&mut tree, &mut findings).await?;
+            if last_seq + 1 != next_seq || page.len() < VERIFY_PAGE as usize {
+                break;
+            }
+        }
+        let recomputed_head = tree.head();
+        if recomputed_head.size != stored_head.size {
+            findings.push(Finding {
+                seq: Some(recomputed_head.size.min(stored_head.size)),
+                code: "size_mismatch",
+                message: format!("{} entries are stored but the ledger says {}", recomputed_head.size, stored_head.size),
+            });
+        } else if recomputed_head.root != stored_head.root {
+            findings.push(Finding {
+                seq: None,
+                code: "root_mismatch",
+                message: "the stored tree does not match the entries".into(),
+            });
+        }
+        // By entry; at the same entry, what is wrong with the entry itself comes before the tree nodes over it.
+        findings.sort_by_key(|f| (f.seq.unwrap_or(u64::MAX), f.code.starts_with("node_")));
+        Ok(VerifyReport { stored_head, recomputed_head, entries_checked: next_seq, findings })
+    }
+
+    /// Compares the nodes the recomputed tree wrote since the last call with the stored ones, one index
+    /// range per level.
+    async fn compare_nodes(&self, tree: &mut MerkleTree<Recomputed>, findings: &mut Vec<Finding>) -> AppResult<()> {
+        let written = std::mem::take(&mut tree.store_mut().written);
+        let mut by_level: BTreeMap<u8, Vec<(u64, Hash)>> = BTreeMap::new();
+        for (id, hash) in written {
+            by_level.entry(id.level).or_default().push((id.index, hash));
+        }
+        for (level, nodes) in by_level {
+            let (first, last) = (nodes[0].0, nodes[nodes.len() - 1].0);
+            let stored: BTreeMap<u64, Hash> = self.store.ledger_node_range(level, first, last).await?.into_iter().collect();
+            for (index, hash) in nodes {
+                let id = NodeId::new(level, index);
+                // A node is first wrong at its last leaf: that is the earliest entry a reader could blame.
+                let seq = id.first_leaf() + id.width() - 1;
+                let finding = match stored.get(&index) {
+                    Some(s) if *s == hash => continue,
+                    Some(_) => Finding {
+                        seq: Some(seq),
+                        code: "node_mismatch",
+                        message: format!("tree node {id} differs from its recomputed value"),
+                    },
+                    None => Finding { seq: Some(seq), code: "node_missing", message: format!("tree node {id} is missing") },
+                };
+                if findings.len() < MAX_FINDINGS {
+                    findings.push(finding);
+                }
+            }
+        }
+        Ok(())
+    }
+}
