@@ -61,7 +61,7 @@ raw_store_test!(a_changed_field_and_a_forged_leaf_are_named, |store: Arc<dyn Sto
     let report = app.verify_ledger().await.unwrap();
     assert_eq!((report.findings[0].seq, report.findings[0].code), (Some(3), "leaf_mismatch"), "{:?}", report.findings);
     // Forging the leaf to match the new fields still breaks the stored tree.
-    let forged = report.recomputed_head.clone();
+    let forged = report.recomputed_head;
     let entries = store.ledger_entries(3, 1).await.unwrap();
     let leaf = entries[0].entry.leaf_hash(forged.algorithm).to_hex();
     raw.execute(&format!("UPDATE ledger_entries SET leaf_hash = '{leaf}' WHERE seq = 3")).await.unwrap();
