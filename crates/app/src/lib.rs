@@ -24,6 +24,8 @@ pub struct App {
     dummy_hash: Arc<str>,
     /// Bounds concurrent argon2 checks (each takes ~19 MiB and a core for tens of milliseconds).
     verifiers: Arc<tokio::sync::Semaphore>,
+    /// The key that signs checkpoints of the record, and the name it signs as.
+    signer: Option<Arc<record::Signer>>,
 }
 
 /// Concurrent password checks allowed at once.
@@ -32,7 +34,13 @@ const CONCURRENT_VERIFIERS: usize = 4;
 impl App {
     pub fn new(store: Arc<dyn Store>) -> AppResult<App> {
         let dummy_hash = auth::hash_password("gridward-timing-equaliser")?.into();
-        Ok(App { store, dummy_hash, verifiers: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_VERIFIERS)) })
+        Ok(App { store, dummy_hash, verifiers: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_VERIFIERS)), signer: None })
+    }
+
+    /// Lets this app sign checkpoints of the record with `key`, as `origin` (e.g. `nantong.gridward`).
+    pub fn with_signer(mut self, key: gridward_ledger::CheckpointKey, origin: impl Into<String>) -> App {
+        self.signer = Some(Arc::new(record::Signer { key, origin: origin.into() }));
+        self
     }
 
     pub fn backend(&self) -> Backend {

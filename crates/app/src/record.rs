@@ -2,7 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use gridward_ledger::{Hash, MerkleTree, NodeId, NodeStore, TreeHead};
+use gridward_ledger::{
+    Checkpoint, CheckpointKey, ConsistencyProof, Hash, MerkleTree, NodeId, NodeStore, SM2_DISTINGUISHING_ID, TreeHead,
+    consistency_plan, root_plan, verify_checkpoint,
+};
+use gridward_store::StoredCheckpoint;
 use serde::Serialize;
 
 use crate::App;
@@ -17,7 +21,7 @@ pub struct Finding {
     /// The first entry the problem concerns, when it concerns one.
     pub seq: Option<u64>,
     /// A stable code: `payload_mismatch`, `leaf_mismatch`, `seq_gap`, `node_mismatch`, `node_missing`,
-    /// `size_mismatch`, `root_mismatch`.
+    /// `size_mismatch`, `root_mismatch`, `checkpoint_signature`, `checkpoint_ahead`, `checkpoint_mismatch`.
     pub code: &'static str,
     pub message: String,
 }
@@ -30,6 +34,8 @@ pub struct VerifyReport {
     /// The head recomputed from the entries alone.
     pub recomputed_head: TreeHead,
     pub entries_checked: u64,
+    /// Signed checkpoints whose signature and root were checked.
+    pub checkpoints_checked: u64,
     /// Problems in the order found; the first names the first bad entry.
     pub findings: Vec<Finding>,
 }
@@ -57,6 +63,23 @@ impl NodeStore for Recomputed {
     }
 }
 
+/// The checkpoint signing key and the name it signs as.
+pub struct Signer {
+    pub key: CheckpointKey,
+    pub origin: String,
+}
+
+/// The public half of the signing key, as published.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishedKey {
+    pub origin: String,
+    pub algorithm: &'static str,
+    pub distinguishing_id: &'static str,
+    /// SEC1 uncompressed point, hex.
+    pub public_key: String,
+    pub key_id: String,
+}
+
 /// A cap on how many findings are listed, so a wholly rewritten ledger still gives a readable report.
 const MAX_FINDINGS: usize = 100;
 
@@ -64,6 +87,102 @@ impl App {
     /// The current signed-or-not tree head of the record.
     pub async fn ledger_head(&self) -> AppResult<TreeHead> {
         self.store.ledger_head().await?.ok_or_else(|| AppError::Internal("the ledger was never created".into()))
+    }
+
+    fn signer(&self) -> AppResult<&Signer> {
+        self.signer.as_deref().ok_or_else(|| AppError::Internal("this server has no checkpoint signing key".into()))
+    }
+
+    /// The public key checkpoints are signed with.
+    pub fn published_key(&self) -> AppResult<PublishedKey> {
+        let signer = self.signer()?;
+        Ok(PublishedKey {
+            origin: signer.origin.clone(),
+            algorithm: "sm2",
+            distinguishing_id: SM2_DISTINGUISHING_ID,
+            public_key: signer.key.public_key_hex(),
+            key_id: signer.key.key_id(),
+        })
+    }
+
+    /// Signs the current head, unless the newest checkpoint already states it.
+    pub async fn sign_checkpoint(&self) -> AppResult<StoredCheckpoint> {
+        let signer = self.signer()?;
+        let head = self.ledger_head().await?;
+        if let Some(latest) = self.store.checkpoints_by(&signer.origin, 1).await?.pop()
+            && latest.checkpoint.head == head
+        {
+            return Ok(latest);
+        }
+        let checkpoint = Checkpoint { head, signed_at: crate::now() };
+        let signature = signer.key.sign(&signer.origin, &checkpoint, &signer.origin);
+        let stored = StoredCheckpoint { origin: signer.origin.clone(), checkpoint, signature };
+        self.store.add_checkpoint(&stored).await?;
+        Ok(stored)
+    }
+
+    /// The newest checkpoint this server signed, if any.
+    pub async fn latest_checkpoint(&self) -> AppResult<Option<StoredCheckpoint>> {
+        let signer = self.signer()?;
+        Ok(self.store.checkpoints_by(&signer.origin, 1).await?.pop())
+    }
+
+    /// The root of the record when it had `size` entries, from the stored tree.
+    async fn root_at(&self, head: &TreeHead, size: u64) -> AppResult<TreeHead> {
+        let plan = root_plan(size);
+        let nodes = self.store.ledger_nodes(&plan).await?;
+        let frontier = plan.iter().filter_map(|id| nodes.get(id).map(|h| (*id, *h))).collect();
+        Ok(gridward_store::ledger::head(head.algorithm, size, frontier)?)
+    }
+
+    /// Proves that the record at `new_size` only appended to the record at `old_size`.
+    pub async fn consistency_proof(&self, old_size: u64, new_size: u64) -> AppResult<ConsistencyProof> {
+        let head = self.ledger_head().await?;
+        if old_size > new_size || new_size > head.size {
+            return Err(AppError::bad_request(
+                "bad_tree_size",
+                format!("sizes must satisfy old ≤ new ≤ {} (the current size)", head.size),
+            ));
+        }
+        let plan = consistency_plan(old_size, new_size).map_err(|e| AppError::Internal(e.to_string()))?;
+        let ids: Vec<NodeId> = plan.node_ids().collect();
+        let nodes = self.store.ledger_nodes(&ids).await?;
+        let path = plan.assemble(head.algorithm, |id| nodes.get(&id).copied()).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(ConsistencyProof { algorithm: head.algorithm, old_size, new_size, path })
+    }
+
+    /// Checks the server's own checkpoints against the recomputed record: each signature under the
+    /// current key, and each signed root against the record at that size. A checkpoint larger than the
+    /// record means entries were removed after it was signed.
+    async fn check_checkpoints(&self, recomputed: &TreeHead, findings: &mut Vec<Finding>) -> AppResult<u64> {
+        let Some(signer) = self.signer.as_deref() else { return Ok(0) };
+        let public = signer.key.public_key_hex();
+        let mut checked = 0;
+        for stored in self.store.checkpoints_by(&signer.origin, u32::MAX).await? {
+            checked += 1;
+            let cp = &stored.checkpoint;
+            let size = cp.head.size;
+            if verify_checkpoint(&stored.origin, cp, &stored.signature, &public).is_err() {
+                findings.push(Finding {
+                    seq: size.checked_sub(1),
+                    code: "checkpoint_signature",
+                    message: format!("the checkpoint at size {size} does not carry a valid signature"),
+                });
+            } else if size > recomputed.size {
+                findings.push(Finding {
+                    seq: Some(recomputed.size),
+                    code: "checkpoint_ahead",
+                    message: format!("a signed checkpoint covers {size} entries but only {} remain", recomputed.size),
+                });
+            } else if self.root_at(recomputed, size).await?.root != cp.head.root {
+                findings.push(Finding {
+                    seq: size.checked_sub(1),
+                    code: "checkpoint_mismatch",
+                    message: format!("the record at size {size} no longer has the root its checkpoint signed"),
+                });
+            }
+        }
+        Ok(checked)
     }
 
     /// Recomputes every payload digest, every leaf, every stored tree node and the root from the entries
@@ -125,8 +244,9 @@ impl App {
             });
         }
         // By entry; at the same entry, what is wrong with the entry itself comes before the tree nodes over it.
+        let checkpoints_checked = self.check_checkpoints(&recomputed_head, &mut findings).await?;
         findings.sort_by_key(|f| (f.seq.unwrap_or(u64::MAX), f.code.starts_with("node_")));
-        Ok(VerifyReport { stored_head, recomputed_head, entries_checked: next_seq, findings })
+        Ok(VerifyReport { stored_head, recomputed_head, entries_checked: next_seq, checkpoints_checked, findings })
     }
 
     /// Compares the nodes the recomputed tree wrote since the last call with the stored ones, one index

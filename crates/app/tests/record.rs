@@ -77,3 +77,49 @@ raw_store_test!(lost_entries_are_named, |store: Arc<dyn Store>, raw: RawDb| asyn
     let report = app.verify_ledger().await.unwrap();
     assert_eq!((report.findings[0].seq, report.findings[0].code), (Some(5), "size_mismatch"), "{:?}", report.findings);
 });
+
+fn signing(app: App) -> App {
+    app.with_signer(gridward_ledger::CheckpointKey::generate().unwrap(), "test.gridward")
+}
+
+raw_store_test!(checkpoints_are_signed_and_proven_consistent, |store: Arc<dyn Store>, _raw: RawDb| async move {
+    let app = signing(recorded_app(store).await);
+    let first = app.sign_checkpoint().await.unwrap();
+    assert_eq!(first.checkpoint.head.size, 8);
+    assert_eq!(app.sign_checkpoint().await.unwrap(), first, "nothing new, nothing signed");
+    let key = app.published_key().unwrap();
+    gridward_ledger::verify_checkpoint(&first.origin, &first.checkpoint, &first.signature, &key.public_key).unwrap();
+
+    app.import_divisions(DIVISIONS, &test_actor()).await.unwrap();
+    let second = app.sign_checkpoint().await.unwrap();
+    assert_eq!(second.checkpoint.head.size, 12);
+    let proof = app.consistency_proof(8, 12).await.unwrap();
+    proof.verify(&first.checkpoint.head, &second.checkpoint.head).unwrap();
+    assert!(app.consistency_proof(8, 13).await.is_err(), "beyond the record");
+    assert_eq!(app.latest_checkpoint().await.unwrap().unwrap(), second);
+
+    let report = app.verify_ledger().await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.findings);
+    assert_eq!(report.checkpoints_checked, 2);
+});
+
+raw_store_test!(a_truncated_record_is_caught_by_its_signed_checkpoint, |store: Arc<dyn Store>, raw: RawDb| async move {
+    let app = signing(recorded_app(store.clone()).await);
+    app.sign_checkpoint().await.unwrap();
+    // Someone with database access removes the last three entries and everything that pointed at them,
+    // leaving a record that is consistent in itself.
+    disable_guards(&store, &raw).await;
+    let statements: &[&str] = match store.backend() {
+        Backend::Sqlite => &["DROP TRIGGER ledger_nodes_no_delete"],
+        Backend::Postgres => &[],
+    };
+    for sql in statements {
+        raw.execute(sql).await.unwrap();
+    }
+    raw.execute("DELETE FROM ledger_entries WHERE seq >= 5").await.unwrap();
+    raw.execute("DELETE FROM ledger_nodes WHERE idx * (1 << level) + (1 << level) > 5").await.unwrap();
+    raw.execute("UPDATE ledger_state SET size = 5").await.unwrap();
+    let report = app.verify_ledger().await.unwrap();
+    assert!(report.findings.iter().any(|f| f.code == "checkpoint_ahead"), "{:?}", report.findings);
+    assert_eq!(report.findings[0].seq, Some(5));
+});

@@ -17,7 +17,9 @@
 //! * [`TreeHead`], [`InclusionProof`], [`ConsistencyProof`]: what is signed, sent and stored.
 //! * [`Entry`]: one recorded change and the exact bytes its leaf covers.
 //!
-//! It holds no database, does no IO and signs nothing; checkpoints and storage live elsewhere.
+//! * [`Checkpoint`], [`CheckpointKey`]: tree heads signed with SM2 (GB/T 32918), and their checks.
+//!
+//! It holds no database and does no IO; storing entries and checkpoints lives in the store.
 //!
 //! ```
 //! use gridward_ledger::{HashAlgorithm, MemoryNodeStore, MerkleTree};
@@ -37,6 +39,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod checkpoint;
 mod entry;
 mod error;
 mod hash;
@@ -46,6 +49,9 @@ mod store;
 mod tree;
 mod verify;
 
+pub use checkpoint::{
+    Checkpoint, CheckpointKey, CheckpointSignature, SM2_DISTINGUISHING_ID, SignatureError, key_id, verify_checkpoint,
+};
 pub use entry::{Entry, canonical_payload};
 pub use error::{ProofError, TreeError};
 pub use hash::{Hash, HashAlgorithm, ParseHashError, UnknownAlgorithm};

@@ -163,3 +163,20 @@ CREATE TRIGGER staff_recorded BEFORE INSERT OR UPDATE OR DELETE ON staff
     FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('staff', 'staff_no');
 CREATE TRIGGER users_recorded BEFORE INSERT OR UPDATE OR DELETE ON users
     FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('account', 'username');
+
+-- Signed tree heads: the server's own signatures and witnesses' cosignatures. Append-only.
+CREATE TABLE ledger_checkpoints (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    origin        TEXT NOT NULL,
+    algorithm     TEXT NOT NULL,
+    size          BIGINT NOT NULL,
+    root          TEXT NOT NULL,
+    signed_at     BIGINT NOT NULL,
+    signer        TEXT NOT NULL,
+    key_id        TEXT NOT NULL,
+    sig_algorithm TEXT NOT NULL,
+    signature     TEXT NOT NULL,
+    UNIQUE (size, signed_at, signer)
+);
+CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();

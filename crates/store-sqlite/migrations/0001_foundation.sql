@@ -172,3 +172,20 @@ CREATE TRIGGER users_recorded_update BEFORE UPDATE ON users
       OR NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.seq = NEW.ledger_seq AND e.object_type = 'account' AND e.object_id = NEW.username)
     BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
 CREATE TRIGGER users_no_delete BEFORE DELETE ON users BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+
+-- Signed tree heads: the server's own signatures and witnesses' cosignatures. Append-only.
+CREATE TABLE ledger_checkpoints (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    origin        TEXT NOT NULL,
+    algorithm     TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    root          TEXT NOT NULL,
+    signed_at     INTEGER NOT NULL,
+    signer        TEXT NOT NULL,
+    key_id        TEXT NOT NULL,
+    sig_algorithm TEXT NOT NULL,
+    signature     TEXT NOT NULL,
+    UNIQUE (size, signed_at, signer)
+);
+CREATE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'ledger_append_only'); END;
+CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'ledger_append_only'); END;

@@ -40,6 +40,14 @@ pub struct StoredEntry {
     pub leaf_hash: Hash,
 }
 
+/// A checkpoint with one signature over it, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredCheckpoint {
+    pub origin: String,
+    pub checkpoint: gridward_ledger::Checkpoint,
+    pub signature: gridward_ledger::CheckpointSignature,
+}
+
 /// What a change records about one object.
 pub struct Record<'a> {
     pub action: &'a str,

@@ -13,7 +13,7 @@ use gridward_domain::org::{Body, BodyLink, Staff};
 use gridward_ledger::{Hash, HashAlgorithm, NodeId, TreeHead};
 use serde::Serialize;
 
-pub use ledger::{Actor, Change, StoredEntry};
+pub use ledger::{Actor, Change, StoredCheckpoint, StoredEntry};
 
 /// A storage failure, in the few shapes callers act on.
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +171,13 @@ pub trait Store: Send + Sync {
     async fn ledger_node_range(&self, level: u8, from_index: u64, to_index: u64) -> DbResult<Vec<(u64, Hash)>>;
     /// The stored hashes of the given tree nodes (missing ones are absent from the map).
     async fn ledger_nodes(&self, ids: &[NodeId]) -> DbResult<HashMap<NodeId, Hash>>;
+
+    /// Appends a signed checkpoint (the server's own or a witness's cosignature).
+    async fn add_checkpoint(&self, checkpoint: &StoredCheckpoint) -> DbResult<()>;
+    /// The newest checkpoints signed by `signer`, newest first.
+    async fn checkpoints_by(&self, signer: &str, limit: u32) -> DbResult<Vec<StoredCheckpoint>>;
+    /// Every stored checkpoint signature, oldest first.
+    async fn all_checkpoints(&self) -> DbResult<Vec<StoredCheckpoint>>;
 
     // Seeds.
 

@@ -117,6 +117,27 @@ macro_rules! impl_sql_store {
             })
         }
 
+        fn checkpoint_row(r: &$row) -> DbResult<$crate::StoredCheckpoint> {
+            let size: i64 = r.try_get("size").map_err(db_err)?;
+            Ok($crate::StoredCheckpoint {
+                origin: r.try_get("origin").map_err(db_err)?,
+                checkpoint: gridward_ledger::Checkpoint {
+                    head: gridward_ledger::TreeHead {
+                        algorithm: $crate::ledger::algorithm(&r.try_get::<String, _>("algorithm").map_err(db_err)?)?,
+                        size: u64::try_from(size).map_err(|_| DbError::Corrupt("checkpoint size".into()))?,
+                        root: $crate::ledger::hash(&r.try_get::<String, _>("root").map_err(db_err)?)?,
+                    },
+                    signed_at: r.try_get("signed_at").map_err(db_err)?,
+                },
+                signature: gridward_ledger::CheckpointSignature {
+                    signer: r.try_get("signer").map_err(db_err)?,
+                    key_id: r.try_get("key_id").map_err(db_err)?,
+                    algorithm: r.try_get("sig_algorithm").map_err(db_err)?,
+                    signature: r.try_get("signature").map_err(db_err)?,
+                },
+            })
+        }
+
         fn limit(page: &Page) -> i64 {
             i64::from(page.limit.clamp(1, 1000))
         }
@@ -606,6 +627,41 @@ macro_rules! impl_sql_store {
                     .await
                     .map_err(db_err)?;
                 rows.iter().map(stored_entry_row).collect()
+            }
+
+            async fn add_checkpoint(&self, c: &$crate::StoredCheckpoint) -> DbResult<()> {
+                sqlx::query(
+                    "INSERT INTO ledger_checkpoints (origin, algorithm, size, root, signed_at, signer, key_id, sig_algorithm, signature)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&c.origin)
+                .bind(c.checkpoint.head.algorithm.as_str())
+                .bind(c.checkpoint.head.size as i64)
+                .bind(c.checkpoint.head.root.to_hex())
+                .bind(c.checkpoint.signed_at)
+                .bind(&c.signature.signer)
+                .bind(&c.signature.key_id)
+                .bind(&c.signature.algorithm)
+                .bind(&c.signature.signature)
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+                .map_err(db_err)
+            }
+
+            async fn checkpoints_by(&self, signer: &str, limit: u32) -> DbResult<Vec<$crate::StoredCheckpoint>> {
+                let rows = sqlx::query("SELECT * FROM ledger_checkpoints WHERE signer = $1 ORDER BY id DESC LIMIT $2")
+                    .bind(signer)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(checkpoint_row).collect()
+            }
+
+            async fn all_checkpoints(&self) -> DbResult<Vec<$crate::StoredCheckpoint>> {
+                let rows = sqlx::query("SELECT * FROM ledger_checkpoints ORDER BY id").fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(checkpoint_row).collect()
             }
 
             async fn ledger_node_range(&self, level: u8, from_index: u64, to_index: u64) -> DbResult<Vec<(u64, gridward_ledger::Hash)>> {
