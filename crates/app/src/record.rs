@@ -90,7 +90,8 @@ impl App {
     }
 
     fn signer(&self) -> AppResult<&Signer> {
-        self.signer.as_deref().ok_or_else(|| AppError::Internal("this server has no checkpoint signing key".into()))
+        // An installation without a key signs nothing; to callers that is simply absent.
+        self.signer.as_deref().ok_or(AppError::NotFound("checkpoint signing key"))
     }
 
     /// The public key checkpoints are signed with.
@@ -125,6 +126,12 @@ impl App {
     pub async fn latest_checkpoint(&self) -> AppResult<Option<StoredCheckpoint>> {
         let signer = self.signer()?;
         Ok(self.store.checkpoints_by(&signer.origin, 1).await?.pop())
+    }
+
+    /// Cosignatures by witnesses (signers other than this server), oldest first.
+    pub async fn witness_cosignatures(&self) -> AppResult<Vec<StoredCheckpoint>> {
+        let own = self.signer.as_deref().map(|s| s.origin.as_str()).unwrap_or_default();
+        Ok(self.store.all_checkpoints().await?.into_iter().filter(|c| c.signature.signer != own).collect())
     }
 
     /// The root of the record when it had `size` entries, from the stored tree.

@@ -31,6 +31,9 @@ struct Cli {
     /// recorded one): SM3 (GB/T 32905) or SHA-256.
     #[arg(long, global = true, env = "GRIDWARD_LEDGER_HASH", value_enum, default_value_t = LedgerHash::Sm3)]
     ledger_hash: LedgerHash,
+    /// The name this installation signs checkpoints of its record as, e.g. `nantong.gridward`.
+    #[arg(long, global = true, env = "GRIDWARD_ORIGIN", default_value = "gridward")]
+    origin: String,
     /// Log format.
     #[arg(long, global = true, env = "GRIDWARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -116,6 +119,8 @@ enum ExportKind {
 
 #[derive(Subcommand)]
 enum AuditAction {
+    /// Sign the current head of the record now (the server also does so every 10 minutes).
+    Checkpoint,
     /// Recompute every payload digest, leaf, tree node and the root from the stored entries; name the
     /// first bad entry and exit non-zero if anything differs.
     Verify {
@@ -183,6 +188,28 @@ async fn open(cli: &Cli) -> Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// Where the checkpoint signing key lives, inside the data directory (owner-only).
+const SIGNING_KEY_FILE: &str = "ledger-signing-key.sm2";
+
+/// The app over the configured store, with the installation's checkpoint key (created on first use).
+async fn open_app(cli: &Cli) -> Result<App> {
+    let app = App::new(open(cli).await?).map_err(explain)?;
+    std::fs::create_dir_all(&cli.data_dir)?;
+    let file = cli.data_dir.join(SIGNING_KEY_FILE);
+    let key = match std::fs::read_to_string(&file) {
+        Ok(text) => {
+            gridward_ledger::CheckpointKey::from_secret_hex(&text).with_context(|| format!("reading {}", file.display()))?
+        }
+        Err(_) => {
+            let key = gridward_ledger::CheckpointKey::generate()?;
+            write_private(&file, &key.secret_hex())?;
+            tracing::info!(key_id = key.key_id(), file = %file.display(), "created the checkpoint signing key");
+            key
+        }
+    };
+    Ok(app.with_signer(key, cli.origin.clone()))
+}
+
 /// Turns a use-case error into a message for the terminal, listing every problem.
 fn explain(e: AppError) -> anyhow::Error {
     match &e {
@@ -221,8 +248,7 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
 }
 
 async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cookies: bool) -> Result<()> {
-    let store = open(cli).await?;
-    let app = App::new(store).map_err(explain)?;
+    let app = open_app(cli).await?;
     let mut demo_note = None;
     if demo {
         let file = cli.data_dir.join(DEMO_PASSWORD_FILE);
@@ -259,8 +285,23 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
     }
     std::io::stdout().flush().ok();
     tokio::spawn(purge_periodically(state.app.clone()));
+    tokio::spawn(checkpoint_periodically(state.app.clone()));
     axum::serve(listener, gridward_web::router(state)).with_graceful_shutdown(shutdown()).await?;
     Ok(())
+}
+
+/// How often the server signs the head of its record when it has grown.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+async fn checkpoint_periodically(app: App) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    loop {
+        every.tick().await;
+        match app.sign_checkpoint().await {
+            Ok(c) => tracing::debug!(size = c.checkpoint.head.size, "checkpoint signed"),
+            Err(e) => tracing::warn!(error = %e, "checkpoint signing failed"),
+        }
+    }
 }
 
 /// Expired sessions and old sign-in attempts are deleted hourly, so those tables stay small.
@@ -416,7 +457,7 @@ async fn top_divisions(store: &Arc<dyn Store>) -> Result<Vec<DivisionCode>> {
 }
 
 async fn audit(cli: &Cli, action: &AuditAction) -> Result<()> {
-    let app = App::new(open(cli).await?).map_err(explain)?;
+    let app = open_app(cli).await?;
     match action {
         AuditAction::Verify { json } => {
             let report = app.verify_ledger().await.map_err(explain)?;
@@ -425,7 +466,10 @@ async fn audit(cli: &Cli, action: &AuditAction) -> Result<()> {
             } else {
                 let head = &report.stored_head;
                 println!("ledger: {} entries, {} root {}", head.size, head.algorithm.as_str(), head.root);
-                println!("checked: {} entries, recomputed root {}", report.entries_checked, report.recomputed_head.root);
+                println!(
+                    "checked: {} entries and {} checkpoints, recomputed root {}",
+                    report.entries_checked, report.checkpoints_checked, report.recomputed_head.root
+                );
                 for f in &report.findings {
                     println!("  {} {}: {}", f.seq.map_or("-".to_string(), |s| format!("#{s}")), f.code, f.message);
                 }
@@ -437,6 +481,11 @@ async fn audit(cli: &Cli, action: &AuditAction) -> Result<()> {
                 }
                 Some(first) => bail!("the record was changed: {} ({})", first.message, first.code),
             }
+        }
+        AuditAction::Checkpoint => {
+            let signed = app.sign_checkpoint().await.map_err(explain)?;
+            println!("{}", serde_json::to_string_pretty(&signed)?);
+            Ok(())
         }
     }
 }

@@ -473,3 +473,42 @@ pub async fn create_user(
     let user = state.app.create_user_as(&auth.principal, new).await?;
     Ok((StatusCode::CREATED, Json(Account { user, locked_until: None }.into())))
 }
+
+// The full-process record.
+
+/// The newest signed head of the record (public, for witnesses and anyone else).
+#[utoipa::path(get, path = "/api/v1/ledger/checkpoint", tag = "record",
+    responses((status = 200, description = "the checkpoint with its signature: origin, checkpoint {head {algorithm, size, root}, signed_at}, signature"), (status = 404, body = ErrorBody)))]
+pub async fn latest_checkpoint(State(state): State<AppState>) -> ApiResult<Response> {
+    let latest = state.app.latest_checkpoint().await?.ok_or(ApiError(AppError::NotFound("checkpoint")))?;
+    Ok(Json(latest).into_response())
+}
+
+/// Sign the current head now (administrators).
+#[utoipa::path(post, path = "/api/v1/ledger/checkpoint", tag = "record", security(("bearer" = [])),
+    responses((status = 200, description = "the newest checkpoint"), (status = 403, body = ErrorBody)))]
+pub async fn sign_checkpoint(State(state): State<AppState>, _: SignedIn) -> ApiResult<Response> {
+    Ok(Json(state.app.sign_checkpoint().await?).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConsistencyQuery {
+    /// The older tree size (e.g. of a checkpoint you hold).
+    pub from: String,
+    /// The newer tree size, at most the current size.
+    pub to: String,
+}
+
+/// Proof that the record at `to` entries only appended to the record at `from` entries (RFC 9162 §2.1.4).
+#[utoipa::path(get, path = "/api/v1/ledger/consistency", tag = "record", params(ConsistencyQuery),
+    responses((status = 200, description = "{algorithm, old_size, new_size, path}"), (status = 400, body = ErrorBody)))]
+pub async fn consistency_proof(State(state): State<AppState>, Query(q): Query<ConsistencyQuery>) -> ApiResult<Response> {
+    let size = |s: &str| s.parse::<u64>().map_err(|_| bad_request("bad_tree_size", format!("{s:?} is not a tree size")));
+    Ok(Json(state.app.consistency_proof(size(&q.from)?, size(&q.to)?).await?).into_response())
+}
+
+/// The public key checkpoints are signed with (SM2, GB/T 32918).
+pub async fn ledger_key(State(state): State<AppState>) -> ApiResult<Response> {
+    Ok(Json(state.app.published_key()?).into_response())
+}

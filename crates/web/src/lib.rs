@@ -69,6 +69,7 @@ pub fn city_of(code: &DivisionCode) -> DivisionCode {
         api::list_divisions, api::get_division, api::get_boundary, api::list_boundaries,
         api::list_bodies, api::get_body, api::list_staff,
         api::list_users, api::create_user,
+        api::latest_checkpoint, api::sign_checkpoint, api::consistency_proof,
     ),
     modifiers(&BearerAuth),
 )]
@@ -147,6 +148,11 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::GET, "/api/v1/bodies/{code}/staff", Roles(STAFF_READERS), get(api::list_staff))
         .add(Method::GET, "/api/v1/users", Roles(ADMINS), get(api::list_users))
         .add(Method::POST, "/api/v1/users", Roles(ADMINS), post(api::create_user))
+        .add(Method::GET, "/api/v1/ledger/checkpoint", Public, get(api::latest_checkpoint))
+        .add(Method::POST, "/api/v1/ledger/checkpoint", Roles(ADMINS), post(api::sign_checkpoint))
+        .add(Method::GET, "/api/v1/ledger/consistency", Public, get(api::consistency_proof))
+        .add(Method::GET, "/.well-known/gridward-ledger-key", Public, get(api::ledger_key))
+        .add(Method::GET, "/transparency", Public, get(pages::transparency))
         .add(Method::GET, "/login", Public, get(pages::login_form))
         .add(Method::POST, "/login", Public, post(pages::login_submit))
         .add(Method::POST, "/logout", SignedIn, post(pages::logout))

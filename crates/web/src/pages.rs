@@ -473,6 +473,62 @@ pub async fn map_page(headers: HeaderMap, SignedIn(auth): SignedIn) -> Response 
     render(StatusCode::OK, &MapPage { chrome: Chrome::new(&headers, Some(&auth)), root })
 }
 
+// Transparency.
+
+struct CheckpointView {
+    size: u64,
+    algorithm: &'static str,
+    root: String,
+    signed_at: String,
+    signature: String,
+    signed_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "transparency.html")]
+struct TransparencyPage {
+    chrome: Chrome,
+    latest: Option<CheckpointView>,
+    key: Option<gridward_app::record::PublishedKey>,
+    /// "signer: size @ time" for each witness cosignature.
+    witnesses: Vec<String>,
+}
+
+/// A Unix time as a Beijing-time wall clock, for people.
+fn beijing_time(unix: i64) -> String {
+    jiff::Timestamp::from_second(unix)
+        .ok()
+        .and_then(|t| {
+            jiff::tz::TimeZone::get("Asia/Shanghai").ok().map(|tz| t.to_zoned(tz).strftime("%Y-%m-%d %H:%M:%S %Z").to_string())
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+pub async fn transparency(State(state): State<AppState>, headers: HeaderMap, MaybeSignedIn(auth): MaybeSignedIn) -> Response {
+    let result = async {
+        let chrome = Chrome::new(&headers, auth.as_ref());
+        let key = state.app.published_key().ok();
+        let latest = state.app.latest_checkpoint().await.ok().flatten().map(|c| CheckpointView {
+            size: c.checkpoint.head.size,
+            algorithm: c.checkpoint.head.algorithm.as_str(),
+            root: c.checkpoint.head.root.to_hex(),
+            signed_at: beijing_time(c.checkpoint.signed_at),
+            signature: c.signature.signature.clone(),
+            signed_text: c.checkpoint.signed_text(&c.origin),
+        });
+        let witnesses = state
+            .app
+            .witness_cosignatures()
+            .await?
+            .into_iter()
+            .map(|c| format!("{}: {} @ {}", c.signature.signer, c.checkpoint.head.size, beijing_time(c.checkpoint.signed_at)))
+            .collect();
+        Ok(render(StatusCode::OK, &TransparencyPage { chrome, latest, key, witnesses }))
+    }
+    .await;
+    page_result(&headers, auth.as_ref(), result)
+}
+
 pub async fn not_found(req: Request) -> Response {
     let path = req.uri().path();
     if path.starts_with("/api/") {

@@ -66,8 +66,9 @@ async fn post_json(router: &Router, uri: &str, token: Option<&str>, body: &Value
 }
 
 async fn demo_router(store: Arc<dyn Store>) -> Router {
-    let app = App::new(store).unwrap();
+    let app = App::new(store).unwrap().with_signer(gridward_ledger::CheckpointKey::generate().unwrap(), "test.gridward");
     app.load_demo(PASSWORD).await.unwrap();
+    app.sign_checkpoint().await.unwrap();
     router_with_table(AppState::new(app, true, false)).0
 }
 
@@ -87,25 +88,29 @@ fn concrete(path: &str) -> String {
 store_test!(every_route_has_a_rule_and_the_rule_holds, |store: Arc<dyn Store>| async move {
     let app = App::new(store).unwrap();
     let (router, table) = router_with_table(AppState::new(app, false, false));
-    let public: Vec<String> =
+    let mut public: Vec<String> =
         table.iter().filter(|r| r.access == Access::Public).map(|r| format!("{} {}", r.method, r.path)).collect();
+    public.sort();
     // The public allowlist is explicit: adding a public route means changing this list.
-    assert_eq!(
-        public,
-        [
-            "GET /healthz",
-            "GET /metrics",
-            "GET /static/{*path}",
-            "POST /api/v1/session",
-            "GET /login",
-            "POST /login",
-            "GET /lang/{lang}",
-            "GET /api/openapi.json",
-            "GET /api/docs",
-            "GET /api/docs/",
-            "GET /api/docs/{*rest}",
-        ]
-    );
+    let mut expected = vec![
+        "GET /.well-known/gridward-ledger-key",
+        "GET /api/docs",
+        "GET /api/docs/",
+        "GET /api/docs/{*rest}",
+        "GET /api/openapi.json",
+        "GET /api/v1/ledger/checkpoint",
+        "GET /api/v1/ledger/consistency",
+        "GET /healthz",
+        "GET /lang/{lang}",
+        "GET /login",
+        "GET /metrics",
+        "GET /static/{*path}",
+        "GET /transparency",
+        "POST /api/v1/session",
+        "POST /login",
+    ];
+    expected.sort();
+    assert_eq!(public, expected);
     for route in table.iter().filter(|r| r.access != Access::Public) {
         let reply =
             send(&router, route.method.clone(), &concrete(route.path), &[("content-type", "application/json")], Body::from("{}"))
@@ -318,4 +323,38 @@ store_test!(pages_sign_in_with_cookies_and_csrf, |store: Arc<dyn Store>| async m
     assert!(
         get(&router, "/metrics", None).await.text().contains("gridward_http_requests_total{method=\"GET\",route=\"/healthz\"")
     );
+});
+
+store_test!(the_record_is_public_and_verifiable, |store: Arc<dyn Store>| async move {
+    let router = demo_router(store).await;
+    let key = get(&router, "/.well-known/gridward-ledger-key", None).await.json();
+    assert_eq!((key["algorithm"].as_str(), key["origin"].as_str()), (Some("sm2"), Some("test.gridward")));
+    let latest = get(&router, "/api/v1/ledger/checkpoint", None).await.json();
+    let checkpoint: gridward_ledger::Checkpoint = serde_json::from_value(latest["checkpoint"].clone()).unwrap();
+    let signature: gridward_ledger::CheckpointSignature = serde_json::from_value(latest["signature"].clone()).unwrap();
+    gridward_ledger::verify_checkpoint("test.gridward", &checkpoint, &signature, key["public_key"].as_str().unwrap()).unwrap();
+    let size = checkpoint.head.size;
+    assert!(size > 4000, "the demo city is recorded entry by entry: {size}");
+
+    // A witness holding an older head checks the newer one against it.
+    let admin = token(&router, "admin").await;
+    let reply = post_json(&router, "/api/v1/users", Some(&admin), &json!({"username": "new.one", "display_name": "新", "password": "a-long-password", "roles": ["dispatcher"], "scope": "320600000000"})).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let newer = post_json(&router, "/api/v1/ledger/checkpoint", Some(&admin), &json!({})).await.json();
+    let newer: gridward_ledger::Checkpoint = serde_json::from_value(newer["checkpoint"].clone()).unwrap();
+    assert_eq!(newer.head.size, size + 1);
+    let proof = get(&router, &format!("/api/v1/ledger/consistency?from={size}&to={}", size + 1), None).await.json();
+    let proof: gridward_ledger::ConsistencyProof = serde_json::from_value(proof).unwrap();
+    proof.verify(&checkpoint.head, &newer.head).unwrap();
+    let bad = get(&router, &format!("/api/v1/ledger/consistency?from={}&to={}", size + 1, size + 5), None).await;
+    assert_eq!((bad.status, bad.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_tree_size")));
+    let dispatcher = token(&router, "dispatcher").await;
+    assert_eq!(
+        post_json(&router, "/api/v1/ledger/checkpoint", Some(&dispatcher), &json!({})).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let page = get(&router, "/transparency", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains(&newer.head.root.to_hex()), "the page shows the signed root");
 });
