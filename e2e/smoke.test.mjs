@@ -194,3 +194,17 @@ test('a squad page lists its staff with credential standing', async () => {
     await page.context().close();
   }
 });
+
+test('the transparency page shows a signed head to anyone', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await page.goto(BASE + '/transparency');
+    const size = Number(await page.locator('#head-size').innerText());
+    assert.ok(size > 4000, `the demo city should be recorded entry by entry, head size ${size}`);
+    assert.match(await page.locator('pre.hash').innerText(), /^gridward checkpoint v1/);
+    await page.screenshot({ path: SHOTS + 'transparency.png', fullPage: true });
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
