@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use gridward_ledger::{
-    Checkpoint, CheckpointKey, ConsistencyProof, Hash, MerkleTree, NodeId, NodeStore, SM2_DISTINGUISHING_ID, TreeHead,
-    consistency_plan, root_plan, verify_checkpoint,
+    BUNDLE_FORMAT, Checkpoint, CheckpointKey, ConsistencyProof, EntryProofBundle, Hash, InclusionProof, MerkleTree, NodeId,
+    NodeStore, SM2_DISTINGUISHING_ID, TreeHead, consistency_plan, inclusion_plan, root_plan, verify_checkpoint,
 };
 use gridward_store::StoredCheckpoint;
 use serde::Serialize;
@@ -126,6 +126,40 @@ impl App {
     pub async fn latest_checkpoint(&self) -> AppResult<Option<StoredCheckpoint>> {
         let signer = self.signer()?;
         Ok(self.store.checkpoints_by(&signer.origin, 1).await?.pop())
+    }
+
+    /// A self-contained proof that entry `seq` is in the record, up to a freshly signed checkpoint.
+    pub async fn prove_entry(&self, seq: u64) -> AppResult<EntryProofBundle> {
+        let stored = self
+            .store
+            .ledger_entries(seq, 1)
+            .await?
+            .into_iter()
+            .find(|e| e.entry.seq == seq)
+            .ok_or(AppError::NotFound("entry"))?;
+        let signed = self.sign_checkpoint().await?;
+        let head = signed.checkpoint.head;
+        let plan = inclusion_plan(seq, head.size).map_err(|e| AppError::Internal(e.to_string()))?;
+        let ids: Vec<NodeId> = plan.node_ids().collect();
+        let nodes = self.store.ledger_nodes(&ids).await?;
+        let path = plan.assemble(head.algorithm, |id| nodes.get(&id).copied()).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(EntryProofBundle {
+            format: BUNDLE_FORMAT.to_string(),
+            origin: signed.origin,
+            entry: stored.entry,
+            payload: stored.payload,
+            inclusion: InclusionProof { algorithm: head.algorithm, leaf_index: seq, tree_size: head.size, path },
+            checkpoint: signed.checkpoint,
+            signature: signed.signature,
+            public_key: self.signer()?.key.public_key_hex(),
+        })
+    }
+
+    /// The proof for entry `seq`, if it concerns the caller's territory (otherwise "not found").
+    pub async fn prove_entry_as(&self, who: &gridward_domain::access::Principal, seq: u64) -> AppResult<EntryProofBundle> {
+        let bundle = self.prove_entry(seq).await?;
+        let inside = gridward_domain::division::DivisionCode::parse(&bundle.entry.jurisdiction).is_ok_and(|d| who.covers(&d));
+        if inside { Ok(bundle) } else { Err(AppError::NotFound("entry")) }
     }
 
     /// Cosignatures by witnesses (signers other than this server), oldest first.

@@ -121,6 +121,21 @@ enum ExportKind {
 enum AuditAction {
     /// Sign the current head of the record now (the server also does so every 10 minutes).
     Checkpoint,
+    /// Write a self-contained proof that entry SEQ is in the record, for a third party to check offline.
+    Prove {
+        seq: u64,
+        /// Where to write the proof (standard output when absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a proof written by `audit prove`, without any access to the server or its database.
+    CheckProof {
+        file: PathBuf,
+        /// The key id the installation publishes (at /.well-known/gridward-ledger-key); when given, the
+        /// proof must be signed by that key.
+        #[arg(long)]
+        key_id: Option<String>,
+    },
     /// Recompute every payload digest, leaf, tree node and the root from the stored entries; name the
     /// first bad entry and exit non-zero if anything differs.
     Verify {
@@ -457,6 +472,9 @@ async fn top_divisions(store: &Arc<dyn Store>) -> Result<Vec<DivisionCode>> {
 }
 
 async fn audit(cli: &Cli, action: &AuditAction) -> Result<()> {
+    if let AuditAction::CheckProof { file, key_id } = action {
+        return check_proof(file, key_id.as_deref());
+    }
     let app = open_app(cli).await?;
     match action {
         AuditAction::Verify { json } => {
@@ -482,12 +500,47 @@ async fn audit(cli: &Cli, action: &AuditAction) -> Result<()> {
                 Some(first) => bail!("the record was changed: {} ({})", first.message, first.code),
             }
         }
+        AuditAction::CheckProof { .. } => unreachable!("checked without a database above"),
+        AuditAction::Prove { seq, out } => {
+            let bundle = app.prove_entry(*seq).await.map_err(explain)?;
+            let text = serde_json::to_string_pretty(&bundle)?;
+            match out {
+                Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
+                None => println!("{text}"),
+            }
+            Ok(())
+        }
         AuditAction::Checkpoint => {
             let signed = app.sign_checkpoint().await.map_err(explain)?;
             println!("{}", serde_json::to_string_pretty(&signed)?);
             Ok(())
         }
     }
+}
+
+fn check_proof(file: &Path, key_id: Option<&str>) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let bundle: gridward_ledger::EntryProofBundle =
+        serde_json::from_str(&text).with_context(|| format!("{} is not an entry proof", file.display()))?;
+    bundle.check(key_id).map_err(|e| anyhow::anyhow!("proof_invalid: {e}"))?;
+    let e = &bundle.entry;
+    println!(
+        "valid: entry #{} ({} {} {} by {} at {}) is in the record of {} ({} entries, root {}), signed by key {}",
+        e.seq,
+        e.action,
+        e.object_type,
+        e.object_id,
+        e.actor,
+        e.recorded_at,
+        bundle.origin,
+        bundle.checkpoint.head.size,
+        bundle.checkpoint.head.root,
+        bundle.key_id()
+    );
+    if key_id.is_none() {
+        println!("compare the key id with the one the installation publishes, or pass --key-id");
+    }
+    Ok(())
 }
 
 /// The ledger's actor for commands run on the server's machine: the operating-system user.

@@ -18,6 +18,7 @@
 //! * [`Entry`]: one recorded change and the exact bytes its leaf covers.
 //!
 //! * [`Checkpoint`], [`CheckpointKey`]: tree heads signed with SM2 (GB/T 32918), and their checks.
+//! * [`EntryProofBundle`]: a self-contained, offline-checkable proof that an entry is in a signed head.
 //!
 //! It holds no database and does no IO; storing entries and checkpoints lives in the store.
 //!
@@ -39,6 +40,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod bundle;
 mod checkpoint;
 mod entry;
 mod error;
@@ -49,6 +51,7 @@ mod store;
 mod tree;
 mod verify;
 
+pub use bundle::{BUNDLE_FORMAT, BundleError, EntryProofBundle};
 pub use checkpoint::{
     Checkpoint, CheckpointKey, CheckpointSignature, SM2_DISTINGUISHING_ID, SignatureError, key_id, verify_checkpoint,
 };

@@ -512,3 +512,17 @@ pub async fn consistency_proof(State(state): State<AppState>, Query(q): Query<Co
 pub async fn ledger_key(State(state): State<AppState>) -> ApiResult<Response> {
     Ok(Json(state.app.published_key()?).into_response())
 }
+
+/// A self-contained proof that one entry of the record is in a signed head; check it offline with
+/// `gridward audit check-proof`. Entries outside the caller's territory answer 404.
+#[utoipa::path(get, path = "/api/v1/ledger/entries/{seq}/proof", tag = "record", security(("bearer" = [])),
+    params(("seq" = u64, Path, description = "the entry's number")),
+    responses((status = 200, description = "gridward-entry-proof v1 bundle"), (status = 404, body = ErrorBody)))]
+pub async fn entry_proof(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(seq): Path<String>,
+) -> ApiResult<Response> {
+    let seq = seq.parse::<u64>().map_err(|_| bad_request("bad_seq", format!("{seq:?} is not an entry number")))?;
+    Ok(Json(state.app.prove_entry_as(&auth.principal, seq).await?).into_response())
+}

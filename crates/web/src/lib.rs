@@ -69,7 +69,7 @@ pub fn city_of(code: &DivisionCode) -> DivisionCode {
         api::list_divisions, api::get_division, api::get_boundary, api::list_boundaries,
         api::list_bodies, api::get_body, api::list_staff,
         api::list_users, api::create_user,
-        api::latest_checkpoint, api::sign_checkpoint, api::consistency_proof,
+        api::latest_checkpoint, api::sign_checkpoint, api::consistency_proof, api::entry_proof,
     ),
     modifiers(&BearerAuth),
 )]
@@ -127,6 +127,9 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
 }
 
 const ADMINS: &[Role] = &[Role::Admin];
+/// Who may read entries of the record with their proofs: administration, leadership, legal review and the
+/// procuratorate's oversight.
+const RECORD_READERS: &[Role] = &[Role::Admin, Role::Leader, Role::LegalReviewer, Role::Procuratorate];
 
 /// Every route with its access rule. The router is built from this table, so the table is complete.
 pub fn route_table(state: AppState) -> RouteTable {
@@ -151,6 +154,7 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::GET, "/api/v1/ledger/checkpoint", Public, get(api::latest_checkpoint))
         .add(Method::POST, "/api/v1/ledger/checkpoint", Roles(ADMINS), post(api::sign_checkpoint))
         .add(Method::GET, "/api/v1/ledger/consistency", Public, get(api::consistency_proof))
+        .add(Method::GET, "/api/v1/ledger/entries/{seq}/proof", Roles(RECORD_READERS), get(api::entry_proof))
         .add(Method::GET, "/.well-known/gridward-ledger-key", Public, get(api::ledger_key))
         .add(Method::GET, "/transparency", Public, get(pages::transparency))
         .add(Method::GET, "/login", Public, get(pages::login_form))

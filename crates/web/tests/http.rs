@@ -82,7 +82,11 @@ async fn token(router: &Router, username: &str) -> String {
 
 /// Fills path parameters with plausible values so every route can be called.
 fn concrete(path: &str) -> String {
-    path.replace("{code}", "320613007000").replace("{*path}", "app.css").replace("{lang}", "en").replace("{*rest}", "index.html")
+    path.replace("{code}", "320613007000")
+        .replace("{seq}", "0")
+        .replace("{*path}", "app.css")
+        .replace("{lang}", "en")
+        .replace("{*rest}", "index.html")
 }
 
 store_test!(every_route_has_a_rule_and_the_rule_holds, |store: Arc<dyn Store>| async move {
@@ -353,6 +357,16 @@ store_test!(the_record_is_public_and_verifiable, |store: Arc<dyn Store>| async m
         post_json(&router, "/api/v1/ledger/checkpoint", Some(&dispatcher), &json!({})).await.status,
         StatusCode::FORBIDDEN
     );
+
+    // An entry with its proof, checked offline; outside the caller's territory it does not exist.
+    let bundle = get(&router, "/api/v1/ledger/entries/7/proof", Some(&admin)).await;
+    assert_eq!(bundle.status, StatusCode::OK, "{}", bundle.text());
+    let bundle: gridward_ledger::EntryProofBundle = serde_json::from_slice(&bundle.body).unwrap();
+    bundle.check(Some(key["key_id"].as_str().unwrap())).unwrap();
+    let procurator = token(&router, "procurator").await;
+    assert_eq!(get(&router, "/api/v1/ledger/entries/7/proof", Some(&procurator)).await.status, StatusCode::OK);
+    assert_eq!(get(&router, "/api/v1/ledger/entries/7/proof", Some(&dispatcher)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(get(&router, "/api/v1/ledger/entries/99999999/proof", Some(&admin)).await.status, StatusCode::NOT_FOUND);
 
     let page = get(&router, "/transparency", None).await;
     assert_eq!(page.status, StatusCode::OK);
