@@ -27,14 +27,16 @@ fn serve(dir: &std::path::Path) -> (Child, String) {
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        let line = lines.next().expect("server output").unwrap();
+        let Some(Ok(line)) = lines.next() else { break };
         if let Some(rest) = line.strip_prefix("Gridward is ready at http://") {
-            let addr = rest.split('/').next().unwrap().to_string();
+            let addr = rest.split('/').next().unwrap_or_default().to_string();
             // Keep draining stdout so the server never blocks on a full pipe.
             std::thread::spawn(move || for _ in lines {});
             return (child, addr);
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 
