@@ -33,6 +33,12 @@ macro_rules! impl_sql_store {
                 .ok_or_else(|| DbError::Corrupt("the ledger was never created".into()))?;
             let algorithm = $crate::ledger::algorithm(&state.try_get::<String, _>("algorithm").map_err(db_err)?)?;
             let size = u64::try_from(state.try_get::<i64, _>("size").map_err(db_err)?).map_err(|_| DbError::Corrupt("ledger size".into()))?;
+            let frontier = read_frontier(tx, size).await?;
+            $crate::ledger::LedgerBatch::open(algorithm, size, frontier, change.clone())
+        }
+
+        /// The frontier of a ledger of `size` entries: the roots of its complete subtrees, largest first.
+        async fn read_frontier(tx: &mut sqlx::Transaction<'static, $db>, size: u64) -> DbResult<Vec<(gridward_ledger::NodeId, gridward_ledger::Hash)>> {
             let mut frontier = Vec::new();
             for id in gridward_ledger::root_plan(size) {
                 let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2")
@@ -44,7 +50,7 @@ macro_rules! impl_sql_store {
                 let hash = hash.ok_or_else(|| DbError::Corrupt(format!("ledger node {id} is missing")))?;
                 frontier.push((id, $crate::ledger::hash(&hash)?));
             }
-            $crate::ledger::LedgerBatch::open(algorithm, size, frontier, change.clone())
+            Ok(frontier)
         }
 
         /// Records one change and inserts its entry; returns the entry's number for the row to name.
@@ -604,17 +610,7 @@ macro_rules! impl_sql_store {
                 let Some(state) = state else { return Ok(None) };
                 let algorithm = $crate::ledger::algorithm(&state.try_get::<String, _>("algorithm").map_err(db_err)?)?;
                 let size = u64::try_from(state.try_get::<i64, _>("size").map_err(db_err)?).map_err(|_| DbError::Corrupt("ledger size".into()))?;
-                let mut frontier = Vec::new();
-                for id in gridward_ledger::root_plan(size) {
-                    let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2")
-                        .bind(i32::from(id.level))
-                        .bind(id.index as i64)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                    let hash = hash.ok_or_else(|| DbError::Corrupt(format!("ledger node {id} is missing")))?;
-                    frontier.push((id, $crate::ledger::hash(&hash)?));
-                }
+                let frontier = read_frontier(&mut tx, size).await?;
                 tx.commit().await.map_err(db_err)?;
                 $crate::ledger::head(algorithm, size, frontier).map(Some)
             }
