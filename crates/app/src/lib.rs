@@ -26,6 +26,8 @@ pub struct App {
     verifiers: Arc<tokio::sync::Semaphore>,
     /// The key that signs checkpoints of the record, and the name it signs as.
     signer: Option<Arc<record::Signer>>,
+    /// The outside witnesses whose cosignatures are accepted: name → public key (SEC1 hex).
+    witnesses: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 /// Concurrent password checks allowed at once.
@@ -34,12 +36,24 @@ const CONCURRENT_VERIFIERS: usize = 4;
 impl App {
     pub fn new(store: Arc<dyn Store>) -> AppResult<App> {
         let dummy_hash = auth::hash_password("gridward-timing-equaliser")?.into();
-        Ok(App { store, dummy_hash, verifiers: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_VERIFIERS)), signer: None })
+        Ok(App {
+            store,
+            dummy_hash,
+            verifiers: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_VERIFIERS)),
+            signer: None,
+            witnesses: Arc::default(),
+        })
     }
 
     /// Lets this app sign checkpoints of the record with `key`, as `origin` (e.g. `nantong.gridward`).
     pub fn with_signer(mut self, key: gridward_ledger::CheckpointKey, origin: impl Into<String>) -> App {
         self.signer = Some(Arc::new(record::Signer { key, origin: origin.into() }));
+        self
+    }
+
+    /// Accepts cosignatures from these witnesses (name → SM2 public key, SEC1 hex).
+    pub fn with_witnesses(mut self, witnesses: std::collections::BTreeMap<String, String>) -> App {
+        self.witnesses = Arc::new(witnesses);
         self
     }
 

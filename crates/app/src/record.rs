@@ -162,6 +162,31 @@ impl App {
         if inside { Ok(bundle) } else { Err(AppError::NotFound("entry")) }
     }
 
+    /// Takes a witness's cosignature of one of this server's heads. The witness must be configured, its
+    /// signature must hold, and the head must be the record's at that size; a repeat is accepted quietly.
+    pub async fn accept_cosignature(&self, cosigned: StoredCheckpoint) -> AppResult<()> {
+        let signer = self.signer()?;
+        let witness = &cosigned.signature.signer;
+        let Some(public_key) = self.witnesses.get(witness) else {
+            return Err(AppError::bad_request("unknown_witness", format!("{witness:?} is not a witness of this installation")));
+        };
+        if cosigned.origin != signer.origin {
+            return Err(AppError::bad_request("wrong_origin", format!("this installation signs as {:?}", signer.origin)));
+        }
+        verify_checkpoint(&cosigned.origin, &cosigned.checkpoint, &cosigned.signature, public_key)
+            .map_err(|e| AppError::bad_request("bad_cosignature", e.to_string()))?;
+        let head = self.ledger_head().await?;
+        let size = cosigned.checkpoint.head.size;
+        if size > head.size || self.root_at(&head, size).await?.root != cosigned.checkpoint.head.root {
+            return Err(AppError::bad_request("unknown_head", format!("the record never had that root at {size} entries")));
+        }
+        let already = self.store.checkpoints_by(witness, 50).await?.into_iter().any(|c| c.checkpoint == cosigned.checkpoint);
+        if !already {
+            self.store.add_checkpoint(&cosigned).await?;
+        }
+        Ok(())
+    }
+
     /// Cosignatures by witnesses (signers other than this server), oldest first.
     pub async fn witness_cosignatures(&self) -> AppResult<Vec<StoredCheckpoint>> {
         let own = self.signer.as_deref().map(|s| s.origin.as_str()).unwrap_or_default();
@@ -192,18 +217,22 @@ impl App {
         Ok(ConsistencyProof { algorithm: head.algorithm, old_size, new_size, path })
     }
 
-    /// Checks the server's own checkpoints against the recomputed record: each signature under the
-    /// current key, and each signed root against the record at that size. A checkpoint larger than the
+    /// Checks the server's checkpoints and the known witnesses' cosignatures against the recomputed
+    /// record: each signature under its key, and each signed root against the record at that size. A checkpoint larger than the
     /// record means entries were removed after it was signed.
     async fn check_checkpoints(&self, recomputed: &TreeHead, findings: &mut Vec<Finding>) -> AppResult<u64> {
         let Some(signer) = self.signer.as_deref() else { return Ok(0) };
-        let public = signer.key.public_key_hex();
+        let own = signer.key.public_key_hex();
         let mut checked = 0;
-        for stored in self.store.checkpoints_by(&signer.origin, u32::MAX).await? {
+        for stored in self.store.all_checkpoints().await? {
+            // The server's own signatures, and the cosignatures of witnesses this installation knows.
+            let public =
+                if stored.signature.signer == signer.origin { Some(&own) } else { self.witnesses.get(&stored.signature.signer) };
+            let Some(public) = public else { continue };
             checked += 1;
             let cp = &stored.checkpoint;
             let size = cp.head.size;
-            if verify_checkpoint(&stored.origin, cp, &stored.signature, &public).is_err() {
+            if verify_checkpoint(&stored.origin, cp, &stored.signature, public).is_err() {
                 findings.push(Finding {
                     seq: size.checked_sub(1),
                     code: "checkpoint_signature",

@@ -1,5 +1,7 @@
 //! `gridward`: the server and its operations from the shell.
 
+mod witness;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +36,10 @@ struct Cli {
     /// The name this installation signs checkpoints of its record as, e.g. `nantong.gridward`.
     #[arg(long, global = true, env = "GRIDWARD_ORIGIN", default_value = "gridward")]
     origin: String,
+    /// An outside witness whose cosignatures this installation accepts, as NAME=PUBLIC_KEY (SEC1 hex, as
+    /// printed by `gridward witness --show-key`). Repeat for several.
+    #[arg(long = "witness", global = true, env = "GRIDWARD_WITNESSES", value_delimiter = ',')]
+    witnesses: Vec<String>,
     /// Log format.
     #[arg(long, global = true, env = "GRIDWARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -90,6 +96,26 @@ enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditAction,
+    },
+    /// Watch an installation's record as an outside witness: check that its newest signed head extends
+    /// the one this witness cosigned last, cosign it, and refuse loudly (non-zero exit) otherwise. Keeps its
+    /// key and state in --data-dir.
+    Witness {
+        /// The installation, as http://host:port.
+        #[arg(long, required_unless_present = "show_key")]
+        server: Option<String>,
+        /// The name this witness cosigns as (the installation configures it with --witness NAME=KEY).
+        #[arg(long)]
+        name: String,
+        /// The installation's public key, to pin on first contact instead of trusting what it serves.
+        #[arg(long)]
+        server_key: Option<String>,
+        /// Print this witness's NAME=PUBLIC_KEY and exit.
+        #[arg(long)]
+        show_key: bool,
+        /// Keep watching, one round every this many seconds (default: one round, then exit).
+        #[arg(long)]
+        every: Option<u64>,
     },
     /// Manage user accounts.
     Users {
@@ -222,7 +248,12 @@ async fn open_app(cli: &Cli) -> Result<App> {
             key
         }
     };
-    Ok(app.with_signer(key, cli.origin.clone()))
+    let mut witnesses = std::collections::BTreeMap::new();
+    for w in &cli.witnesses {
+        let (name, key) = w.split_once('=').ok_or_else(|| anyhow::anyhow!("--witness takes NAME=PUBLIC_KEY, not {w:?}"))?;
+        witnesses.insert(name.trim().to_string(), key.trim().to_string());
+    }
+    Ok(app.with_signer(key, cli.origin.clone()).with_witnesses(witnesses))
 }
 
 /// Turns a use-case error into a message for the terminal, listing every problem.
@@ -259,6 +290,22 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
         Command::Export { kind, out } => export(cli, *kind, out.as_deref()).await,
         Command::Users { action } => users(cli, action).await,
         Command::Audit { action } => audit(cli, action).await,
+        Command::Witness { server, name, server_key, show_key, every } => {
+            if *show_key {
+                return witness::show_key(&cli.data_dir, name);
+            }
+            let server = server.as_deref().unwrap_or_default();
+            loop {
+                let round = witness::witness_once(&cli.data_dir, name, server, server_key.as_deref());
+                match (round, every) {
+                    (Err(e), None) => return Err(e),
+                    (Ok(()), None) => return Ok(()),
+                    (Err(e), Some(_)) => tracing::error!(error = %e, "witness round failed"),
+                    (Ok(()), Some(_)) => {}
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(every.unwrap_or(600))).await;
+            }
+        }
     }
 }
 

@@ -19,6 +19,7 @@
 //!
 //! * [`Checkpoint`], [`CheckpointKey`]: tree heads signed with SM2 (GB/T 32918), and their checks.
 //! * [`EntryProofBundle`]: a self-contained, offline-checkable proof that an entry is in a signed head.
+//! * [`judge`]: a witness's decision whether a new head only extends the one it cosigned last.
 //!
 //! It holds no database and does no IO; storing entries and checkpoints lives in the store.
 //!
@@ -50,6 +51,7 @@ mod proof;
 mod store;
 mod tree;
 mod verify;
+mod witness;
 
 pub use bundle::{BUNDLE_FORMAT, BundleError, EntryProofBundle};
 pub use checkpoint::{
@@ -63,3 +65,4 @@ pub use proof::{ConsistencyProof, InclusionProof, TreeHead};
 pub use store::{MemoryNodeStore, NodeId, NodeStore};
 pub use tree::MerkleTree;
 pub use verify::{root_from_inclusion_proof, verify_consistency, verify_inclusion};
+pub use witness::{WitnessRefusal, WitnessState, judge};

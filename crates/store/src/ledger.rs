@@ -41,7 +41,7 @@ pub struct StoredEntry {
 }
 
 /// A checkpoint with one signature over it, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StoredCheckpoint {
     pub origin: String,
     pub checkpoint: gridward_ledger::Checkpoint,

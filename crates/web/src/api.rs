@@ -526,3 +526,15 @@ pub async fn entry_proof(
     let seq = seq.parse::<u64>().map_err(|_| bad_request("bad_seq", format!("{seq:?} is not an entry number")))?;
     Ok(Json(state.app.prove_entry_as(&auth.principal, seq).await?).into_response())
 }
+
+/// A witness hands in its cosignature of one of this server's heads (authenticated by its SM2 signature,
+/// which must come from a witness configured on this installation).
+#[utoipa::path(post, path = "/api/v1/ledger/cosignatures", tag = "record",
+    responses((status = 204), (status = 400, body = ErrorBody)))]
+pub async fn add_cosignature(
+    State(state): State<AppState>,
+    JsonBody(cosigned): JsonBody<gridward_store::StoredCheckpoint>,
+) -> ApiResult<StatusCode> {
+    state.app.accept_cosignature(cosigned).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

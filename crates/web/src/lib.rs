@@ -69,7 +69,7 @@ pub fn city_of(code: &DivisionCode) -> DivisionCode {
         api::list_divisions, api::get_division, api::get_boundary, api::list_boundaries,
         api::list_bodies, api::get_body, api::list_staff,
         api::list_users, api::create_user,
-        api::latest_checkpoint, api::sign_checkpoint, api::consistency_proof, api::entry_proof,
+        api::latest_checkpoint, api::sign_checkpoint, api::consistency_proof, api::entry_proof, api::add_cosignature,
     ),
     modifiers(&BearerAuth),
 )]
@@ -154,6 +154,8 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::GET, "/api/v1/ledger/checkpoint", Public, get(api::latest_checkpoint))
         .add(Method::POST, "/api/v1/ledger/checkpoint", Roles(ADMINS), post(api::sign_checkpoint))
         .add(Method::GET, "/api/v1/ledger/consistency", Public, get(api::consistency_proof))
+        // Public, because a witness has no account: its SM2 signature is what authenticates it.
+        .add(Method::POST, "/api/v1/ledger/cosignatures", Public, post(api::add_cosignature))
         .add(Method::GET, "/api/v1/ledger/entries/{seq}/proof", Roles(RECORD_READERS), get(api::entry_proof))
         .add(Method::GET, "/.well-known/gridward-ledger-key", Public, get(api::ledger_key))
         .add(Method::GET, "/transparency", Public, get(pages::transparency))

@@ -98,6 +98,7 @@ store_test!(every_route_has_a_rule_and_the_rule_holds, |store: Arc<dyn Store>| a
     // The public allowlist is explicit: adding a public route means changing this list.
     let mut expected = vec![
         "GET /.well-known/gridward-ledger-key",
+        "POST /api/v1/ledger/cosignatures",
         "GET /api/docs",
         "GET /api/docs/",
         "GET /api/docs/{*rest}",
