@@ -1,7 +1,7 @@
-//! Ledger benchmarks: appends, proofs at one million leaves, and raw SM3 vs SHA-256 throughput.
+//! Ledger benchmarks: appends, proofs at ten million leaves, and raw SM3 vs SHA-256 throughput.
 //!
-//! Run with `cargo bench -p gridward-ledger`. The million-leaf tree is built once, before any
-//! timing starts, and its build time is printed separately.
+//! Run with `cargo bench -p gridward-ledger`. The big tree is built once, before any timing starts,
+//! and its build time is printed separately; `GRIDWARD_BENCH_LEAVES` changes its size.
 
 use std::sync::LazyLock;
 use std::time::Instant;
@@ -13,8 +13,10 @@ use gridward_ledger::{
     verify_inclusion,
 };
 
-/// The size of the shared tree the proof benchmarks run against.
-const BIG: u64 = 1_000_000;
+/// The size of the shared tree the proof benchmarks run against: the ten million entries unless
+/// `GRIDWARD_BENCH_LEAVES` says otherwise.
+static BIG_SIZE: LazyLock<u64> =
+    LazyLock::new(|| std::env::var("GRIDWARD_BENCH_LEAVES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000));
 /// How many distinct pre-built proofs the verification benchmarks cycle through.
 const SAMPLES: usize = 1024;
 
@@ -27,8 +29,8 @@ fn entry(i: u64) -> Vec<u8> {
 
 static TREE: LazyLock<MerkleTree<MemoryNodeStore>> = LazyLock::new(|| {
     let mut tree = MerkleTree::new(HashAlgorithm::Sm3, MemoryNodeStore::new());
-    for i in 0..BIG {
-        tree.append(&entry(i)).expect("a million leaves fit in the tree");
+    for i in 0..*BIG_SIZE {
+        tree.append(&entry(i)).expect("the leaves fit in the tree");
     }
     tree
 });
@@ -43,9 +45,9 @@ fn sample_index(k: u64, bound: u64) -> u64 {
 static INCLUSION: LazyLock<Vec<(Hash, InclusionProof)>> = LazyLock::new(|| {
     (0..SAMPLES as u64)
         .map(|k| {
-            let index = sample_index(k, BIG);
+            let index = sample_index(k, *BIG_SIZE);
             let leaf = TREE.leaf_hash(index).expect("leaf exists");
-            (leaf, TREE.inclusion_proof(index, BIG).expect("index is in range"))
+            (leaf, TREE.inclusion_proof(index, *BIG_SIZE).expect("index is in range"))
         })
         .collect()
 });
@@ -53,9 +55,9 @@ static INCLUSION: LazyLock<Vec<(Hash, InclusionProof)>> = LazyLock::new(|| {
 static CONSISTENCY: LazyLock<Vec<(TreeHead, ConsistencyProof)>> = LazyLock::new(|| {
     (0..SAMPLES as u64)
         .map(|k| {
-            let old = 1 + sample_index(k, BIG - 1);
+            let old = 1 + sample_index(k, *BIG_SIZE - 1);
             let head = TREE.head_at(old).expect("old size is in range");
-            (head, TREE.consistency_proof(old, BIG).expect("sizes are in range"))
+            (head, TREE.consistency_proof(old, *BIG_SIZE).expect("sizes are in range"))
         })
         .collect()
 });
@@ -63,7 +65,7 @@ static CONSISTENCY: LazyLock<Vec<(TreeHead, ConsistencyProof)>> = LazyLock::new(
 fn main() {
     let start = Instant::now();
     LazyLock::force(&TREE);
-    eprintln!("built the {BIG}-leaf SM3 tree (256-byte entries) in {:.2?}", start.elapsed());
+    eprintln!("built the {}-leaf SM3 tree (256-byte entries) in {:.2?}", *BIG_SIZE, start.elapsed());
     LazyLock::force(&HEAD);
     LazyLock::force(&INCLUSION);
     LazyLock::force(&CONSISTENCY);
@@ -85,9 +87,9 @@ fn inclusion_proof_generate(bencher: Bencher) {
     bencher
         .with_inputs(|| {
             k += 1;
-            sample_index(k, BIG)
+            sample_index(k, *BIG_SIZE)
         })
-        .bench_local_values(|index| TREE.inclusion_proof(index, BIG));
+        .bench_local_values(|index| TREE.inclusion_proof(index, *BIG_SIZE));
 }
 
 /// Verifying an inclusion proof at 1,000,000 leaves (no store involved).
@@ -114,7 +116,7 @@ fn inclusion_proof_generate_and_verify(bencher: Bencher) {
             (INCLUSION[k].1.leaf_index, INCLUSION[k].0)
         })
         .bench_local_values(|(index, leaf)| {
-            let proof = TREE.inclusion_proof(index, BIG).expect("index is in range");
+            let proof = TREE.inclusion_proof(index, *BIG_SIZE).expect("index is in range");
             proof.verify(&leaf, &HEAD)
         });
 }
@@ -128,7 +130,7 @@ fn consistency_proof_generate(bencher: Bencher) {
             k = (k + 1) % SAMPLES;
             CONSISTENCY[k].0.size
         })
-        .bench_local_values(|old| TREE.consistency_proof(old, BIG));
+        .bench_local_values(|old| TREE.consistency_proof(old, *BIG_SIZE));
 }
 
 /// Verifying a consistency proof to 1,000,000 leaves, as a witness does before cosigning.
@@ -141,7 +143,7 @@ fn consistency_proof_verify(bencher: Bencher) {
             &CONSISTENCY[k]
         })
         .bench_local_values(|(old, proof)| {
-            verify_consistency(HashAlgorithm::Sm3, old.size, BIG, &proof.path, &old.root, &HEAD.root)
+            verify_consistency(HashAlgorithm::Sm3, old.size, *BIG_SIZE, &proof.path, &old.root, &HEAD.root)
         });
 }
 
@@ -152,7 +154,7 @@ fn root_at_past_size(bencher: Bencher) {
     bencher
         .with_inputs(|| {
             k += 1;
-            1 + sample_index(k, BIG - 1)
+            1 + sample_index(k, *BIG_SIZE - 1)
         })
         .bench_local_values(|size| TREE.root(size));
 }
