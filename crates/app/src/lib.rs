@@ -5,6 +5,7 @@ pub mod auth;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod evidence;
 pub mod import;
 pub mod record;
 
@@ -28,6 +29,8 @@ pub struct App {
     signer: Option<Arc<record::Signer>>,
     /// The outside witnesses whose cosignatures are accepted: name → public key (SEC1 hex).
     witnesses: Arc<std::collections::BTreeMap<String, String>>,
+    /// Where evidence files are kept.
+    blobs: Option<Arc<dyn evidence::BlobStore>>,
 }
 
 /// Concurrent password checks allowed at once.
@@ -42,6 +45,7 @@ impl App {
             verifiers: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_VERIFIERS)),
             signer: None,
             witnesses: Arc::default(),
+            blobs: None,
         })
     }
 
@@ -54,6 +58,12 @@ impl App {
     /// Accepts cosignatures from these witnesses (name → SM2 public key, SEC1 hex).
     pub fn with_witnesses(mut self, witnesses: std::collections::BTreeMap<String, String>) -> App {
         self.witnesses = Arc::new(witnesses);
+        self
+    }
+
+    /// Keeps evidence files in `blobs`.
+    pub fn with_evidence_store(mut self, blobs: Arc<dyn evidence::BlobStore>) -> App {
+        self.blobs = Some(blobs);
         self
     }
 

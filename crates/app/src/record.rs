@@ -315,6 +315,9 @@ impl App {
         }
         // By entry; at the same entry, what is wrong with the entry itself comes before the tree nodes over it.
         let checkpoints_checked = self.check_checkpoints(&recomputed_head, &mut findings).await?;
+        for (seq, code, message) in self.check_evidence_files().await? {
+            findings.push(Finding { seq: Some(seq), code, message });
+        }
         findings.sort_by_key(|f| (f.seq.unwrap_or(u64::MAX), f.code.starts_with("node_")));
         Ok(VerifyReport { stored_head, recomputed_head, entries_checked: next_seq, checkpoints_checked, findings })
     }

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod division;
+pub mod evidence;
 pub mod org;
 pub mod problem;
 

@@ -231,6 +231,8 @@ async fn open(cli: &Cli) -> Result<Arc<dyn Store>> {
 
 /// Where the checkpoint signing key lives, inside the data directory (owner-only).
 const SIGNING_KEY_FILE: &str = "ledger-signing-key.sm2";
+/// Where evidence files are kept, content-addressed, inside the data directory.
+const EVIDENCE_DIR: &str = "evidence";
 
 /// The app over the configured store, with the installation's checkpoint key (created on first use).
 async fn open_app(cli: &Cli) -> Result<App> {
@@ -253,7 +255,8 @@ async fn open_app(cli: &Cli) -> Result<App> {
         let (name, key) = w.split_once('=').ok_or_else(|| anyhow::anyhow!("--witness takes NAME=PUBLIC_KEY, not {w:?}"))?;
         witnesses.insert(name.trim().to_string(), key.trim().to_string());
     }
-    Ok(app.with_signer(key, cli.origin.clone()).with_witnesses(witnesses))
+    let evidence = Arc::new(gridward_app::evidence::FsBlobStore::new(cli.data_dir.join(EVIDENCE_DIR)));
+    Ok(app.with_signer(key, cli.origin.clone()).with_witnesses(witnesses).with_evidence_store(evidence))
 }
 
 /// Turns a use-case error into a message for the terminal, listing every problem.

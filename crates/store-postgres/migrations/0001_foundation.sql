@@ -180,3 +180,34 @@ CREATE TABLE ledger_checkpoints (
 );
 CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_checkpoints
     FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+
+-- Evidence attached to enforcement objects. The file itself lives in the content-addressed evidence
+-- store of the data directory, named by its SM3 digest; the row and its ledger entry carry the digest.
+CREATE TABLE evidence (
+    id            TEXT COLLATE "C" PRIMARY KEY,
+    object_type   TEXT NOT NULL,
+    object_id     TEXT NOT NULL,
+    jurisdiction  TEXT NOT NULL,
+    digest        TEXT NOT NULL,
+    media_type    TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    size          BIGINT NOT NULL,
+    original_name TEXT,
+    captured_at   TEXT,
+    latitude      DOUBLE PRECISION,
+    longitude     DOUBLE PRECISION,
+    uploaded_by   TEXT NOT NULL,
+    uploaded_at   BIGINT NOT NULL,
+    ledger_seq    BIGINT NOT NULL
+);
+CREATE INDEX evidence_by_object ON evidence (object_type, object_id, uploaded_at);
+-- Evidence is never changed: a correction is a new file.
+CREATE FUNCTION evidence_is_final() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'unrecorded_change' USING ERRCODE = 'check_violation';
+END;
+$$;
+CREATE TRIGGER evidence_recorded BEFORE INSERT ON evidence
+    FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('evidence', 'id');
+CREATE TRIGGER evidence_final BEFORE UPDATE OR DELETE ON evidence
+    FOR EACH ROW EXECUTE FUNCTION evidence_is_final();

@@ -189,3 +189,29 @@ CREATE TABLE ledger_checkpoints (
 );
 CREATE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'ledger_append_only'); END;
 CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'ledger_append_only'); END;
+
+-- Evidence attached to enforcement objects. The file itself lives in the content-addressed evidence
+-- store of the data directory, named by its SM3 digest; the row and its ledger entry carry the digest.
+CREATE TABLE evidence (
+    id            TEXT PRIMARY KEY,
+    object_type   TEXT NOT NULL,
+    object_id     TEXT NOT NULL,
+    jurisdiction  TEXT NOT NULL,
+    digest        TEXT NOT NULL,
+    media_type    TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    original_name TEXT,
+    captured_at   TEXT,
+    latitude      REAL,
+    longitude     REAL,
+    uploaded_by   TEXT NOT NULL,
+    uploaded_at   INTEGER NOT NULL,
+    ledger_seq    INTEGER NOT NULL
+);
+CREATE INDEX evidence_by_object ON evidence (object_type, object_id, uploaded_at);
+CREATE TRIGGER evidence_recorded_insert BEFORE INSERT ON evidence
+    WHEN NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.seq = NEW.ledger_seq AND e.object_type = 'evidence' AND e.object_id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+CREATE TRIGGER evidence_no_delete BEFORE DELETE ON evidence BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;

@@ -53,6 +53,31 @@ pub struct BoundaryRecord {
     pub source: String,
 }
 
+/// One piece of evidence as stored (the file itself is in the evidence store, by digest).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvidenceRecord {
+    pub id: String,
+    pub object_type: String,
+    pub object_id: String,
+    /// The division code of the object's territory; reading the evidence is authorized by it.
+    pub jurisdiction: String,
+    /// SM3 of the file, hex: its name in the evidence store.
+    pub digest: String,
+    /// Detected from the content, never from the file name.
+    pub media_type: String,
+    pub kind: String,
+    pub size: i64,
+    pub original_name: Option<String>,
+    /// When the picture was taken, from its EXIF data (as written there, camera-local time).
+    pub captured_at: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub uploaded_by: String,
+    pub uploaded_at: i64,
+    /// The ledger entry that recorded the upload.
+    pub ledger_seq: i64,
+}
+
 /// A user account as stored. The password hash never leaves the app crate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -178,6 +203,16 @@ pub trait Store: Send + Sync {
     async fn checkpoints_by(&self, signer: &str, limit: u32) -> DbResult<Vec<StoredCheckpoint>>;
     /// Every stored checkpoint signature, oldest first.
     async fn all_checkpoints(&self) -> DbResult<Vec<StoredCheckpoint>>;
+
+    // Evidence.
+
+    /// Records evidence with its ledger entry (the record's `ledger_seq` is set by the store).
+    async fn add_evidence(&self, evidence: &EvidenceRecord, change: &Change) -> DbResult<EvidenceRecord>;
+    async fn evidence(&self, id: &str) -> DbResult<Option<EvidenceRecord>>;
+    /// Evidence attached to one object, oldest first.
+    async fn evidence_of(&self, object_type: &str, object_id: &str) -> DbResult<Vec<EvidenceRecord>>;
+    /// Every evidence record, in upload order (for audits).
+    async fn all_evidence(&self) -> DbResult<Vec<EvidenceRecord>>;
 
     // Seeds.
 

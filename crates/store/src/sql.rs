@@ -123,6 +123,26 @@ macro_rules! impl_sql_store {
             })
         }
 
+        fn evidence_row(r: &$row) -> DbResult<$crate::EvidenceRecord> {
+            Ok($crate::EvidenceRecord {
+                id: r.try_get("id").map_err(db_err)?,
+                object_type: r.try_get("object_type").map_err(db_err)?,
+                object_id: r.try_get("object_id").map_err(db_err)?,
+                jurisdiction: r.try_get("jurisdiction").map_err(db_err)?,
+                digest: r.try_get("digest").map_err(db_err)?,
+                media_type: r.try_get("media_type").map_err(db_err)?,
+                kind: r.try_get("kind").map_err(db_err)?,
+                size: r.try_get("size").map_err(db_err)?,
+                original_name: r.try_get("original_name").map_err(db_err)?,
+                captured_at: r.try_get("captured_at").map_err(db_err)?,
+                latitude: r.try_get("latitude").map_err(db_err)?,
+                longitude: r.try_get("longitude").map_err(db_err)?,
+                uploaded_by: r.try_get("uploaded_by").map_err(db_err)?,
+                uploaded_at: r.try_get("uploaded_at").map_err(db_err)?,
+                ledger_seq: r.try_get("ledger_seq").map_err(db_err)?,
+            })
+        }
+
         fn checkpoint_row(r: &$row) -> DbResult<$crate::StoredCheckpoint> {
             let size: i64 = r.try_get("size").map_err(db_err)?;
             Ok($crate::StoredCheckpoint {
@@ -658,6 +678,70 @@ macro_rules! impl_sql_store {
             async fn all_checkpoints(&self) -> DbResult<Vec<$crate::StoredCheckpoint>> {
                 let rows = sqlx::query("SELECT * FROM ledger_checkpoints ORDER BY id").fetch_all(&self.pool).await.map_err(db_err)?;
                 rows.iter().map(checkpoint_row).collect()
+            }
+
+            async fn add_evidence(&self, ev: &$crate::EvidenceRecord, change: &$crate::Change) -> DbResult<$crate::EvidenceRecord> {
+                let mut tx = self.pool.begin().await.map_err(db_err)?;
+                let mut ledger = begin_ledger(&mut tx, change).await?;
+                let mut payload = to_payload(ev)?;
+                if let Some(map) = payload.as_object_mut() {
+                    // The entry number is the entry's own; it is not part of what it records.
+                    map.remove("ledger_seq");
+                }
+                let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                    action: "evidence.add",
+                    object_type: "evidence",
+                    object_id: &ev.id,
+                    jurisdiction: &ev.jurisdiction,
+                    payload,
+                })
+                .await?;
+                sqlx::query(
+                    "INSERT INTO evidence (id, object_type, object_id, jurisdiction, digest, media_type, kind, size, original_name,
+                     captured_at, latitude, longitude, uploaded_by, uploaded_at, ledger_seq)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(&ev.id)
+                .bind(&ev.object_type)
+                .bind(&ev.object_id)
+                .bind(&ev.jurisdiction)
+                .bind(&ev.digest)
+                .bind(&ev.media_type)
+                .bind(&ev.kind)
+                .bind(ev.size)
+                .bind(ev.original_name.as_deref())
+                .bind(ev.captured_at.as_deref())
+                .bind(ev.latitude)
+                .bind(ev.longitude)
+                .bind(&ev.uploaded_by)
+                .bind(ev.uploaded_at)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                finish_ledger(&mut tx, ledger).await?;
+                tx.commit().await.map_err(db_err)?;
+                Ok($crate::EvidenceRecord { ledger_seq: seq, ..ev.clone() })
+            }
+
+            async fn evidence(&self, id: &str) -> DbResult<Option<$crate::EvidenceRecord>> {
+                let row = sqlx::query("SELECT * FROM evidence WHERE id = $1").bind(id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                row.as_ref().map(evidence_row).transpose()
+            }
+
+            async fn evidence_of(&self, object_type: &str, object_id: &str) -> DbResult<Vec<$crate::EvidenceRecord>> {
+                let rows = sqlx::query("SELECT * FROM evidence WHERE object_type = $1 AND object_id = $2 ORDER BY uploaded_at, id")
+                    .bind(object_type)
+                    .bind(object_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(evidence_row).collect()
+            }
+
+            async fn all_evidence(&self) -> DbResult<Vec<$crate::EvidenceRecord>> {
+                let rows = sqlx::query("SELECT * FROM evidence ORDER BY ledger_seq").fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(evidence_row).collect()
             }
 
             async fn ledger_node_range(&self, level: u8, from_index: u64, to_index: u64) -> DbResult<Vec<(u64, gridward_ledger::Hash)>> {

@@ -538,3 +538,83 @@ pub async fn add_cosignature(
     state.app.accept_cosignature(cosigned).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+// Evidence.
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceTarget {
+    /// `division`, `body` or `staff`.
+    pub object_type: String,
+    /// The object's code (division code, body code or staff number).
+    pub object_id: String,
+    /// The file's original name, kept for people; the type is always detected from the content.
+    pub name: Option<String>,
+}
+
+/// Attach a file (photo, video, audio or PDF; the raw bytes are the request body) to an object in the
+/// caller's territory. The type comes from the content; EXIF capture time and position are kept.
+#[utoipa::path(post, path = "/api/v1/evidence", tag = "evidence", security(("bearer" = [])), params(EvidenceTarget),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, description = "the evidence record"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn attach_evidence(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Query(target): Query<EvidenceTarget>,
+    bytes: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Response)> {
+    let upload = gridward_app::evidence::Upload {
+        object_type: &target.object_type,
+        object_id: &target.object_id,
+        bytes: &bytes,
+        original_name: target.name.as_deref(),
+    };
+    let record = state.app.attach_evidence(&auth.principal, upload).await?;
+    Ok((StatusCode::CREATED, Json(record).into_response()))
+}
+
+/// Evidence attached to an object.
+#[utoipa::path(get, path = "/api/v1/evidence", tag = "evidence", security(("bearer" = [])), params(EvidenceTarget),
+    responses((status = 200, description = "the evidence records, oldest first"), (status = 404, body = ErrorBody)))]
+pub async fn list_evidence(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Query(target): Query<EvidenceTarget>,
+) -> ApiResult<Response> {
+    let items = state.app.evidence_of(&auth.principal, &target.object_type, &target.object_id).await?;
+    Ok(Json(json!({ "items": items, "next_cursor": null })).into_response())
+}
+
+/// One evidence record.
+#[utoipa::path(get, path = "/api/v1/evidence/{id}", tag = "evidence", security(("bearer" = [])),
+    params(("id" = String, Path, description = "evidence id")),
+    responses((status = 200, description = "the evidence record"), (status = 404, body = ErrorBody)))]
+pub async fn get_evidence(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(Json(state.app.evidence(&auth.principal, &id).await?).into_response())
+}
+
+/// The evidence file itself, checked against its digest before it is sent.
+#[utoipa::path(get, path = "/api/v1/evidence/{id}/content", tag = "evidence", security(("bearer" = [])),
+    params(("id" = String, Path, description = "evidence id")),
+    responses((status = 200, description = "the file, with its detected media type"), (status = 404, body = ErrorBody)))]
+pub async fn evidence_content(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (record, bytes) = state.app.evidence_content(&auth.principal, &id).await?;
+    let disposition = format!("attachment; filename=\"{}\"", record.id);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, record.media_type),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (axum::http::header::HeaderName::from_static("x-evidence-sm3"), record.digest),
+        ],
+        bytes,
+    )
+        .into_response())
+}

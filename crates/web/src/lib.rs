@@ -70,6 +70,7 @@ pub fn city_of(code: &DivisionCode) -> DivisionCode {
         api::list_bodies, api::get_body, api::list_staff,
         api::list_users, api::create_user,
         api::latest_checkpoint, api::sign_checkpoint, api::consistency_proof, api::entry_proof, api::add_cosignature,
+        api::attach_evidence, api::list_evidence, api::get_evidence, api::evidence_content,
     ),
     modifiers(&BearerAuth),
 )]
@@ -153,6 +154,15 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::POST, "/api/v1/users", Roles(ADMINS), post(api::create_user))
         .add(Method::GET, "/api/v1/ledger/checkpoint", Public, get(api::latest_checkpoint))
         .add(Method::POST, "/api/v1/ledger/checkpoint", Roles(ADMINS), post(api::sign_checkpoint))
+        .add(
+            Method::POST,
+            "/api/v1/evidence",
+            SignedIn,
+            post(api::attach_evidence).layer(DefaultBodyLimit::max(gridward_domain::evidence::MAX_EVIDENCE_BYTES)),
+        )
+        .add(Method::GET, "/api/v1/evidence", SignedIn, get(api::list_evidence))
+        .add(Method::GET, "/api/v1/evidence/{id}", SignedIn, get(api::get_evidence))
+        .add(Method::GET, "/api/v1/evidence/{id}/content", SignedIn, get(api::evidence_content))
         .add(Method::GET, "/api/v1/ledger/consistency", Public, get(api::consistency_proof))
         // Public, because a witness has no account: its SM2 signature is what authenticates it.
         .add(Method::POST, "/api/v1/ledger/cosignatures", Public, post(api::add_cosignature))

@@ -66,7 +66,12 @@ async fn post_json(router: &Router, uri: &str, token: Option<&str>, body: &Value
 }
 
 async fn demo_router(store: Arc<dyn Store>) -> Router {
-    let app = App::new(store).unwrap().with_signer(gridward_ledger::CheckpointKey::generate().unwrap(), "test.gridward");
+    // The evidence directory lives as long as the test process; the OS temp dir is cleaned elsewhere.
+    let evidence_dir = Box::leak(Box::new(tempfile::tempdir().unwrap()));
+    let app = App::new(store)
+        .unwrap()
+        .with_signer(gridward_ledger::CheckpointKey::generate().unwrap(), "test.gridward")
+        .with_evidence_store(Arc::new(gridward_app::evidence::FsBlobStore::new(evidence_dir.path())));
     app.load_demo(PASSWORD).await.unwrap();
     app.sign_checkpoint().await.unwrap();
     router_with_table(AppState::new(app, true, false)).0
@@ -84,6 +89,7 @@ async fn token(router: &Router, username: &str) -> String {
 fn concrete(path: &str) -> String {
     path.replace("{code}", "320613007000")
         .replace("{seq}", "0")
+        .replace("{id}", "ev-0")
         .replace("{*path}", "app.css")
         .replace("{lang}", "en")
         .replace("{*rest}", "index.html")
@@ -372,4 +378,42 @@ store_test!(the_record_is_public_and_verifiable, |store: Arc<dyn Store>| async m
     let page = get(&router, "/transparency", None).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains(&newer.head.root.to_hex()), "the page shows the signed root");
+});
+
+store_test!(evidence_goes_up_and_comes_back_within_the_territory, |store: Arc<dyn Store>| async move {
+    let router = demo_router(store).await;
+    let wenfeng = token(&router, "officer.wenfeng").await;
+    let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< >>\nendobj\n".to_vec();
+    let auth = format!("Bearer {wenfeng}");
+    let reply = send(
+        &router,
+        Method::POST,
+        "/api/v1/evidence?object_type=body&object_id=squad.320613008&name=notice.pdf",
+        &[("authorization", &auth), ("content-type", "application/octet-stream")],
+        Body::from(pdf.clone()),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let record = reply.json();
+    assert_eq!((record["media_type"].as_str(), record["kind"].as_str()), (Some("application/pdf"), Some("document")));
+    let id = record["id"].as_str().unwrap().to_string();
+
+    let content = get(&router, &format!("/api/v1/evidence/{id}/content"), Some(&wenfeng)).await;
+    assert_eq!(content.status, StatusCode::OK);
+    assert_eq!(content.headers[header::CONTENT_TYPE], "application/pdf");
+    assert_eq!(content.body, pdf);
+    let listed = get(&router, "/api/v1/evidence?object_type=body&object_id=squad.320613008", Some(&wenfeng)).await.json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+
+    let zhongxiu = token(&router, "officer.zhongxiu").await;
+    assert_eq!(get(&router, &format!("/api/v1/evidence/{id}/content"), Some(&zhongxiu)).await.status, StatusCode::NOT_FOUND);
+    let html = send(
+        &router,
+        Method::POST,
+        "/api/v1/evidence?object_type=body&object_id=squad.320613008",
+        &[("authorization", &auth)],
+        Body::from("<html><script>alert(1)</script></html>"),
+    )
+    .await;
+    assert_eq!((html.status, html.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("unsupported_evidence_type")));
 });
