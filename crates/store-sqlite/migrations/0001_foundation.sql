@@ -92,6 +92,9 @@ CREATE TABLE ledger_state (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
     algorithm  TEXT NOT NULL CHECK (algorithm IN ('sm3', 'sha256')),
     size       INTEGER NOT NULL CHECK (size >= 0),
+    -- The roots of the tree's complete subtrees, largest first, as comma-separated hex: what an append
+    -- needs, kept here so a write reads one row instead of up to log2(size) nodes.
+    frontier   TEXT NOT NULL DEFAULT '',
     created_at INTEGER NOT NULL
 );
 

@@ -117,10 +117,16 @@ impl LedgerBatch {
         self.tree.algorithm()
     }
 
-    /// The new size and the nodes to insert.
-    pub fn finish(self) -> (u64, Vec<(NodeId, Hash)>) {
+    /// The new size, the nodes to insert, and the new frontier in its stored form.
+    pub fn finish(self) -> (u64, Vec<(NodeId, Hash)>, String) {
         let size = self.tree.size();
-        (size, self.tree.into_store().written)
+        let store = self.tree.into_store();
+        let frontier = gridward_ledger::root_plan(size)
+            .into_iter()
+            .filter_map(|id| store.known.get(&id).map(|h| h.to_hex()))
+            .collect::<Vec<_>>()
+            .join(",");
+        (size, store.written, frontier)
     }
 }
 
@@ -128,6 +134,21 @@ impl LedgerBatch {
 pub fn head(algorithm: HashAlgorithm, size: u64, frontier: Vec<(NodeId, Hash)>) -> DbResult<TreeHead> {
     let store = PendingNodes { known: frontier.into_iter().collect(), written: Vec::new() };
     Ok(MerkleTree::open(algorithm, store, size).map_err(tree_err)?.head())
+}
+
+/// Reads the stored frontier of a ledger of `size` entries, checking it has one hash per complete subtree.
+pub fn decode_frontier(size: u64, text: &str) -> DbResult<Vec<(NodeId, Hash)>> {
+    let ids = gridward_ledger::root_plan(size);
+    let hashes: Vec<&str> = text.split(',').filter(|h| !h.is_empty()).collect();
+    if hashes.len() != ids.len() {
+        return Err(DbError::Corrupt(format!(
+            "the ledger frontier holds {} hashes; {} entries need {}",
+            hashes.len(),
+            size,
+            ids.len()
+        )));
+    }
+    ids.into_iter().zip(hashes).map(|(id, h)| Ok((id, hash(h)?))).collect()
 }
 
 /// Decodes a stored hash column.
@@ -159,7 +180,8 @@ mod tests {
         let b = first.record(record("b")).unwrap();
         let c = first.record(record("c")).unwrap();
         assert_eq!((a.entry.seq, b.entry.seq, c.entry.seq), (0, 1, 2));
-        let (size, nodes) = first.finish();
+        let (size, nodes, stored_frontier) = first.finish();
+        assert_eq!(decode_frontier(3, &stored_frontier).unwrap().len(), 2);
         assert_eq!(size, 3);
         // Leaves 0, 1, 2 and the parent of 0 and 1.
         assert_eq!(nodes.len(), 4);
@@ -176,7 +198,7 @@ mod tests {
         for e in [&a, &b, &c, &d] {
             whole.append_leaf_hash(e.leaf_hash).unwrap();
         }
-        let (_, new_nodes) = second.finish();
+        let (_, new_nodes, _) = second.finish();
         let root_node = new_nodes.iter().find(|(id, _)| *id == NodeId::new(2, 0)).unwrap().1;
         assert_eq!(root_node, whole.current_root());
     }

@@ -26,14 +26,14 @@ macro_rules! impl_sql_store {
         /// with concurrent writers: the no-op UPDATE locks the row on PostgreSQL and makes the SQLite
         /// transaction a writer from its first statement.
         async fn begin_ledger(tx: &mut sqlx::Transaction<'static, $db>, change: &$crate::Change) -> DbResult<$crate::ledger::LedgerBatch> {
-            let state = sqlx::query("UPDATE ledger_state SET size = size WHERE id = 1 RETURNING algorithm, size")
+            let state = sqlx::query("UPDATE ledger_state SET size = size WHERE id = 1 RETURNING algorithm, size, frontier")
                 .fetch_optional(&mut **tx)
                 .await
                 .map_err(db_err)?
                 .ok_or_else(|| DbError::Corrupt("the ledger was never created".into()))?;
             let algorithm = $crate::ledger::algorithm(&state.try_get::<String, _>("algorithm").map_err(db_err)?)?;
             let size = u64::try_from(state.try_get::<i64, _>("size").map_err(db_err)?).map_err(|_| DbError::Corrupt("ledger size".into()))?;
-            let frontier = read_frontier(tx, size).await?;
+            let frontier = $crate::ledger::decode_frontier(size, &state.try_get::<String, _>("frontier").map_err(db_err)?)?;
             $crate::ledger::LedgerBatch::open(algorithm, size, frontier, change.clone())
         }
 
@@ -84,7 +84,7 @@ macro_rules! impl_sql_store {
 
         /// Writes the tree nodes the batch produced and the new size.
         async fn finish_ledger(tx: &mut sqlx::Transaction<'static, $db>, ledger: $crate::ledger::LedgerBatch) -> DbResult<()> {
-            let (size, nodes) = ledger.finish();
+            let (size, nodes, frontier) = ledger.finish();
             for (id, hash) in nodes {
                 sqlx::query("INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)")
                     .bind(i32::from(id.level))
@@ -94,7 +94,12 @@ macro_rules! impl_sql_store {
                     .await
                     .map_err(db_err)?;
             }
-            sqlx::query("UPDATE ledger_state SET size = $1 WHERE id = 1").bind(size as i64).execute(&mut **tx).await.map_err(db_err)?;
+            sqlx::query("UPDATE ledger_state SET size = $1, frontier = $2 WHERE id = 1")
+                .bind(size as i64)
+                .bind(frontier)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
             Ok(())
         }
 
