@@ -284,15 +284,8 @@ impl App {
                         message: format!("entry {seq}: the payload does not match its digest"),
                     });
                 }
-                let leaf = stored.entry.leaf_hash(algorithm);
-                if leaf != stored.leaf_hash && findings.len() < MAX_FINDINGS {
-                    findings.push(Finding {
-                        seq: Some(seq),
-                        code: "leaf_mismatch",
-                        message: format!("entry {seq}: its fields do not match its leaf hash"),
-                    });
-                }
-                tree.append_leaf_hash(leaf).map_err(|e| AppError::Internal(e.to_string()))?;
+                // The stored leaf (the level-0 node) is compared with this one in `compare_nodes`.
+                tree.append_leaf_hash(stored.entry.leaf_hash(algorithm)).map_err(|e| AppError::Internal(e.to_string()))?;
             }
             self.compare_nodes(&mut tree, &mut findings).await?;
             if last_seq + 1 != next_seq || page.len() < VERIFY_PAGE as usize {
@@ -339,6 +332,11 @@ impl App {
                 let seq = id.first_leaf() + id.width() - 1;
                 let finding = match stored.get(&index) {
                     Some(s) if *s == hash => continue,
+                    Some(_) if level == 0 => Finding {
+                        seq: Some(seq),
+                        code: "leaf_mismatch",
+                        message: format!("entry {seq}: its fields do not match its recorded leaf hash"),
+                    },
                     Some(_) => Finding {
                         seq: Some(seq),
                         code: "node_mismatch",

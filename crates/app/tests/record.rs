@@ -14,6 +14,8 @@ async fn recorded_app(store: Arc<dyn Store>) -> App {
     let app = App::new(store).unwrap();
     app.import_divisions(DIVISIONS, &test_actor()).await.unwrap();
     app.import_divisions(DIVISIONS, &test_actor()).await.unwrap();
+    // The tree over the entries, as the server builds it within moments of each write.
+    app.ledger_head().await.unwrap();
     app
 }
 
@@ -64,7 +66,7 @@ raw_store_test!(a_changed_field_and_a_forged_leaf_are_named, |store: Arc<dyn Sto
     let forged = report.recomputed_head;
     let entries = store.ledger_entries(3, 1).await.unwrap();
     let leaf = entries[0].entry.leaf_hash(forged.algorithm).to_hex();
-    raw.execute(&format!("UPDATE ledger_entries SET leaf_hash = '{leaf}' WHERE seq = 3")).await.unwrap();
+    raw.execute(&format!("UPDATE ledger_nodes SET hash = '{leaf}' WHERE level = 0 AND idx = 3")).await.unwrap();
     let report = app.verify_ledger().await.unwrap();
     assert_eq!((report.findings[0].seq, report.findings[0].code), (Some(3), "node_mismatch"), "{:?}", report.findings);
     assert!(report.findings.iter().any(|f| f.code == "root_mismatch"));
@@ -118,7 +120,10 @@ raw_store_test!(a_truncated_record_is_caught_by_its_signed_checkpoint, |store: A
     }
     raw.execute("DELETE FROM ledger_entries WHERE seq >= 5").await.unwrap();
     raw.execute("DELETE FROM ledger_nodes WHERE idx * (1 << level) + (1 << level) > 5").await.unwrap();
-    raw.execute("UPDATE ledger_state SET size = 5").await.unwrap();
+    let plan = gridward_ledger::root_plan(5);
+    let nodes = store.ledger_nodes(&plan).await.unwrap();
+    let frontier = plan.iter().map(|id| nodes[id].to_hex()).collect::<Vec<_>>().join(",");
+    raw.execute(&format!("UPDATE ledger_state SET size = 5, frontier = '{frontier}'")).await.unwrap();
     let report = app.verify_ledger().await.unwrap();
     assert!(report.findings.iter().any(|f| f.code == "checkpoint_ahead"), "{:?}", report.findings);
     assert_eq!(report.findings[0].seq, Some(5));

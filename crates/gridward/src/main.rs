@@ -289,9 +289,15 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Import { kind, file, source } => import(cli, *kind, file, source).await,
+        Command::Import { kind, file, source } => {
+            import(cli, *kind, file, source).await?;
+            integrate(cli).await
+        }
         Command::Export { kind, out } => export(cli, *kind, out.as_deref()).await,
-        Command::Users { action } => users(cli, action).await,
+        Command::Users { action } => {
+            users(cli, action).await?;
+            integrate(cli).await
+        }
         Command::Audit { action } => audit(cli, action).await,
         Command::Witness { server, name, server_key, show_key, every } => {
             if *show_key {
@@ -310,6 +316,12 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
             }
         }
     }
+}
+
+/// Extends the record's tree over what a command wrote, so that no entry outlives the command outside it.
+async fn integrate(cli: &Cli) -> Result<()> {
+    open(cli).await?.ledger_head().await.map_err(|e| anyhow::anyhow!("integrating the record: {e}"))?;
+    Ok(())
 }
 
 async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cookies: bool) -> Result<()> {
@@ -339,6 +351,10 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
             }
         });
     }
+    // Ready means the record has a signed head over everything stored, the demo load included.
+    if let Err(e) = app.sign_checkpoint().await {
+        tracing::warn!(error = %e, "checkpoint signing failed");
+    }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     let local = listener.local_addr()?;
     let state = gridward_web::AppState::new(app, demo, secure_cookies);
@@ -351,6 +367,7 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
     std::io::stdout().flush().ok();
     tokio::spawn(purge_periodically(state.app.clone()));
     tokio::spawn(checkpoint_periodically(state.app.clone()));
+    tokio::spawn(integrate_continually(state.app.clone()));
     axum::serve(listener, gridward_web::router(state)).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }
@@ -360,11 +377,27 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(600
 
 async fn checkpoint_periodically(app: App) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    // The first head was signed before the server said it was ready.
+    every.tick().await;
     loop {
         every.tick().await;
         match app.sign_checkpoint().await {
             Ok(c) => tracing::debug!(size = c.checkpoint.head.size, "checkpoint signed"),
             Err(e) => tracing::warn!(error = %e, "checkpoint signing failed"),
+        }
+    }
+}
+
+/// How often the server extends the record's tree over newly committed entries. Writes insert only
+/// their entries; a head or proof asked for in between integrates on demand, so this only keeps that rare.
+const INTEGRATE_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+async fn integrate_continually(app: App) {
+    let mut every = tokio::time::interval(INTEGRATE_EVERY);
+    loop {
+        every.tick().await;
+        if let Err(e) = app.ledger_head().await {
+            tracing::warn!(error = %e, "integrating the record failed");
         }
     }
 }

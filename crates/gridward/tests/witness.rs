@@ -26,7 +26,12 @@ async fn truncate(db: &std::path::Path, keep: i64) {
         format!("DELETE FROM users WHERE ledger_seq >= {keep}"),
         format!("DELETE FROM ledger_entries WHERE seq >= {keep}"),
         format!("DELETE FROM ledger_nodes WHERE idx * (1 << level) + (1 << level) > {keep}"),
-        format!("UPDATE ledger_state SET size = {keep}"),
+        // The frontier of the shorter tree, as a careful forger would leave it.
+        format!(
+            "UPDATE ledger_state SET size = {keep}, frontier = (SELECT group_concat(hash, ',') FROM (SELECT hash FROM ledger_nodes
+             WHERE (level, idx) IN ({}) ORDER BY level DESC))",
+            gridward_ledger::root_plan(keep as u64).iter().map(|id| format!("({}, {})", id.level, id.index)).collect::<Vec<_>>().join(", ")
+        ),
     ] {
         sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
     }

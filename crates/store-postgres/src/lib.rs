@@ -17,6 +17,8 @@ use sqlx::{PgPool, Row, SqlStr};
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// The ledger\'s hash algorithm, fixed at creation and read once.
+    algorithm: std::sync::OnceLock<gridward_ledger::HashAlgorithm>,
 }
 
 fn migrator() -> Migrator {
@@ -25,6 +27,12 @@ fn migrator() -> Migrator {
         "foundation".into(),
         MigrationType::Simple,
         SqlStr::from_static(include_str!("../migrations/0001_foundation.sql")),
+        false,
+    ), Migration::new(
+        2,
+        "entries_without_leaves".into(),
+        MigrationType::Simple,
+        SqlStr::from_static(include_str!("../migrations/0002_entries_without_leaves.sql")),
         false,
     )])
 }
@@ -42,7 +50,7 @@ impl PostgresStore {
             .connect_with(options)
             .await
             .map_err(db_err)?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore { pool, algorithm: std::sync::OnceLock::new() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -50,4 +58,4 @@ impl PostgresStore {
     }
 }
 
-gridward_store::impl_sql_store!(PostgresStore, sqlx::Postgres, PgRow, Backend::Postgres);
+gridward_store::impl_sql_store!(PostgresStore, sqlx::Postgres, PgRow, Backend::Postgres, "BEGIN; SELECT 1 FROM ledger_state WHERE id = 1 FOR UPDATE");

@@ -16,6 +16,8 @@ use sqlx::{Row, SqlStr, SqlitePool};
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The ledger\'s hash algorithm, fixed at creation and read once.
+    algorithm: std::sync::OnceLock<gridward_ledger::HashAlgorithm>,
 }
 
 fn migrator() -> Migrator {
@@ -24,6 +26,12 @@ fn migrator() -> Migrator {
         "foundation".into(),
         MigrationType::Simple,
         SqlStr::from_static(include_str!("../migrations/0001_foundation.sql")),
+        false,
+    ), Migration::new(
+        2,
+        "entries_without_leaves".into(),
+        MigrationType::Simple,
+        SqlStr::from_static(include_str!("../migrations/0002_entries_without_leaves.sql")),
         false,
     )])
 }
@@ -47,7 +55,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_err)?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, algorithm: std::sync::OnceLock::new() })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -55,4 +63,4 @@ impl SqliteStore {
     }
 }
 
-gridward_store::impl_sql_store!(SqliteStore, sqlx::Sqlite, SqliteRow, Backend::Sqlite);
+gridward_store::impl_sql_store!(SqliteStore, sqlx::Sqlite, SqliteRow, Backend::Sqlite, "BEGIN IMMEDIATE");

@@ -1,7 +1,7 @@
-//! Appending to the full-process record inside a store transaction. The backend reads the ledger's state
-//! and frontier at the start of its transaction, records one entry per changed object through a
-//! [`LedgerBatch`] (inserting each entry before the row it records, which the database checks), and
-//! finally writes the new tree nodes and size, all before it commits.
+//! Appending to the full-process record. A write inserts one entry per changed object in its own
+//! transaction, each before the row it records (the database checks it); the database numbers the
+//! entries. The Merkle tree over the entries is derived afterwards by an [`Integration`], which reads the
+//! ledger's size and frontier, appends the new entries' leaves, and writes the new nodes and size.
 
 use std::collections::HashMap;
 
@@ -32,12 +32,11 @@ pub struct Change {
     pub at: i64,
 }
 
-/// One entry as stored: the entry, its canonical payload and its leaf hash.
+/// One entry as stored: the entry and its canonical payload. Its leaf hash is the level-0 tree node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredEntry {
     pub entry: Entry,
     pub payload: String,
-    pub leaf_hash: Hash,
 }
 
 /// A checkpoint with one signature over it, as stored.
@@ -57,7 +56,39 @@ pub struct Record<'a> {
     pub payload: serde_json::Value,
 }
 
-/// Nodes known at the start of a batch (the frontier) and every node the batch writes.
+/// An entry as a write inserts it, before the database gives it its number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub recorded_at: i64,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub jurisdiction: String,
+    pub payload: String,
+    pub payload_digest: Hash,
+}
+
+impl Change {
+    /// The entry that records one object of this change, its payload digested with the ledger's algorithm.
+    pub fn entry(&self, algorithm: HashAlgorithm, record: Record<'_>) -> NewEntry {
+        let payload = canonical_payload(&record.payload);
+        NewEntry {
+            recorded_at: self.at,
+            actor: self.actor.name.clone(),
+            role: self.actor.role.clone(),
+            action: record.action.to_string(),
+            object_type: record.object_type.to_string(),
+            object_id: record.object_id.to_string(),
+            jurisdiction: record.jurisdiction.to_string(),
+            payload_digest: algorithm.digest(payload.as_bytes()),
+            payload,
+        }
+    }
+}
+
+/// Nodes known at the start of an integration (the frontier) and every node it writes.
 #[derive(Debug, Default)]
 pub struct PendingNodes {
     known: HashMap<NodeId, Hash>,
@@ -75,46 +106,30 @@ impl NodeStore for PendingNodes {
     }
 }
 
-/// The entries and nodes of one transaction's changes.
-pub struct LedgerBatch {
+/// Extends the tree over entries that writes committed since the last integration. Writes insert only
+/// their entries; the tree is derived from them afterwards, many entries per transaction, so a write
+/// pays for one row of record instead of its share of the tree.
+pub struct Integration {
     tree: MerkleTree<PendingNodes>,
-    change: Change,
 }
 
 fn tree_err(e: gridward_ledger::TreeError) -> DbError {
     DbError::Corrupt(format!("ledger tree: {e}"))
 }
 
-impl LedgerBatch {
+impl Integration {
     /// Continues the tree of `size` leaves whose frontier nodes (see `gridward_ledger::root_plan`) are given.
-    pub fn open(algorithm: HashAlgorithm, size: u64, frontier: Vec<(NodeId, Hash)>, change: Change) -> DbResult<LedgerBatch> {
+    pub fn open(algorithm: HashAlgorithm, size: u64, frontier: Vec<(NodeId, Hash)>) -> DbResult<Integration> {
         let store = PendingNodes { known: frontier.into_iter().collect(), written: Vec::new() };
-        Ok(LedgerBatch { tree: MerkleTree::open(algorithm, store, size).map_err(tree_err)?, change })
+        Ok(Integration { tree: MerkleTree::open(algorithm, store, size).map_err(tree_err)? })
     }
 
-    /// Records one change and returns the entry to insert before the row it records.
-    pub fn record(&mut self, record: Record<'_>) -> DbResult<StoredEntry> {
-        let algorithm = self.tree.algorithm();
-        let payload = canonical_payload(&record.payload);
-        let entry = Entry {
-            seq: self.tree.size(),
-            recorded_at: self.change.at,
-            actor: self.change.actor.name.clone(),
-            role: self.change.actor.role.clone(),
-            action: record.action.to_string(),
-            object_type: record.object_type.to_string(),
-            object_id: record.object_id.to_string(),
-            jurisdiction: record.jurisdiction.to_string(),
-            payload_digest: algorithm.digest(payload.as_bytes()),
-        };
-        let leaf_hash = entry.leaf_hash(algorithm);
-        self.tree.append_leaf_hash(leaf_hash).map_err(tree_err)?;
-        Ok(StoredEntry { entry, payload, leaf_hash })
-    }
-
-    /// The algorithm of the ledger being appended to.
-    pub fn algorithm(&self) -> HashAlgorithm {
-        self.tree.algorithm()
+    /// Appends the next entry's leaf; entries must come in order without gaps.
+    pub fn append(&mut self, entry: &Entry) -> DbResult<()> {
+        if entry.seq != self.tree.size() {
+            return Err(DbError::Corrupt(format!("ledger entry {} is missing; next is {}", self.tree.size(), entry.seq)));
+        }
+        self.tree.append_leaf_hash(entry.leaf_hash(self.tree.algorithm())).map(|_| ()).map_err(tree_err)
     }
 
     /// The new size, the nodes to insert, and the new frontier in its stored form.
@@ -165,21 +180,36 @@ pub fn algorithm(text: &str) -> DbResult<HashAlgorithm> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_batch_continues_the_tree_from_its_frontier() {
-        let change = Change { actor: Actor::new("admin", "admin"), at: 1 };
-        let record = |id: &'static str| Record {
+    fn entry(change: &Change, seq: u64, id: &str) -> Entry {
+        let e = change.entry(HashAlgorithm::Sm3, Record {
             action: "division.upsert",
             object_type: "division",
             object_id: id,
             jurisdiction: id,
             payload: serde_json::json!({"code": id}),
-        };
-        let mut first = LedgerBatch::open(HashAlgorithm::Sm3, 0, Vec::new(), change.clone()).unwrap();
-        let a = first.record(record("a")).unwrap();
-        let b = first.record(record("b")).unwrap();
-        let c = first.record(record("c")).unwrap();
-        assert_eq!((a.entry.seq, b.entry.seq, c.entry.seq), (0, 1, 2));
+        });
+        Entry {
+            seq,
+            recorded_at: e.recorded_at,
+            actor: e.actor,
+            role: e.role,
+            action: e.action,
+            object_type: e.object_type,
+            object_id: e.object_id,
+            jurisdiction: e.jurisdiction,
+            payload_digest: e.payload_digest,
+        }
+    }
+
+    #[test]
+    fn an_integration_continues_the_tree_from_its_frontier() {
+        let change = Change { actor: Actor::new("admin", "admin"), at: 1 };
+        let [a, b, c, d] = [(0, "a"), (1, "b"), (2, "c"), (3, "d")].map(|(seq, id)| entry(&change, seq, id));
+        assert_eq!(d.payload_digest, HashAlgorithm::Sm3.digest(br#"{"code":"d"}"#));
+        let mut first = Integration::open(HashAlgorithm::Sm3, 0, Vec::new()).unwrap();
+        for e in [&a, &b, &c] {
+            first.append(e).unwrap();
+        }
         let (size, nodes, stored_frontier) = first.finish();
         assert_eq!(decode_frontier(3, &stored_frontier).unwrap().len(), 2);
         assert_eq!(size, 3);
@@ -188,15 +218,14 @@ mod tests {
 
         let frontier: Vec<_> =
             gridward_ledger::root_plan(3).into_iter().map(|id| (id, nodes.iter().find(|(n, _)| *n == id).unwrap().1)).collect();
-        let mut second = LedgerBatch::open(HashAlgorithm::Sm3, 3, frontier, change).unwrap();
-        let d = second.record(record("d")).unwrap();
-        assert_eq!(d.entry.seq, 3);
-        assert_eq!(d.entry.payload_digest, HashAlgorithm::Sm3.digest(br#"{"code":"d"}"#));
+        let mut second = Integration::open(HashAlgorithm::Sm3, 3, frontier).unwrap();
+        assert!(second.append(&a).is_err(), "entries come in order");
+        second.append(&d).unwrap();
 
         // The same four entries appended in one tree give the same root.
         let mut whole = MerkleTree::new(HashAlgorithm::Sm3, gridward_ledger::MemoryNodeStore::new());
         for e in [&a, &b, &c, &d] {
-            whole.append_leaf_hash(e.leaf_hash).unwrap();
+            whole.append_leaf_hash(e.leaf_hash(HashAlgorithm::Sm3)).unwrap();
         }
         let (_, new_nodes, _) = second.finish();
         let root_node = new_nodes.iter().find(|(id, _)| *id == NodeId::new(2, 0)).unwrap().1;

@@ -188,8 +188,11 @@ pub trait Store: Send + Sync {
 
     /// Creates the ledger with `algorithm` unless it exists, and returns the algorithm it was created with.
     async fn init_ledger(&self, algorithm: HashAlgorithm, at: i64) -> DbResult<HashAlgorithm>;
-    /// The current tree head, or `None` before the ledger is created.
+    /// The current tree head over every committed entry, or `None` before the ledger is created.
+    /// Integrates entries not yet in the tree first.
     async fn ledger_head(&self) -> DbResult<Option<TreeHead>>;
+    /// Extends the tree over the entries committed since the last integration and returns the head.
+    async fn integrate_ledger(&self) -> DbResult<TreeHead>;
     /// Entries from `from_seq` on, in order, at most `limit`.
     async fn ledger_entries(&self, from_seq: u64, limit: u32) -> DbResult<Vec<StoredEntry>>;
     /// The stored nodes of one level with index in `[from_index, to_index]`, in index order.

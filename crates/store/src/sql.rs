@@ -6,7 +6,60 @@
 /// The caller must have `migrator` and the `use` items of its `lib.rs` in scope.
 #[macro_export]
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, $row:ty, $backend:expr) => {
+    ($store:ty, $db:ty, $row:ty, $backend:expr, $begin_recorded:expr) => {
+        impl $store {
+            /// Begins a transaction that holds the ledger's write lock from its first statement
+            /// (`$begin_recorded`: `BEGIN IMMEDIATE` on SQLite, a row lock on PostgreSQL), so entries get
+            /// consecutive numbers with concurrent writers, and returns the ledger's algorithm.
+            async fn begin_recorded(&self) -> DbResult<(sqlx::Transaction<'static, $db>, gridward_ledger::HashAlgorithm)> {
+                let algorithm = self.ledger_algorithm().await?;
+                Ok((self.pool.begin_with($begin_recorded).await.map_err(db_err)?, algorithm))
+            }
+
+            /// The algorithm fixed when the ledger was created, read once.
+            async fn ledger_algorithm(&self) -> DbResult<gridward_ledger::HashAlgorithm> {
+                if let Some(algorithm) = self.algorithm.get() {
+                    return Ok(*algorithm);
+                }
+                let text: Option<String> =
+                    sqlx::query_scalar("SELECT algorithm FROM ledger_state WHERE id = 1").fetch_optional(&self.pool).await.map_err(db_err)?;
+                let algorithm = $crate::ledger::algorithm(&text.ok_or_else(|| DbError::Corrupt("the ledger was never created".into()))?)?;
+                Ok(*self.algorithm.get_or_init(|| algorithm))
+            }
+
+            /// Integrates up to one page of entries into the tree; returns the head and whether more wait.
+            async fn integrate_page(&self) -> DbResult<(gridward_ledger::TreeHead, bool)> {
+                let (mut tx, algorithm) = self.begin_recorded().await?;
+                let state = sqlx::query("SELECT size, frontier FROM ledger_state WHERE id = 1").fetch_one(&mut *tx).await.map_err(db_err)?;
+                let size = u64::try_from(state.try_get::<i64, _>("size").map_err(db_err)?).map_err(|_| DbError::Corrupt("ledger size".into()))?;
+                let frontier = $crate::ledger::decode_frontier(size, &state.try_get::<String, _>("frontier").map_err(db_err)?)?;
+                let rows = sqlx::query("SELECT * FROM ledger_entries WHERE seq >= $1 ORDER BY seq LIMIT $2")
+                    .bind(size as i64)
+                    .bind(i64::from(INTEGRATION_PAGE))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                if rows.is_empty() {
+                    return Ok(($crate::ledger::head(algorithm, size, frontier)?, false));
+                }
+                let mut integration = $crate::ledger::Integration::open(algorithm, size, frontier.clone())?;
+                for row in &rows {
+                    integration.append(&stored_entry_row(row)?.entry)?;
+                }
+                let (new_size, nodes, new_frontier) = integration.finish();
+                insert_nodes(&mut tx, &nodes).await?;
+                sqlx::query("UPDATE ledger_state SET size = $1, frontier = $2 WHERE id = 1")
+                    .bind(new_size as i64)
+                    .bind(&new_frontier)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                let head = $crate::ledger::head(algorithm, new_size, $crate::ledger::decode_frontier(new_size, &new_frontier)?)?;
+                Ok((head, rows.len() == INTEGRATION_PAGE as usize))
+            }
+        }
+
         /// Maps constraint violations to `Conflict` so callers can tell refused input from failures.
         fn db_err(e: sqlx::Error) -> DbError {
             match &e {
@@ -22,50 +75,13 @@ macro_rules! impl_sql_store {
             }
         }
 
-        /// Takes the ledger's write lock and reads its state, so that entries get consecutive numbers even
-        /// with concurrent writers: the no-op UPDATE locks the row on PostgreSQL and makes the SQLite
-        /// transaction a writer from its first statement.
-        async fn begin_ledger(tx: &mut sqlx::Transaction<'static, $db>, change: &$crate::Change) -> DbResult<$crate::ledger::LedgerBatch> {
-            let state = sqlx::query("UPDATE ledger_state SET size = size WHERE id = 1 RETURNING algorithm, size, frontier")
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(db_err)?
-                .ok_or_else(|| DbError::Corrupt("the ledger was never created".into()))?;
-            let algorithm = $crate::ledger::algorithm(&state.try_get::<String, _>("algorithm").map_err(db_err)?)?;
-            let size = u64::try_from(state.try_get::<i64, _>("size").map_err(db_err)?).map_err(|_| DbError::Corrupt("ledger size".into()))?;
-            let frontier = $crate::ledger::decode_frontier(size, &state.try_get::<String, _>("frontier").map_err(db_err)?)?;
-            $crate::ledger::LedgerBatch::open(algorithm, size, frontier, change.clone())
-        }
-
-        /// The frontier of a ledger of `size` entries: the roots of its complete subtrees, largest first.
-        async fn read_frontier(tx: &mut sqlx::Transaction<'static, $db>, size: u64) -> DbResult<Vec<(gridward_ledger::NodeId, gridward_ledger::Hash)>> {
-            let mut frontier = Vec::new();
-            for id in gridward_ledger::root_plan(size) {
-                let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2")
-                    .bind(i32::from(id.level))
-                    .bind(id.index as i64)
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
-                let hash = hash.ok_or_else(|| DbError::Corrupt(format!("ledger node {id} is missing")))?;
-                frontier.push((id, $crate::ledger::hash(&hash)?));
-            }
-            Ok(frontier)
-        }
-
-        /// Records one change and inserts its entry; returns the entry's number for the row to name.
-        async fn record(
-            tx: &mut sqlx::Transaction<'static, $db>,
-            ledger: &mut $crate::ledger::LedgerBatch,
-            record: $crate::ledger::Record<'_>,
-        ) -> DbResult<i64> {
-            let stored = ledger.record(record)?;
-            let e = &stored.entry;
-            sqlx::query(
-                "INSERT INTO ledger_entries (seq, recorded_at, actor, role, action, object_type, object_id, jurisdiction, payload,
-                 payload_digest, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        /// Inserts one entry, numbered next by the database, and returns its number for the row it records.
+        /// The transaction holds the ledger's write lock (see `begin_recorded`), so numbers never collide.
+        async fn record(tx: &mut sqlx::Transaction<'static, $db>, e: $crate::ledger::NewEntry) -> DbResult<i64> {
+            sqlx::query_scalar(
+                "INSERT INTO ledger_entries (seq, recorded_at, actor, role, action, object_type, object_id, jurisdiction, payload, payload_digest)
+                 VALUES ((SELECT coalesce(max(seq) + 1, 0) FROM ledger_entries), $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
             )
-            .bind(e.seq as i64)
             .bind(e.recorded_at)
             .bind(&e.actor)
             .bind(&e.role)
@@ -73,33 +89,34 @@ macro_rules! impl_sql_store {
             .bind(&e.object_type)
             .bind(&e.object_id)
             .bind(&e.jurisdiction)
-            .bind(&stored.payload)
+            .bind(&e.payload)
             .bind(e.payload_digest.to_hex())
-            .bind(stored.leaf_hash.to_hex())
-            .execute(&mut **tx)
+            .fetch_one(&mut **tx)
             .await
-            .map_err(db_err)?;
-            Ok(e.seq as i64)
+            .map_err(db_err)
         }
 
-        /// Writes the tree nodes the batch produced and the new size.
-        async fn finish_ledger(tx: &mut sqlx::Transaction<'static, $db>, ledger: $crate::ledger::LedgerBatch) -> DbResult<()> {
-            let (size, nodes, frontier) = ledger.finish();
-            for (id, hash) in nodes {
-                sqlx::query("INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)")
-                    .bind(i32::from(id.level))
-                    .bind(id.index as i64)
-                    .bind(hash.to_hex())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
+        /// Entries integrated into the tree per transaction.
+        const INTEGRATION_PAGE: u32 = 4096;
+        /// Tree nodes per INSERT statement (3 parameters each, under SQLite's and PostgreSQL's limits).
+        const NODES_PER_INSERT: usize = 300;
+
+        /// Writes tree nodes, many per statement.
+        async fn insert_nodes(tx: &mut sqlx::Transaction<'static, $db>, nodes: &[(gridward_ledger::NodeId, gridward_ledger::Hash)]) -> DbResult<()> {
+            for chunk in nodes.chunks(NODES_PER_INSERT) {
+                let mut sql = String::from("INSERT INTO ledger_nodes (level, idx, hash) VALUES ");
+                for i in 0..chunk.len() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+                }
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (id, hash) in chunk {
+                    query = query.bind(i32::from(id.level)).bind(id.index as i64).bind(hash.to_hex());
+                }
+                query.execute(&mut **tx).await.map_err(db_err)?;
             }
-            sqlx::query("UPDATE ledger_state SET size = $1, frontier = $2 WHERE id = 1")
-                .bind(size as i64)
-                .bind(frontier)
-                .execute(&mut **tx)
-                .await
-                .map_err(db_err)?;
             Ok(())
         }
 
@@ -110,7 +127,6 @@ macro_rules! impl_sql_store {
         fn stored_entry_row(r: &$row) -> DbResult<$crate::StoredEntry> {
             let seq: i64 = r.try_get("seq").map_err(db_err)?;
             let digest: String = r.try_get("payload_digest").map_err(db_err)?;
-            let leaf: String = r.try_get("leaf_hash").map_err(db_err)?;
             Ok($crate::StoredEntry {
                 entry: gridward_ledger::Entry {
                     seq: u64::try_from(seq).map_err(|_| DbError::Corrupt("ledger seq".into()))?,
@@ -124,7 +140,6 @@ macro_rules! impl_sql_store {
                     payload_digest: $crate::ledger::hash(&digest)?,
                 },
                 payload: r.try_get("payload").map_err(db_err)?,
-                leaf_hash: $crate::ledger::hash(&leaf)?,
             })
         }
 
@@ -268,16 +283,15 @@ macro_rules! impl_sql_store {
             }
 
             async fn upsert_divisions(&self, divisions: &[Division], boundaries: &[BoundaryRecord], change: &$crate::Change) -> DbResult<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let mut ledger = begin_ledger(&mut tx, change).await?;
+                let (mut tx, algorithm) = self.begin_recorded().await?;
                 for d in divisions {
-                    let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                    let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                         action: "division.upsert",
                         object_type: "division",
                         object_id: d.code.as_str(),
                         jurisdiction: d.code.as_str(),
                         payload: to_payload(d)?,
-                    })
+                    }))
                     .await?;
                     sqlx::query(
                         "INSERT INTO divisions (code, name, level, parent_code, valid_from, valid_to, ledger_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -303,15 +317,15 @@ macro_rules! impl_sql_store {
                         "code": b.code.as_str(),
                         "synthetic": b.synthetic,
                         "source": b.source,
-                        "geometry_digest": ledger.algorithm().digest(geometry.as_bytes()).to_hex(),
+                        "geometry_digest": algorithm.digest(geometry.as_bytes()).to_hex(),
                     });
-                    let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                    let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                         action: "boundary.upsert",
                         object_type: "boundary",
                         object_id: b.code.as_str(),
                         jurisdiction: b.code.as_str(),
                         payload,
-                    })
+                    }))
                     .await?;
                     sqlx::query(
                         "INSERT INTO division_boundaries (code, geometry, synthetic, source, ledger_seq) VALUES ($1, $2, $3, $4, $5)
@@ -327,7 +341,6 @@ macro_rules! impl_sql_store {
                     .await
                     .map_err(db_err)?;
                 }
-                finish_ledger(&mut tx, ledger).await?;
                 tx.commit().await.map_err(db_err)
             }
 
@@ -392,16 +405,15 @@ macro_rules! impl_sql_store {
             }
 
             async fn upsert_bodies(&self, bodies: &[Body], change: &$crate::Change) -> DbResult<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let mut ledger = begin_ledger(&mut tx, change).await?;
+                let (mut tx, algorithm) = self.begin_recorded().await?;
                 for b in bodies {
-                    let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                    let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                         action: "body.upsert",
                         object_type: "body",
                         object_id: &b.code,
                         jurisdiction: b.division_code.as_str(),
                         payload: to_payload(b)?,
-                    })
+                    }))
                     .await?;
                     sqlx::query(
                         "INSERT INTO bodies (code, name, kind, division_code, parent_code, domains, ledger_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -419,7 +431,6 @@ macro_rules! impl_sql_store {
                     .await
                     .map_err(db_err)?;
                 }
-                finish_ledger(&mut tx, ledger).await?;
                 tx.commit().await.map_err(db_err)
             }
 
@@ -454,8 +465,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn upsert_staff(&self, staff: &[Staff], change: &$crate::Change) -> DbResult<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let mut ledger = begin_ledger(&mut tx, change).await?;
+                let (mut tx, algorithm) = self.begin_recorded().await?;
                 for s in staff {
                     // Staff belong to the territory of their body.
                     let jurisdiction: String = sqlx::query_scalar("SELECT division_code FROM bodies WHERE code = $1")
@@ -464,13 +474,13 @@ macro_rules! impl_sql_store {
                         .await
                         .map_err(db_err)?
                         .ok_or_else(|| DbError::Conflict(format!("body {} is not stored", s.body_code)))?;
-                    let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                    let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                         action: "staff.upsert",
                         object_type: "staff",
                         object_id: &s.staff_no,
                         jurisdiction: &jurisdiction,
                         payload: to_payload(s)?,
-                    })
+                    }))
                     .await?;
                     let c = s.credential.as_ref();
                     sqlx::query(
@@ -496,7 +506,6 @@ macro_rules! impl_sql_store {
                     .await
                     .map_err(db_err)?;
                 }
-                finish_ledger(&mut tx, ledger).await?;
                 tx.commit().await.map_err(db_err)
             }
 
@@ -532,8 +541,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn create_user(&self, u: &UserRecord, change: &$crate::Change) -> DbResult<()> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let mut ledger = begin_ledger(&mut tx, change).await?;
+                let (mut tx, algorithm) = self.begin_recorded().await?;
                 // The password hash is a secret, not part of the record.
                 let payload = serde_json::json!({
                     "username": u.username,
@@ -543,13 +551,13 @@ macro_rules! impl_sql_store {
                     "staff_no": u.staff_no,
                     "active": u.active,
                 });
-                let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                     action: "account.create",
                     object_type: "account",
                     object_id: &u.username,
                     jurisdiction: u.scope.as_str(),
                     payload,
-                })
+                }))
                 .await?;
                 sqlx::query(
                     "INSERT INTO users (username, display_name, password_hash, roles, scope_code, staff_no, active, created_at, ledger_seq)
@@ -567,7 +575,6 @@ macro_rules! impl_sql_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-                finish_ledger(&mut tx, ledger).await?;
                 tx.commit().await.map_err(db_err)
             }
 
@@ -589,18 +596,17 @@ macro_rules! impl_sql_store {
             }
 
             async fn set_password(&self, username: &str, password_hash: &str, change: &$crate::Change) -> DbResult<bool> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let mut ledger = begin_ledger(&mut tx, change).await?;
+                let (mut tx, algorithm) = self.begin_recorded().await?;
                 let scope: Option<String> =
                     sqlx::query_scalar("SELECT scope_code FROM users WHERE username = $1").bind(username).fetch_optional(&mut *tx).await.map_err(db_err)?;
                 let Some(scope) = scope else { return Ok(false) };
-                let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                     action: "account.password_set",
                     object_type: "account",
                     object_id: username,
                     jurisdiction: &scope,
                     payload: serde_json::json!({ "username": username }),
-                })
+                }))
                 .await?;
                 sqlx::query("UPDATE users SET password_hash = $2, ledger_seq = $3 WHERE username = $1")
                     .bind(username)
@@ -611,7 +617,6 @@ macro_rules! impl_sql_store {
                     .map_err(db_err)?;
                 sqlx::query("DELETE FROM sessions WHERE username = $1").bind(username).execute(&mut *tx).await.map_err(db_err)?;
                 sqlx::query("DELETE FROM login_attempts WHERE username = $1").bind(username).execute(&mut *tx).await.map_err(db_err)?;
-                finish_ledger(&mut tx, ledger).await?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(true)
             }
@@ -628,16 +633,31 @@ macro_rules! impl_sql_store {
                 $crate::ledger::algorithm(&recorded)
             }
 
+            async fn integrate_ledger(&self) -> DbResult<gridward_ledger::TreeHead> {
+                loop {
+                    let (head, more) = self.integrate_page().await?;
+                    if !more {
+                        return Ok(head);
+                    }
+                }
+            }
+
             async fn ledger_head(&self) -> DbResult<Option<gridward_ledger::TreeHead>> {
-                // One read transaction, so the size and the nodes belong to the same moment.
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let state = sqlx::query("SELECT algorithm, size FROM ledger_state WHERE id = 1").fetch_optional(&mut *tx).await.map_err(db_err)?;
+                // One cheap read first: when every entry is in the tree already, nothing takes the write lock.
+                let state = sqlx::query(
+                    "SELECT size, frontier, (SELECT coalesce(max(seq) + 1, 0) FROM ledger_entries) AS entries FROM ledger_state WHERE id = 1",
+                )
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
                 let Some(state) = state else { return Ok(None) };
-                let algorithm = $crate::ledger::algorithm(&state.try_get::<String, _>("algorithm").map_err(db_err)?)?;
-                let size = u64::try_from(state.try_get::<i64, _>("size").map_err(db_err)?).map_err(|_| DbError::Corrupt("ledger size".into()))?;
-                let frontier = read_frontier(&mut tx, size).await?;
-                tx.commit().await.map_err(db_err)?;
-                $crate::ledger::head(algorithm, size, frontier).map(Some)
+                let (size, entries): (i64, i64) = (state.try_get("size").map_err(db_err)?, state.try_get("entries").map_err(db_err)?);
+                if size != entries {
+                    return self.integrate_ledger().await.map(Some);
+                }
+                let size = u64::try_from(size).map_err(|_| DbError::Corrupt("ledger size".into()))?;
+                let frontier = $crate::ledger::decode_frontier(size, &state.try_get::<String, _>("frontier").map_err(db_err)?)?;
+                $crate::ledger::head(self.ledger_algorithm().await?, size, frontier).map(Some)
             }
 
             async fn ledger_entries(&self, from_seq: u64, limit: u32) -> DbResult<Vec<$crate::StoredEntry>> {
@@ -686,20 +706,19 @@ macro_rules! impl_sql_store {
             }
 
             async fn add_evidence(&self, ev: &$crate::EvidenceRecord, change: &$crate::Change) -> DbResult<$crate::EvidenceRecord> {
-                let mut tx = self.pool.begin().await.map_err(db_err)?;
-                let mut ledger = begin_ledger(&mut tx, change).await?;
+                let (mut tx, algorithm) = self.begin_recorded().await?;
                 let mut payload = to_payload(ev)?;
                 if let Some(map) = payload.as_object_mut() {
                     // The entry number is the entry's own; it is not part of what it records.
                     map.remove("ledger_seq");
                 }
-                let seq = record(&mut tx, &mut ledger, $crate::ledger::Record {
+                let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                     action: "evidence.add",
                     object_type: "evidence",
                     object_id: &ev.id,
                     jurisdiction: &ev.jurisdiction,
                     payload,
-                })
+                }))
                 .await?;
                 sqlx::query(
                     "INSERT INTO evidence (id, object_type, object_id, jurisdiction, digest, media_type, kind, size, original_name,
@@ -724,7 +743,6 @@ macro_rules! impl_sql_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-                finish_ledger(&mut tx, ledger).await?;
                 tx.commit().await.map_err(db_err)?;
                 Ok($crate::EvidenceRecord { ledger_seq: seq, ..ev.clone() })
             }
@@ -767,16 +785,26 @@ macro_rules! impl_sql_store {
             }
 
             async fn ledger_nodes(&self, ids: &[gridward_ledger::NodeId]) -> DbResult<HashMap<gridward_ledger::NodeId, gridward_ledger::Hash>> {
+                // One statement for all of them: a proof needs about 2·log2(size) nodes.
                 let mut nodes = HashMap::new();
-                for id in ids {
-                    let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2")
-                        .bind(i32::from(id.level))
-                        .bind(id.index as i64)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(db_err)?;
-                    if let Some(hash) = hash {
-                        nodes.insert(*id, $crate::ledger::hash(&hash)?);
+                for chunk in ids.chunks(NODES_PER_INSERT) {
+                    let mut sql = String::from("SELECT level, idx, hash FROM ledger_nodes WHERE ");
+                    for i in 0..chunk.len() {
+                        if i > 0 {
+                            sql.push_str(" OR ");
+                        }
+                        sql.push_str(&format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2));
+                    }
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        query = query.bind(i32::from(id.level)).bind(id.index as i64);
+                    }
+                    for r in query.fetch_all(&self.pool).await.map_err(db_err)? {
+                        let level: i32 = r.try_get("level").map_err(db_err)?;
+                        let idx: i64 = r.try_get("idx").map_err(db_err)?;
+                        let hash: String = r.try_get("hash").map_err(db_err)?;
+                        let level = u8::try_from(level).map_err(|_| DbError::Corrupt("ledger node level".into()))?;
+                        nodes.insert(gridward_ledger::NodeId::new(level, idx as u64), $crate::ledger::hash(&hash)?);
                     }
                 }
                 Ok(nodes)

@@ -1,0 +1,4 @@
+-- Writes insert only their entries, numbered by the database; the tree over them is derived afterwards,
+-- many entries per transaction. An entry's leaf hash is therefore its level-0 node in ledger_nodes, which
+-- every earlier write already stored, and no longer a column of the entry.
+ALTER TABLE ledger_entries DROP COLUMN leaf_hash;
