@@ -2,3 +2,5 @@
 -- many entries per transaction. An entry's leaf hash is therefore its level-0 node in ledger_nodes, which
 -- every earlier write already stored, and no longer a column of the entry.
 ALTER TABLE ledger_entries DROP COLUMN leaf_hash;
+-- Nothing reads entries by object yet; an index for that belongs to the integration, off the write path.
+DROP INDEX ledger_entries_by_object;

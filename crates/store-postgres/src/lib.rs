@@ -22,19 +22,22 @@ pub struct PostgresStore {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "foundation".into(),
-        MigrationType::Simple,
-        SqlStr::from_static(include_str!("../migrations/0001_foundation.sql")),
-        false,
-    ), Migration::new(
-        2,
-        "entries_without_leaves".into(),
-        MigrationType::Simple,
-        SqlStr::from_static(include_str!("../migrations/0002_entries_without_leaves.sql")),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "foundation".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0001_foundation.sql")),
+            false,
+        ),
+        Migration::new(
+            2,
+            "entries_without_leaves".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0002_entries_without_leaves.sql")),
+            false,
+        ),
+    ])
 }
 
 impl PostgresStore {
@@ -58,4 +61,11 @@ impl PostgresStore {
     }
 }
 
-gridward_store::impl_sql_store!(PostgresStore, sqlx::Postgres, PgRow, Backend::Postgres, "BEGIN; SELECT 1 FROM ledger_state WHERE id = 1 FOR UPDATE");
+gridward_store::impl_sql_store!(
+    PostgresStore,
+    sqlx::Postgres,
+    PgRow,
+    Backend::Postgres,
+    "BEGIN; SELECT 1 FROM ledger_state WHERE id = 1 FOR UPDATE",
+    false
+);

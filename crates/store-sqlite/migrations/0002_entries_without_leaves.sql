@@ -4,3 +4,5 @@
 DROP TRIGGER ledger_entries_no_update;
 ALTER TABLE ledger_entries DROP COLUMN leaf_hash;
 CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger_append_only'); END;
+-- Nothing reads entries by object yet; an index for that belongs to the integration, off the write path.
+DROP INDEX ledger_entries_by_object;

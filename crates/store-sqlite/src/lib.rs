@@ -21,19 +21,22 @@ pub struct SqliteStore {
 }
 
 fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "foundation".into(),
-        MigrationType::Simple,
-        SqlStr::from_static(include_str!("../migrations/0001_foundation.sql")),
-        false,
-    ), Migration::new(
-        2,
-        "entries_without_leaves".into(),
-        MigrationType::Simple,
-        SqlStr::from_static(include_str!("../migrations/0002_entries_without_leaves.sql")),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "foundation".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0001_foundation.sql")),
+            false,
+        ),
+        Migration::new(
+            2,
+            "entries_without_leaves".into(),
+            MigrationType::Simple,
+            SqlStr::from_static(include_str!("../migrations/0002_entries_without_leaves.sql")),
+            false,
+        ),
+    ])
 }
 
 impl SqliteStore {
@@ -63,4 +66,4 @@ impl SqliteStore {
     }
 }
 
-gridward_store::impl_sql_store!(SqliteStore, sqlx::Sqlite, SqliteRow, Backend::Sqlite, "BEGIN IMMEDIATE");
+gridward_store::impl_sql_store!(SqliteStore, sqlx::Sqlite, SqliteRow, Backend::Sqlite, "BEGIN IMMEDIATE", true);

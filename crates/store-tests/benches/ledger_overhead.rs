@@ -2,10 +2,12 @@
 //! tree nodes, one transaction) against the same row written in one transaction to an unrecorded copy of
 //! the table, on the same database with the same durability (SQLite WAL, synchronous=FULL).
 //!
-//! Run with `cargo bench -p gridward-store-tests`; the ratio of the two medians is the overhead.
+//! Run with `cargo bench -p gridward-store-tests --bench ledger_overhead` (`GRIDWARD_BENCH_SAMPLES`, default
+//! 2000); the ratio of the two medians is the overhead. It then times integrating the entries into the tree.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
+use std::time::Instant;
 
 use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::org::{Body, BodyKind, EnforcementDomain};
@@ -14,36 +16,43 @@ use gridward_store::{Actor, Change, Store};
 use gridward_store_sqlite::SqliteStore;
 
 fn main() {
-    let samples: usize = std::env::var("GRIDWARD_BENCH_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let samples: usize = std::env::var("GRIDWARD_BENCH_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let b = &*BENCH;
-    let variants: [(&str, fn(&Bench, Body)); 6] = [
-        ("without ledger", write_without_ledger),
-        ("with ledger", write_with_ledger),
-        ("one round trip", write_one_round_trip),
-        ("entry only", write_entry_only),
-        ("entry+node", write_entry_node),
-        ("entry, no index", write_entry_no_index),
-    ];
+    let variants: [(&str, fn(&Bench, Body)); 2] = [("without ledger", write_without_ledger), ("with ledger", write_with_ledger)];
     let mut times = vec![Vec::with_capacity(samples); variants.len()];
+    // Pairs, alternating which goes first, so that drift in the disk's latency falls on both alike.
     for i in 0..samples + 50 {
-        for (v, (_, f)) in variants.iter().enumerate() {
+        for k in 0..variants.len() {
+            let v = (i + k) % variants.len();
             let input = body();
-            let start = std::time::Instant::now();
-            f(b, input);
+            let start = Instant::now();
+            (variants[v].1)(b, input);
             if i >= 50 {
                 times[v].push(start.elapsed().as_secs_f64() * 1e6);
             }
         }
     }
-    let median = |t: &mut Vec<f64>| {
+    let quartiles = |t: &mut Vec<f64>| {
         t.sort_by(f64::total_cmp);
         (t[t.len() / 4], t[t.len() / 2], t[t.len() * 3 / 4])
     };
-    let base = median(&mut times[0].clone()).1;
+    let base = quartiles(&mut times[0].clone()).1;
+    println!("{samples} writes each, one body per transaction, SQLite WAL synchronous=FULL");
     for (v, (name, _)) in variants.iter().enumerate() {
-        let (p25, p50, p75) = median(&mut times[v]);
-        println!("{name:>16}: median {p50:8.1} µs (p25 {p25:.1}, p75 {p75:.1})  ratio {:.3}", p50 / base);
+        let (p25, p50, p75) = quartiles(&mut times[v]);
+        println!("{name:>16}: median {p50:7.1} µs (p25 {p25:.1}, p75 {p75:.1})  ratio {:.3}", p50 / base);
     }
+    // The tree over those entries is built afterwards, off the write path; this is its cost per entry.
+    let entries = b.runtime.block_on(b.store.ledger_entries(0, u32::MAX)).expect("entries").len();
+    let start = Instant::now();
+    let head = b.runtime.block_on(b.store.integrate_ledger()).expect("integrate");
+    let took = start.elapsed();
+    println!(
+        "integrating {entries} entries afterwards: {:.1} ms, {:.1} µs per entry (tree size {})",
+        took.as_secs_f64() * 1e3,
+        took.as_secs_f64() * 1e6 / entries as f64,
+        head.size
+    );
 }
 
 struct Bench {
@@ -123,84 +132,3 @@ fn write_without_ledger(b: &Bench, body: Body) {
     }
 }
 
-// EXPERIMENT: the cost of the ledger's rows alone, sent with the body in one multi-statement round trip.
-fn write_one_round_trip(b: &Bench, body: Body) {
-    write_variant(b, body, 0)
-}
-fn write_entry_only(b: &Bench, body: Body) {
-    write_variant(b, body, 1)
-}
-fn write_entry_no_index(b: &Bench, body: Body) {
-    write_variant(b, body, 3)
-}
-fn write_entry_node(b: &Bench, body: Body) {
-    write_variant(b, body, 2)
-}
-fn write_variant(b: &Bench, body: Body, variant: u8) {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        b.runtime.block_on(async {
-            sqlx::raw_sql(
-                "CREATE TABLE x_entries (seq INTEGER PRIMARY KEY, recorded_at INTEGER NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,
-                 action TEXT NOT NULL, object_type TEXT NOT NULL, object_id TEXT NOT NULL, jurisdiction TEXT NOT NULL, payload TEXT NOT NULL,
-                 payload_digest TEXT NOT NULL, leaf_hash TEXT NOT NULL);
-                 CREATE INDEX x_entries_by_object ON x_entries (object_type, object_id, seq);
-                 CREATE TABLE x_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (level, idx));
-                 CREATE TABLE z_entries (seq INTEGER PRIMARY KEY, recorded_at INTEGER NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,
-                 action TEXT NOT NULL, object_type TEXT NOT NULL, object_id TEXT NOT NULL, jurisdiction TEXT NOT NULL, payload TEXT NOT NULL,
-                 payload_digest TEXT NOT NULL);
-                 CREATE TABLE z_bodies (code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, division_code TEXT NOT NULL,
-                 parent_code TEXT, domains TEXT NOT NULL, ledger_seq INTEGER NOT NULL);
-                 CREATE TABLE y_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
-                 CREATE TABLE x_state (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, frontier TEXT NOT NULL);
-                 INSERT INTO x_state VALUES (1, 0, '');
-                 CREATE TABLE x_bodies (code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, division_code TEXT NOT NULL,
-                 parent_code TEXT, domains TEXT NOT NULL, ledger_seq INTEGER NOT NULL);",
-            )
-            .execute(b.store.pool())
-            .await
-            .expect("tables");
-        })
-    });
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    {
-        let seq = SEQ.fetch_add(1, Ordering::Relaxed) as i64;
-        let h = gridward_ledger::HashAlgorithm::Sm3;
-        let payload = serde_json::to_string(&serde_json::json!({"code": body.code, "name": body.name, "kind": body.kind.as_str()})).unwrap();
-        let digest = h.digest(payload.as_bytes()).to_hex();
-        let leaf = h.digest(digest.as_bytes()).to_hex();
-        let node = h.digest(leaf.as_bytes()).to_hex();
-        b.runtime
-            .block_on(async {
-                let mut tx = b.store.pool().begin().await?;
-                sqlx::query(match variant {
-                    0 => "INSERT INTO x_entries VALUES ($1, 0, 'bench', 'admin', 'body.upsert', 'body', $2, '320600000000', $3, $4, $5);
-                     INSERT INTO x_nodes VALUES (1, $1, $6);
-                     UPDATE x_state SET size = $1 + 1, frontier = $6 WHERE id = 1;
-                     INSERT INTO x_bodies VALUES ($2, $7, $8, $9, $10, $11, $1)",
-                    1 => "INSERT INTO x_entries VALUES ($1, 0, 'bench', 'admin', 'body.upsert', 'body', $2, '320600000000', $3, $4, $5);
-                     INSERT INTO x_bodies VALUES ($2, $7, $8, $9, $10, $11, $1 + 0 * length($6))",
-                    3 => "INSERT INTO z_entries VALUES ((SELECT coalesce(max(seq) + 1, 0) FROM z_entries), 0, 'bench', 'admin', 'body.upsert', 'body', $2, '320600000000', $3, $4 || $5 || $1);
-                     INSERT INTO z_bodies VALUES ($2, $7, $8, $9, $10, $11, (SELECT max(seq) FROM z_entries) + 0 * length($6))",
-                    _ => "INSERT INTO x_entries VALUES ($1, 0, 'bench', 'admin', 'body.upsert', 'body', $2, '320600000000', $3, $4, $5);
-                     INSERT INTO y_nodes VALUES (1, $1, unhex($6));
-                     INSERT INTO x_bodies VALUES ($2, $7, $8, $9, $10, $11, $1)",
-                })
-                .bind(seq)
-                .bind(&body.code)
-                .bind(&payload)
-                .bind(&digest)
-                .bind(&leaf)
-                .bind(&node)
-                .bind(&body.name)
-                .bind(body.kind.as_str())
-                .bind(body.division_code.as_str())
-                .bind(body.parent_code.as_deref())
-                .bind(gridward_domain::org::format_domains(&body.domains))
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await
-            })
-            .expect("write");
-    }
-}

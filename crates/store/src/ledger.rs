@@ -181,13 +181,16 @@ mod tests {
     use super::*;
 
     fn entry(change: &Change, seq: u64, id: &str) -> Entry {
-        let e = change.entry(HashAlgorithm::Sm3, Record {
-            action: "division.upsert",
-            object_type: "division",
-            object_id: id,
-            jurisdiction: id,
-            payload: serde_json::json!({"code": id}),
-        });
+        let e = change.entry(
+            HashAlgorithm::Sm3,
+            Record {
+                action: "division.upsert",
+                object_type: "division",
+                object_id: id,
+                jurisdiction: id,
+                payload: serde_json::json!({"code": id}),
+            },
+        );
         Entry {
             seq,
             recorded_at: e.recorded_at,

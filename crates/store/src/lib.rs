@@ -2,7 +2,8 @@
 //! else talks to a `dyn Store`. Each method is one whole step of a use-case and runs in one transaction.
 
 pub mod ledger;
-mod sql;
+#[doc(hidden)]
+pub mod sql;
 
 use std::collections::HashMap;
 

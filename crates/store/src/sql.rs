@@ -4,9 +4,11 @@
 /// far (`$n` placeholders, `ON CONFLICT … DO UPDATE`, `LIKE` prefixes), so each backend crate expands this
 /// once with its own pool, row type and error mapping, and keeps only connection setup and migrations.
 /// The caller must have `migrator` and the `use` items of its `lib.rs` in scope.
+/// `$begin_recorded` begins a transaction holding the ledger's write lock; `$one_round_trip` says whether
+/// the backend runs several statements with parameters in one call (SQLite does, PostgreSQL does not).
 #[macro_export]
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, $row:ty, $backend:expr, $begin_recorded:expr) => {
+    ($store:ty, $db:ty, $row:ty, $backend:expr, $begin_recorded:expr, $one_round_trip:expr) => {
         impl $store {
             /// Begins a transaction that holds the ledger's write lock from its first statement
             /// (`$begin_recorded`: `BEGIN IMMEDIATE` on SQLite, a row lock on PostgreSQL), so entries get
@@ -75,25 +77,41 @@ macro_rules! impl_sql_store {
             }
         }
 
-        /// Inserts one entry, numbered next by the database, and returns its number for the row it records.
-        /// The transaction holds the ledger's write lock (see `begin_recorded`), so numbers never collide.
-        async fn record(tx: &mut sqlx::Transaction<'static, $db>, e: $crate::ledger::NewEntry) -> DbResult<i64> {
-            sqlx::query_scalar(
-                "INSERT INTO ledger_entries (seq, recorded_at, actor, role, action, object_type, object_id, jurisdiction, payload, payload_digest)
-                 VALUES ((SELECT coalesce(max(seq) + 1, 0) FROM ledger_entries), $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
-            )
-            .bind(e.recorded_at)
-            .bind(&e.actor)
-            .bind(&e.role)
-            .bind(&e.action)
-            .bind(&e.object_type)
-            .bind(&e.object_id)
-            .bind(&e.jurisdiction)
-            .bind(&e.payload)
-            .bind(e.payload_digest.to_hex())
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(db_err)
+        type Arguments = <$db as sqlx::Database>::Arguments;
+
+        /// Writes one recorded row: inserts its entry, numbered next by the database, then runs `data_sql`
+        /// (its own parameters from `$1`, bound by `bind`; `{seq}` where the row names its entry) and returns
+        /// the entry's number. On SQLite both statements go in one call, so the record costs a write no
+        /// extra round trip. The transaction holds the ledger's write lock (see `begin_recorded`), so
+        /// numbers never collide and the newest entry is this one.
+        async fn write_recorded(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            e: $crate::ledger::NewEntry,
+            data_sql: &str,
+            bind: impl FnOnce(sqlx::query::Query<'static, $db, Arguments>) -> sqlx::query::Query<'static, $db, Arguments>,
+        ) -> DbResult<i64> {
+            const ENTRY: &str = "INSERT INTO ledger_entries (seq, recorded_at, actor, role, action, object_type, object_id, jurisdiction,
+                payload, payload_digest) VALUES ((SELECT coalesce(max(seq) + 1, 0) FROM ledger_entries), $1, $2, $3, $4, $5, $6, $7, $8, $9)";
+            let entry = |q: sqlx::query::Query<'static, $db, Arguments>| {
+                q.bind(e.recorded_at)
+                    .bind(e.actor.clone())
+                    .bind(e.role.clone())
+                    .bind(e.action.clone())
+                    .bind(e.object_type.clone())
+                    .bind(e.object_id.clone())
+                    .bind(e.jurisdiction.clone())
+                    .bind(e.payload.clone())
+                    .bind(e.payload_digest.to_hex())
+            };
+            let data = format!("{} RETURNING ledger_seq", data_sql.replace("{seq}", "(SELECT max(seq) FROM ledger_entries)"));
+            let row = if $one_round_trip {
+                let sql = format!("{ENTRY}; {}", $crate::sql::shift_placeholders(&data, 9));
+                bind(entry(sqlx::query(sqlx::AssertSqlSafe(sql)))).fetch_one(&mut **tx).await.map_err(db_err)?
+            } else {
+                entry(sqlx::query(ENTRY)).execute(&mut **tx).await.map_err(db_err)?;
+                bind(sqlx::query(sqlx::AssertSqlSafe(data))).fetch_one(&mut **tx).await.map_err(db_err)?
+            };
+            row.try_get("ledger_seq").map_err(db_err)
         }
 
         /// Entries integrated into the tree per transaction.
@@ -285,30 +303,25 @@ macro_rules! impl_sql_store {
             async fn upsert_divisions(&self, divisions: &[Division], boundaries: &[BoundaryRecord], change: &$crate::Change) -> DbResult<()> {
                 let (mut tx, algorithm) = self.begin_recorded().await?;
                 for d in divisions {
-                    let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                    write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                         action: "division.upsert",
                         object_type: "division",
                         object_id: d.code.as_str(),
                         jurisdiction: d.code.as_str(),
                         payload: to_payload(d)?,
-                    }))
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO divisions (code, name, level, parent_code, valid_from, valid_to, ledger_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    }), "INSERT INTO divisions (code, name, level, parent_code, valid_from, valid_to, ledger_seq) VALUES ($1, $2, $3, $4, $5, $6, {seq})
                          ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,
                          parent_code = excluded.parent_code, valid_from = excluded.valid_from, valid_to = excluded.valid_to,
-                         ledger_seq = excluded.ledger_seq",
-                    )
-                    .bind(d.code.as_str())
-                    .bind(&d.name)
-                    .bind(d.level.as_str())
-                    .bind(d.parent_code.as_ref().map(|c| c.as_str()))
-                    .bind(date_text(d.valid_from))
-                    .bind(date_text(d.valid_to))
-                    .bind(seq)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                         ledger_seq = excluded.ledger_seq", |q| {
+                        q
+                            .bind(d.code.as_str())
+                            .bind(&d.name)
+                            .bind(d.level.as_str())
+                            .bind(d.parent_code.as_ref().map(|c| c.as_str()))
+                            .bind(date_text(d.valid_from))
+                            .bind(date_text(d.valid_to))
+                    })
+                    .await?;
                 }
                 for b in boundaries {
                     let geometry = b.geometry.to_string();
@@ -319,27 +332,22 @@ macro_rules! impl_sql_store {
                         "source": b.source,
                         "geometry_digest": algorithm.digest(geometry.as_bytes()).to_hex(),
                     });
-                    let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                    write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                         action: "boundary.upsert",
                         object_type: "boundary",
                         object_id: b.code.as_str(),
                         jurisdiction: b.code.as_str(),
                         payload,
-                    }))
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO division_boundaries (code, geometry, synthetic, source, ledger_seq) VALUES ($1, $2, $3, $4, $5)
+                    }), "INSERT INTO division_boundaries (code, geometry, synthetic, source, ledger_seq) VALUES ($1, $2, $3, $4, {seq})
                          ON CONFLICT (code) DO UPDATE SET geometry = excluded.geometry, synthetic = excluded.synthetic, source = excluded.source,
-                         ledger_seq = excluded.ledger_seq",
-                    )
-                    .bind(b.code.as_str())
-                    .bind(geometry)
-                    .bind(b.synthetic)
-                    .bind(&b.source)
-                    .bind(seq)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                         ledger_seq = excluded.ledger_seq", |q| {
+                        q
+                            .bind(b.code.as_str())
+                            .bind(geometry)
+                            .bind(b.synthetic)
+                            .bind(&b.source)
+                    })
+                    .await?;
                 }
                 tx.commit().await.map_err(db_err)
             }
@@ -407,29 +415,24 @@ macro_rules! impl_sql_store {
             async fn upsert_bodies(&self, bodies: &[Body], change: &$crate::Change) -> DbResult<()> {
                 let (mut tx, algorithm) = self.begin_recorded().await?;
                 for b in bodies {
-                    let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                    write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                         action: "body.upsert",
                         object_type: "body",
                         object_id: &b.code,
                         jurisdiction: b.division_code.as_str(),
                         payload: to_payload(b)?,
-                    }))
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO bodies (code, name, kind, division_code, parent_code, domains, ledger_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    }), "INSERT INTO bodies (code, name, kind, division_code, parent_code, domains, ledger_seq) VALUES ($1, $2, $3, $4, $5, $6, {seq})
                          ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, division_code = excluded.division_code,
-                         parent_code = excluded.parent_code, domains = excluded.domains, ledger_seq = excluded.ledger_seq",
-                    )
-                    .bind(&b.code)
-                    .bind(&b.name)
-                    .bind(b.kind.as_str())
-                    .bind(b.division_code.as_str())
-                    .bind(b.parent_code.as_deref())
-                    .bind(format_domains(&b.domains))
-                    .bind(seq)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                         parent_code = excluded.parent_code, domains = excluded.domains, ledger_seq = excluded.ledger_seq", |q| {
+                        q
+                            .bind(&b.code)
+                            .bind(&b.name)
+                            .bind(b.kind.as_str())
+                            .bind(b.division_code.as_str())
+                            .bind(b.parent_code.as_deref())
+                            .bind(format_domains(&b.domains))
+                    })
+                    .await?;
                 }
                 tx.commit().await.map_err(db_err)
             }
@@ -474,37 +477,31 @@ macro_rules! impl_sql_store {
                         .await
                         .map_err(db_err)?
                         .ok_or_else(|| DbError::Conflict(format!("body {} is not stored", s.body_code)))?;
-                    let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                    let c = s.credential.as_ref();
+                    write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                         action: "staff.upsert",
                         object_type: "staff",
                         object_id: &s.staff_no,
                         jurisdiction: &jurisdiction,
                         payload: to_payload(s)?,
-                    }))
-                    .await?;
-                    let c = s.credential.as_ref();
-                    sqlx::query(
-                        "INSERT INTO staff (staff_no, name, body_code, roles, credential_no, credential_valid_from, credential_valid_to,
-                         qualification_domains, auxiliary, active, ledger_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                    }), "INSERT INTO staff (staff_no, name, body_code, roles, credential_no, credential_valid_from, credential_valid_to,
+                         qualification_domains, auxiliary, active, ledger_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, {seq})
                          ON CONFLICT (staff_no) DO UPDATE SET name = excluded.name, body_code = excluded.body_code, roles = excluded.roles,
                          credential_no = excluded.credential_no, credential_valid_from = excluded.credential_valid_from,
                          credential_valid_to = excluded.credential_valid_to, qualification_domains = excluded.qualification_domains,
-                         auxiliary = excluded.auxiliary, active = excluded.active, ledger_seq = excluded.ledger_seq",
-                    )
-                    .bind(&s.staff_no)
-                    .bind(&s.name)
-                    .bind(&s.body_code)
-                    .bind(format_roles(&s.roles))
-                    .bind(c.map(|c| c.number.as_str()))
-                    .bind(c.map(|c| c.valid_from.to_string()))
-                    .bind(c.map(|c| c.valid_to.to_string()))
-                    .bind(c.map(|c| format_domains(&c.domains)))
-                    .bind(s.auxiliary)
-                    .bind(s.active)
-                    .bind(seq)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                         auxiliary = excluded.auxiliary, active = excluded.active, ledger_seq = excluded.ledger_seq", |q| {
+                        q.bind(&s.staff_no)
+                            .bind(&s.name)
+                            .bind(&s.body_code)
+                            .bind(format_roles(&s.roles))
+                            .bind(c.map(|c| c.number.as_str()))
+                            .bind(c.map(|c| c.valid_from.to_string()))
+                            .bind(c.map(|c| c.valid_to.to_string()))
+                            .bind(c.map(|c| format_domains(&c.domains)))
+                            .bind(s.auxiliary)
+                            .bind(s.active)
+                    })
+                    .await?;
                 }
                 tx.commit().await.map_err(db_err)
             }
@@ -551,30 +548,25 @@ macro_rules! impl_sql_store {
                     "staff_no": u.staff_no,
                     "active": u.active,
                 });
-                let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                     action: "account.create",
                     object_type: "account",
                     object_id: &u.username,
                     jurisdiction: u.scope.as_str(),
                     payload,
-                }))
+                }), "INSERT INTO users (username, display_name, password_hash, roles, scope_code, staff_no, active, created_at, ledger_seq)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, {seq})", |q| {
+                    q
+                        .bind(&u.username)
+                        .bind(&u.display_name)
+                        .bind(&u.password_hash)
+                        .bind(format_roles(&u.roles))
+                        .bind(u.scope.as_str())
+                        .bind(u.staff_no.as_deref())
+                        .bind(u.active)
+                        .bind(u.created_at)
+                })
                 .await?;
-                sqlx::query(
-                    "INSERT INTO users (username, display_name, password_hash, roles, scope_code, staff_no, active, created_at, ledger_seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&u.username)
-                .bind(&u.display_name)
-                .bind(&u.password_hash)
-                .bind(format_roles(&u.roles))
-                .bind(u.scope.as_str())
-                .bind(u.staff_no.as_deref())
-                .bind(u.active)
-                .bind(u.created_at)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
                 tx.commit().await.map_err(db_err)
             }
 
@@ -600,21 +592,18 @@ macro_rules! impl_sql_store {
                 let scope: Option<String> =
                     sqlx::query_scalar("SELECT scope_code FROM users WHERE username = $1").bind(username).fetch_optional(&mut *tx).await.map_err(db_err)?;
                 let Some(scope) = scope else { return Ok(false) };
-                let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                     action: "account.password_set",
                     object_type: "account",
                     object_id: username,
                     jurisdiction: &scope,
                     payload: serde_json::json!({ "username": username }),
-                }))
+                }), "UPDATE users SET password_hash = $2, ledger_seq = {seq} WHERE username = $1", |q| {
+                    q
+                        .bind(username)
+                        .bind(password_hash)
+                })
                 .await?;
-                sqlx::query("UPDATE users SET password_hash = $2, ledger_seq = $3 WHERE username = $1")
-                    .bind(username)
-                    .bind(password_hash)
-                    .bind(seq)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
                 sqlx::query("DELETE FROM sessions WHERE username = $1").bind(username).execute(&mut *tx).await.map_err(db_err)?;
                 sqlx::query("DELETE FROM login_attempts WHERE username = $1").bind(username).execute(&mut *tx).await.map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
@@ -712,37 +701,32 @@ macro_rules! impl_sql_store {
                     // The entry number is the entry's own; it is not part of what it records.
                     map.remove("ledger_seq");
                 }
-                let seq = record(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                let seq = write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                     action: "evidence.add",
                     object_type: "evidence",
                     object_id: &ev.id,
                     jurisdiction: &ev.jurisdiction,
                     payload,
-                }))
-                .await?;
-                sqlx::query(
-                    "INSERT INTO evidence (id, object_type, object_id, jurisdiction, digest, media_type, kind, size, original_name,
+                }), "INSERT INTO evidence (id, object_type, object_id, jurisdiction, digest, media_type, kind, size, original_name,
                      captured_at, latitude, longitude, uploaded_by, uploaded_at, ledger_seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                )
-                .bind(&ev.id)
-                .bind(&ev.object_type)
-                .bind(&ev.object_id)
-                .bind(&ev.jurisdiction)
-                .bind(&ev.digest)
-                .bind(&ev.media_type)
-                .bind(&ev.kind)
-                .bind(ev.size)
-                .bind(ev.original_name.as_deref())
-                .bind(ev.captured_at.as_deref())
-                .bind(ev.latitude)
-                .bind(ev.longitude)
-                .bind(&ev.uploaded_by)
-                .bind(ev.uploaded_at)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, {seq})", |q| {
+                    q
+                        .bind(&ev.id)
+                        .bind(&ev.object_type)
+                        .bind(&ev.object_id)
+                        .bind(&ev.jurisdiction)
+                        .bind(&ev.digest)
+                        .bind(&ev.media_type)
+                        .bind(&ev.kind)
+                        .bind(ev.size)
+                        .bind(ev.original_name.as_deref())
+                        .bind(ev.captured_at.as_deref())
+                        .bind(ev.latitude)
+                        .bind(ev.longitude)
+                        .bind(&ev.uploaded_by)
+                        .bind(ev.uploaded_at)
+                })
+                .await?;
                 tx.commit().await.map_err(db_err)?;
                 Ok($crate::EvidenceRecord { ledger_seq: seq, ..ev.clone() })
             }
@@ -941,4 +925,41 @@ macro_rules! impl_sql_store {
             }
         }
     };
+}
+
+/// Renumbers the `$n` placeholders of `sql` by `by`, so that a statement can follow another one's
+/// parameters in one call. Gridward's SQL has no `$` inside string literals.
+pub fn shift_placeholders(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(&(_, d)) = chars.peek()
+            && d.is_ascii_digit()
+        {
+            digits.push(d);
+            chars.next();
+        }
+        match digits.parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&digits),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_shift_past_the_first_statement() {
+        assert_eq!(
+            super::shift_placeholders("UPDATE t SET a = $2, b = $10 WHERE c = $1", 9),
+            "UPDATE t SET a = $11, b = $19 WHERE c = $10"
+        );
+        assert_eq!(super::shift_placeholders("SELECT 1", 9), "SELECT 1");
+    }
 }
