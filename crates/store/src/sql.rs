@@ -80,8 +80,7 @@ macro_rules! impl_sql_store {
         type Arguments = <$db as sqlx::Database>::Arguments;
 
         /// Writes one recorded row: inserts its entry, numbered next by the database, then runs `data_sql`
-        /// (its own parameters from `$1`, bound by `bind`; `{seq}` where the row names its entry) and returns
-        /// the entry's number. On SQLite both statements go in one call, so the record costs a write no
+        /// (its own parameters from `$1`, bound by `bind`; `{seq}` where the row names its entry). On SQLite both statements go in one call, so the record costs a write no
         /// extra round trip. The transaction holds the ledger's write lock (see `begin_recorded`), so
         /// numbers never collide and the newest entry is this one.
         async fn write_recorded(
@@ -89,29 +88,33 @@ macro_rules! impl_sql_store {
             e: $crate::ledger::NewEntry,
             data_sql: &str,
             bind: impl FnOnce(sqlx::query::Query<'static, $db, Arguments>) -> sqlx::query::Query<'static, $db, Arguments>,
-        ) -> DbResult<i64> {
+        ) -> DbResult<()> {
             const ENTRY: &str = "INSERT INTO ledger_entries (seq, recorded_at, actor, role, action, object_type, object_id, jurisdiction,
                 payload, payload_digest) VALUES ((SELECT coalesce(max(seq) + 1, 0) FROM ledger_entries), $1, $2, $3, $4, $5, $6, $7, $8, $9)";
-            let entry = |q: sqlx::query::Query<'static, $db, Arguments>| {
+            let entry = move |q: sqlx::query::Query<'static, $db, Arguments>| {
                 q.bind(e.recorded_at)
-                    .bind(e.actor.clone())
-                    .bind(e.role.clone())
-                    .bind(e.action.clone())
-                    .bind(e.object_type.clone())
-                    .bind(e.object_id.clone())
-                    .bind(e.jurisdiction.clone())
-                    .bind(e.payload.clone())
+                    .bind(e.actor)
+                    .bind(e.role)
+                    .bind(e.action)
+                    .bind(e.object_type)
+                    .bind(e.object_id)
+                    .bind(e.jurisdiction)
+                    .bind(e.payload)
                     .bind(e.payload_digest.to_hex())
             };
-            let data = format!("{} RETURNING ledger_seq", data_sql.replace("{seq}", "(SELECT max(seq) FROM ledger_entries)"));
-            let row = if $one_round_trip {
+            let data = data_sql.replace("{seq}", "(SELECT max(seq) FROM ledger_entries)");
+            let done = if $one_round_trip {
                 let sql = format!("{ENTRY}; {}", $crate::sql::shift_placeholders(&data, 9));
-                bind(entry(sqlx::query(sqlx::AssertSqlSafe(sql)))).fetch_one(&mut **tx).await.map_err(db_err)?
+                bind(entry(sqlx::query(sqlx::AssertSqlSafe(sql)))).execute(&mut **tx).await.map_err(db_err)?
             } else {
                 entry(sqlx::query(ENTRY)).execute(&mut **tx).await.map_err(db_err)?;
-                bind(sqlx::query(sqlx::AssertSqlSafe(data))).fetch_one(&mut **tx).await.map_err(db_err)?
+                bind(sqlx::query(sqlx::AssertSqlSafe(data))).execute(&mut **tx).await.map_err(db_err)?
             };
-            row.try_get("ledger_seq").map_err(db_err)
+            // Both statements count their row; a data statement that matched nothing would leave a lone entry.
+            if done.rows_affected() < if $one_round_trip { 2 } else { 1 } {
+                return Err(DbError::Conflict("the recorded row was not written".into()));
+            }
+            Ok(())
         }
 
         /// Entries integrated into the tree per transaction.
@@ -701,7 +704,7 @@ macro_rules! impl_sql_store {
                     // The entry number is the entry's own; it is not part of what it records.
                     map.remove("ledger_seq");
                 }
-                let seq = write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
                     action: "evidence.add",
                     object_type: "evidence",
                     object_id: &ev.id,
@@ -727,6 +730,7 @@ macro_rules! impl_sql_store {
                         .bind(ev.uploaded_at)
                 })
                 .await?;
+                let seq: i64 = sqlx::query_scalar("SELECT max(seq) FROM ledger_entries").fetch_one(&mut *tx).await.map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
                 Ok($crate::EvidenceRecord { ledger_seq: seq, ..ev.clone() })
             }
