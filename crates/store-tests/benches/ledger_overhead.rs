@@ -18,7 +18,7 @@ use gridward_store_sqlite::SqliteStore;
 fn main() {
     let samples: usize = std::env::var("GRIDWARD_BENCH_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let b = &*BENCH;
-    let variants: [(&str, fn(&Bench, Body)); 3] =
+    let variants: [(&str, Write); 3] =
         [("without ledger", write_without_ledger), ("with ledger", write_with_ledger), ("+ one plain row", write_with_plain_row)];
     let mut times = vec![Vec::with_capacity(samples); variants.len()];
     // Pairs, alternating which goes first, so that drift in the disk's latency falls on both alike.
@@ -55,6 +55,9 @@ fn main() {
         head.size
     );
 }
+
+/// One way of writing a body.
+type Write = fn(&Bench, Body);
 
 struct Bench {
     runtime: tokio::runtime::Runtime,
