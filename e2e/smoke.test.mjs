@@ -229,7 +229,8 @@ test('an officer photographs a stall as evidence for the squad and sees it liste
     await thumb.scrollIntoViewIfNeeded();
     await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumb.elementHandle());
     assert.equal(await thumb.evaluate((img) => img.naturalWidth), 320);
-    await page.locator('#evidence').screenshot({ path: SHOTS + 'evidence.png' });
+    // After the redirect the page stands at #evidence: the notice, the form and the new item in view.
+    await page.screenshot({ path: SHOTS + 'evidence.png' });
     assert.deepEqual(page.problems, []);
 
     const phone = await newPage(PHONE);
@@ -239,7 +240,7 @@ test('an officer photographs a stall as evidence for the squad and sees it liste
       // On a touch screen the camera input is offered first.
       assert.ok(await phone.locator('#evidence-camera').isVisible(), 'the camera input shows on a phone');
       assert.ok(await pageWidth(phone) <= 390 + 1, `the body page is ${await pageWidth(phone)}px wide`);
-      await phone.locator('#evidence').screenshot({ path: SHOTS + 'evidence-phone.png' });
+      await phone.screenshot({ path: SHOTS + 'evidence-phone.png' });
       assert.deepEqual(phone.problems, []);
     } finally {
       await phone.context().close();
