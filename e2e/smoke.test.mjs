@@ -9,6 +9,8 @@ import { chromium } from 'playwright-core';
 const BASE = (process.env.GRIDWARD_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
 const PASSWORD = process.env.GRIDWARD_DEMO_PASSWORD;
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+// A 320×240 JPEG with EXIF capture time and a GPS position in 钟秀街道.
+const PHOTO = fileURLToPath(new URL('./fixtures/stall.jpg', import.meta.url));
 const USER = 'dispatcher';
 const DISPLAY_NAME = '指挥中心派遣员'; // the demo seed's name for this account
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
@@ -204,6 +206,45 @@ test('the transparency page shows a signed head to anyone', async () => {
     assert.match(await page.locator('pre.hash').innerText(), /^gridward checkpoint v1/);
     await page.screenshot({ path: SHOTS + 'transparency.png', fullPage: true });
     assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('an officer photographs a stall as evidence for the squad and sees it listed', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await signIn(page, PASSWORD, 'officer.zhongxiu');
+    await page.click('a[href="/bodies/squad.320613007"]');
+    await page.setInputFiles('#evidence-file', PHOTO);
+    await Promise.all([page.waitForURL(/[?]added=ev-/), page.click('form.upload button[type=submit]')]);
+    const notice = await page.locator('#evidence .notice-box').innerText();
+    assert.match(notice, /已上传「stall\.jpg」，记入执法全过程记录第 \d+ 条/);
+    const item = page.locator('#evidence li.evidence-item.added');
+    assert.equal(await item.count(), 1);
+    assert.match(await item.locator('.location').innerText(), /32\.01461, 120\.85982/);
+    assert.match(await item.locator('.captured-at').innerText(), /2025-05-12 09:41:27/);
+    // The thumbnail is the file itself, fetched with the session cookie and decoded by the browser.
+    const thumb = item.locator('img');
+    await thumb.scrollIntoViewIfNeeded();
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumb.elementHandle());
+    assert.equal(await thumb.evaluate((img) => img.naturalWidth), 320);
+    // After the redirect the page stands at #evidence: the notice, the form and the new item in view.
+    await page.screenshot({ path: SHOTS + 'evidence.png' });
+    assert.deepEqual(page.problems, []);
+
+    const phone = await newPage(PHONE);
+    try {
+      await signIn(phone, PASSWORD, 'officer.zhongxiu');
+      await phone.goto(BASE + '/bodies/squad.320613007#evidence');
+      // On a touch screen the camera input is offered first.
+      assert.ok(await phone.locator('#evidence-camera').isVisible(), 'the camera input shows on a phone');
+      assert.ok(await pageWidth(phone) <= 390 + 1, `the body page is ${await pageWidth(phone)}px wide`);
+      await phone.screenshot({ path: SHOTS + 'evidence-phone.png' });
+      assert.deepEqual(phone.problems, []);
+    } finally {
+      await phone.context().close();
+    }
   } finally {
     await page.context().close();
   }

@@ -17,6 +17,12 @@ use crate::{App, actor_of, change, now};
 /// Roles that may attach evidence: everyone who works in the field or runs the organisation.
 const ATTACHERS: &[Role] = &[Role::Admin, Role::Leader, Role::Dispatcher, Role::Officer, Role::Auxiliary, Role::Supervisor];
 
+/// Whether the caller's role may attach evidence at all (territory is checked per object), so a page can
+/// offer the upload form only to those whose upload would not be refused.
+pub fn may_attach(who: &Principal) -> bool {
+    who.has_any(ATTACHERS)
+}
+
 /// Where evidence files live. Small on purpose, so that object storage can replace the file system.
 pub trait BlobStore: Send + Sync {
     /// Stores `bytes` under `digest` (hex). Storing the same digest twice is harmless.
@@ -166,7 +172,7 @@ impl App {
     /// Attaches a file to an object in the caller's territory: the file is stored by digest first, then
     /// the record and its ledger entry are written in one transaction.
     pub async fn attach_evidence(&self, who: &Principal, upload: Upload<'_>) -> AppResult<EvidenceRecord> {
-        if !who.has_any(ATTACHERS) {
+        if !may_attach(who) {
             return Err(AppError::Forbidden);
         }
         if upload.bytes.len() > MAX_EVIDENCE_BYTES {

@@ -597,24 +597,22 @@ pub async fn get_evidence(
     Ok(Json(state.app.evidence(&auth.principal, &id).await?).into_response())
 }
 
-/// The evidence file itself, checked against its digest before it is sent.
+/// The evidence file itself, checked against its digest before it is sent. Pictures and PDFs come
+/// `inline` (the pages show and open them from here, with the session cookie), other files as attachments;
+/// the ETag is the file's SM3 digest.
 #[utoipa::path(get, path = "/api/v1/evidence/{id}/content", tag = "evidence", security(("bearer" = [])),
     params(("id" = String, Path, description = "evidence id")),
-    responses((status = 200, description = "the file, with its detected media type"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the file, with its detected media type"), (status = 304, description = "unchanged since the ETag sent in If-None-Match"), (status = 404, body = ErrorBody)))]
 pub async fn evidence_content(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     SignedIn(auth): SignedIn,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let record = state.app.evidence(&auth.principal, &id).await?;
+    if crate::evidence::not_modified(&headers, &record) {
+        return Ok(crate::evidence::content_response(record, None));
+    }
     let (record, bytes) = state.app.evidence_content(&auth.principal, &id).await?;
-    let disposition = format!("attachment; filename=\"{}\"", record.id);
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, record.media_type),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-            (axum::http::header::HeaderName::from_static("x-evidence-sm3"), record.digest),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::evidence::content_response(record, Some(bytes)))
 }

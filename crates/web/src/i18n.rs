@@ -72,7 +72,20 @@ mod tests {
 
     #[test]
     fn every_error_code_the_ui_shows_has_a_sentence() {
-        for code in ["unauthenticated", "bad_credentials", "account_locked", "forbidden", "not_found", "csrf", "internal"] {
+        for code in [
+            "unauthenticated",
+            "bad_credentials",
+            "account_locked",
+            "forbidden",
+            "not_found",
+            "csrf",
+            "internal",
+            "payload_too_large",
+            "unsupported_evidence_type",
+            "empty_file",
+            "one_file",
+            "bad_form",
+        ] {
             assert_ne!(t(Lang::Zh, &format!("error.{code}")), format!("error.{code}"));
         }
     }

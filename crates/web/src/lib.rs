@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 pub mod error;
+pub mod evidence;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
@@ -130,7 +131,7 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
 const ADMINS: &[Role] = &[Role::Admin];
 /// Who may read entries of the record with their proofs: administration, leadership, legal review and the
 /// procuratorate's oversight.
-const RECORD_READERS: &[Role] = &[Role::Admin, Role::Leader, Role::LegalReviewer, Role::Procuratorate];
+pub(crate) const RECORD_READERS: &[Role] = &[Role::Admin, Role::Leader, Role::LegalReviewer, Role::Procuratorate];
 
 /// Every route with its access rule. The router is built from this table, so the table is complete.
 pub fn route_table(state: AppState) -> RouteTable {
@@ -178,6 +179,13 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::GET, "/divisions/{code}", SignedIn, get(pages::division_page))
         .add(Method::GET, "/map", SignedIn, get(pages::map_page))
         .add(Method::GET, "/bodies/{code}", SignedIn, get(pages::body_page))
+        // Who may attach, and where, is the app's decision; the limit only stops bodies no file could need.
+        .add(
+            Method::POST,
+            "/bodies/{code}/evidence",
+            SignedIn,
+            post(evidence::upload_to_body).layer(DefaultBodyLimit::max(evidence::MAX_UPLOAD_FORM_BYTES)),
+        )
         .add_public_external(Method::GET, "/api/openapi.json")
         .add_public_external(Method::GET, "/api/docs")
         .add_public_external(Method::GET, "/api/docs/")

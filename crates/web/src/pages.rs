@@ -1,4 +1,5 @@
-//! Server-rendered pages: sign-in, a home page per role, the division browser and the map.
+//! Server-rendered pages: sign-in, a home page per role, the division browser, the map, bodies with their
+//! staff and evidence, and the transparency page.
 
 use askama::Template;
 use axum::Form;
@@ -13,8 +14,11 @@ use gridward_store::Page;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::access::{Caller, LANG_COOKIE, LOGIN_CSRF_COOKIE, MaybeSignedIn, SESSION_COOKIE, SignedIn, cookie, same_secret};
+use crate::access::{
+    Caller, LANG_COOKIE, LOGIN_CSRF_COOKIE, MaybeSignedIn, SESSION_COOKIE, SignedIn, cookie, same_secret, urlencode,
+};
 use crate::api::{PageQuery, encode_cursor};
+use crate::evidence::EvidenceSection;
 use crate::i18n::{Lang, t};
 
 /// The signed-in user as the top bar shows them.
@@ -72,7 +76,7 @@ struct ErrorPage {
     message: String,
 }
 
-fn error_response(chrome: Chrome, e: AppError) -> Response {
+pub(crate) fn error_response(chrome: Chrome, e: AppError) -> Response {
     if let AppError::Internal(detail) = &e {
         tracing::error!(%detail, "internal error");
     }
@@ -318,6 +322,20 @@ struct BodyPage {
     domains: Vec<String>,
     /// `None` when the caller's role may not see staff lists.
     staff: Option<Vec<StaffView>>,
+    /// `None` when the caller may not read the body's evidence.
+    evidence: Option<EvidenceSection>,
+}
+
+/// What the body page reports about the last upload: the evidence id just taken, or why it was refused.
+pub(crate) enum BodyNotice {
+    Added(String),
+    Failed(String),
+}
+
+#[derive(Deserialize)]
+pub struct BodyQuery {
+    /// The evidence just uploaded (after the upload form's redirect).
+    added: Option<String>,
 }
 
 fn domain_label(lang: Lang, d: EnforcementDomain) -> String {
@@ -353,35 +371,49 @@ pub async fn body_page(
     headers: HeaderMap,
     SignedIn(auth): SignedIn,
     Path(code): Path<String>,
+    Query(q): Query<BodyQuery>,
 ) -> Response {
-    let result = async {
-        let chrome = Chrome::new(&headers, Some(&auth));
-        let p = &auth.principal;
-        let body = state.app.body(p, &code).await?;
-        let division = state.app.division_detail(p, &body.division_code).await?.division;
-        let today = gridward_app::today();
-        let staff = match state.app.staff_of_body(p, &code, &Page { after: None, limit: 500 }).await {
-            Ok(listing) => Some(listing.items.into_iter().map(|s| staff_view(&chrome, s, today)).collect()),
-            Err(AppError::Forbidden) => None,
-            Err(e) => return Err(e),
-        };
-        Ok(render(
-            StatusCode::OK,
-            &BodyPage {
-                kind: kind_label(chrome.lang, body.kind),
-                domains: body.domains.iter().map(|d| domain_label(chrome.lang, *d)).collect(),
-                code: body.code,
-                name: body.name,
-                division: body.division_code.to_string(),
-                division_name: division.name,
-                parent: body.parent_code,
-                staff,
-                chrome,
-            },
-        ))
-    }
-    .await;
+    let notice = q.added.map(BodyNotice::Added);
+    let result = body_page_response(&state, &headers, &auth, &code, notice, StatusCode::OK).await;
     page_result(&headers, Some(&auth), result)
+}
+
+/// The body page with `status`, reporting `notice` in its evidence section.
+pub(crate) async fn body_page_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    auth: &Authenticated,
+    code: &str,
+    notice: Option<BodyNotice>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let chrome = Chrome::new(headers, Some(auth));
+    let p = &auth.principal;
+    let body = state.app.body(p, code).await?;
+    let division = state.app.division_detail(p, &body.division_code).await?.division;
+    let today = gridward_app::today();
+    let staff = match state.app.staff_of_body(p, code, &Page { after: None, limit: 500 }).await {
+        Ok(listing) => Some(listing.items.into_iter().map(|s| staff_view(&chrome, s, today)).collect()),
+        Err(AppError::Forbidden) => None,
+        Err(e) => return Err(e),
+    };
+    let upload_action = format!("/bodies/{}/evidence", urlencode(code));
+    let evidence = EvidenceSection::load(state, &chrome, p, "body", code, upload_action, notice.as_ref()).await?;
+    Ok(render(
+        status,
+        &BodyPage {
+            kind: kind_label(chrome.lang, body.kind),
+            domains: body.domains.iter().map(|d| domain_label(chrome.lang, *d)).collect(),
+            code: body.code,
+            name: body.name,
+            division: body.division_code.to_string(),
+            division_name: division.name,
+            parent: body.parent_code,
+            staff,
+            evidence,
+            chrome,
+        },
+    ))
 }
 
 // Division browser.
@@ -495,7 +527,7 @@ struct TransparencyPage {
 }
 
 /// A Unix time as a Beijing-time wall clock, for people.
-fn beijing_time(unix: i64) -> String {
+pub(crate) fn beijing_time(unix: i64) -> String {
     jiff::Timestamp::from_second(unix)
         .ok()
         .and_then(|t| {

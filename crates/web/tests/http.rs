@@ -417,3 +417,235 @@ store_test!(evidence_goes_up_and_comes_back_within_the_territory, |store: Arc<dy
     .await;
     assert_eq!((html.status, html.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("unsupported_evidence_type")));
 });
+
+/// A small real photo with EXIF capture time and GPS position (also used by the browser test).
+const PHOTO: &[u8] = include_bytes!("../../../e2e/fixtures/stall.jpg");
+const BOUNDARY: &str = "gridward-test-7MA4YWxkTrZu0gW";
+
+/// One part of a multipart form: name, file name (for file inputs), content.
+type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
+
+fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, file_name, content) in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match file_name {
+            Some(f) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+        }
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// A signed-in browser: its session cookie and the CSRF token its pages carry.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+async fn browser(router: &Router, username: &str) -> Browser {
+    let form = get(router, "/login", None).await;
+    let login_csrf = form.set_cookie("gw_login_csrf").unwrap();
+    let reply = send(
+        router,
+        Method::POST,
+        "/login",
+        &[("content-type", "application/x-www-form-urlencoded"), ("cookie", &format!("gw_login_csrf={login_csrf}"))],
+        Body::from(format!("username={username}&password={PASSWORD}&csrf={login_csrf}")),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{username}: {}", reply.text());
+    let cookie = format!("gw_session={}", reply.set_cookie("gw_session").unwrap());
+    let home = send(router, Method::GET, "/", &[("cookie", &cookie)], Body::empty()).await.text();
+    let csrf = home.split("name=\"csrf\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap().to_string();
+    Browser { cookie, csrf }
+}
+
+impl Browser {
+    async fn get(&self, router: &Router, uri: &str, extra: &[(&str, &str)]) -> Reply {
+        let mut headers = vec![("cookie", self.cookie.as_str())];
+        headers.extend_from_slice(extra);
+        send(router, Method::GET, uri, &headers, Body::empty()).await
+    }
+
+    async fn upload(&self, router: &Router, body_code: &str, form: Vec<u8>) -> Reply {
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        send(
+            router,
+            Method::POST,
+            &format!("/bodies/{body_code}/evidence"),
+            &[("cookie", &self.cookie), ("content-type", &content_type)],
+            Body::from(form),
+        )
+        .await
+    }
+
+    /// The form as a browser sends it: token first, the unused camera input empty, then the chosen file.
+    fn form(&self, name: &str, bytes: &[u8]) -> Vec<u8> {
+        multipart(&[("csrf", None, self.csrf.as_bytes()), ("file", Some(""), b""), ("file", Some(name), bytes)])
+    }
+}
+
+const ZHONGXIU_SQUAD: &str = "squad.320613007";
+
+store_test!(the_body_page_takes_evidence_and_lists_it, |store: Arc<dyn Store>| async move {
+    let router = demo_router(store).await;
+    let officer = browser(&router, "officer.zhongxiu").await;
+    let page = officer.get(&router, &format!("/bodies/{ZHONGXIU_SQUAD}"), &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("id=\"evidence\"") && html.contains("尚无证据"), "an empty evidence section");
+    assert!(html.contains("enctype=\"multipart/form-data\"") && html.contains("capture=\"environment\""), "the upload form");
+    assert!(html.contains("accept=\"image/*,video/*,audio/*,application/pdf\""));
+
+    let reply = officer.upload(&router, ZHONGXIU_SQUAD, officer.form("现场照片.jpg", PHOTO)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    let location = reply.headers[header::LOCATION].to_str().unwrap().to_string();
+    let id = location
+        .strip_prefix(&format!("/bodies/{ZHONGXIU_SQUAD}?added="))
+        .and_then(|rest| rest.strip_suffix("#evidence"))
+        .unwrap_or_else(|| panic!("redirect back to the body page: {location}"))
+        .to_string();
+
+    // The record as the API has it, and as the page shows it after the redirect.
+    let bearer = format!("Bearer {}", token(&router, "officer.zhongxiu").await);
+    let record =
+        send(&router, Method::GET, &format!("/api/v1/evidence/{id}"), &[("authorization", &bearer)], Body::empty()).await.json();
+    assert_eq!((record["kind"].as_str(), record["media_type"].as_str()), (Some("photo"), Some("image/jpeg")));
+    let seq = record["ledger_seq"].as_i64().unwrap();
+    assert!(seq > 0);
+    let html = officer.get(&router, &location.replace("#evidence", ""), &[]).await.text();
+    assert!(html.contains(&format!("已上传「现场照片.jpg」，记入执法全过程记录第 {seq} 条。")), "the notice names the entry");
+    assert!(html.contains(&format!("<img src=\"/api/v1/evidence/{id}/content\"")), "a thumbnail");
+    assert!(html.contains("2025-05-12 09:41:27"), "capture time from EXIF");
+    assert!(html.contains("32.01461, 120.85982"), "capture place from EXIF");
+    assert!(html.contains(&format!("#{seq}</a>")) && html.contains("officer.zhongxiu"));
+    // In English too.
+    let english = officer.get(&router, &format!("/bodies/{ZHONGXIU_SQUAD}"), &[("cookie", "gw_lang=en")]).await.text();
+    assert!(english.contains("Evidence") && english.contains("Add evidence"));
+
+    // The content, through the same route the API serves, with the browser's cookie.
+    let content = officer.get(&router, &format!("/api/v1/evidence/{id}/content"), &[]).await;
+    assert_eq!(content.status, StatusCode::OK);
+    assert_eq!(content.body, PHOTO);
+    assert_eq!(content.headers[header::CONTENT_TYPE], "image/jpeg");
+    assert_eq!(content.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let disposition = content.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(disposition.starts_with(&format!("inline; filename=\"{id}.jpg\"; filename*=UTF-8''%E7%8E%B0")), "{disposition}");
+    let etag = content.headers[header::ETAG].to_str().unwrap().to_string();
+    let again = officer.get(&router, &format!("/api/v1/evidence/{id}/content"), &[("if-none-match", &etag)]).await;
+    assert_eq!((again.status, again.body.len()), (StatusCode::NOT_MODIFIED, 0));
+
+    // Who may read the body's evidence sees it; only those who may attach get the form.
+    let legal = browser(&router, "legal").await;
+    let html = legal.get(&router, &format!("/bodies/{ZHONGXIU_SQUAD}"), &[]).await.text();
+    assert!(html.contains("现场照片.jpg") && !html.contains("enctype=\"multipart/form-data\""));
+    assert!(html.contains(&format!("href=\"/api/v1/ledger/entries/{seq}/proof\"")), "record readers get the entry's proof");
+    let dispatcher = browser(&router, "dispatcher").await;
+    let html = dispatcher.get(&router, &format!("/bodies/{ZHONGXIU_SQUAD}"), &[]).await.text();
+    assert!(html.contains("现场照片.jpg") && html.contains("enctype=\"multipart/form-data\""));
+    assert!(html.contains("href=\"/transparency\" title="), "others learn how the record is verified");
+    let wenfeng = browser(&router, "officer.wenfeng").await;
+    assert_eq!(wenfeng.get(&router, &format!("/api/v1/evidence/{id}/content"), &[]).await.status, StatusCode::NOT_FOUND);
+
+    // The route takes the largest file evidence may have, form and all (far above the 1 MiB elsewhere).
+    let mut video = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
+    video.resize(gridward_domain::evidence::MAX_EVIDENCE_BYTES, 0);
+    let reply = officer.upload(&router, ZHONGXIU_SQUAD, officer.form("patrol.mp4", &video)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    let id = reply.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .split("added=")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches("#evidence")
+        .to_string();
+    let content = officer.get(&router, &format!("/api/v1/evidence/{id}/content"), &[]).await;
+    assert_eq!(content.headers[header::CONTENT_TYPE], "video/mp4");
+    assert_eq!(
+        content.headers[header::CONTENT_DISPOSITION],
+        format!("attachment; filename=\"{id}.mp4\"; filename*=UTF-8''patrol.mp4")
+    );
+});
+
+store_test!(refused_uploads_say_why_and_change_nothing, |store: Arc<dyn Store>| async move {
+    let router = demo_router(store.clone()).await;
+    let size = || async { store.ledger_head().await.unwrap().map(|h| h.size) };
+    let before = size().await;
+    let page = format!("/bodies/{ZHONGXIU_SQUAD}");
+    let officer = browser(&router, "officer.zhongxiu").await;
+
+    // A role the app does not let attach: 403, on the body page with the reason.
+    let legal = browser(&router, "legal").await;
+    let reply = legal.upload(&router, ZHONGXIU_SQUAD, legal.form("a.jpg", PHOTO)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.text().contains("您的角色或辖区无权进行此操作") && reply.text().contains("id=\"evidence\""));
+
+    // Another street's squad does not exist for this officer: 404, the plain error page.
+    let wenfeng = browser(&router, "officer.wenfeng").await;
+    let reply = wenfeng.upload(&router, ZHONGXIU_SQUAD, wenfeng.form("a.jpg", PHOTO)).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(reply.text().contains("未找到，或不在您的辖区内") && !reply.text().contains("钟秀街道综合行政执法队"));
+
+    // No token, a wrong one, or a file before the token: refused as a forgery.
+    for form in [
+        multipart(&[("file", Some("a.jpg"), PHOTO)]),
+        multipart(&[("csrf", None, b"not-the-token"), ("file", Some("a.jpg"), PHOTO)]),
+        multipart(&[("file", Some("a.jpg"), PHOTO), ("csrf", None, officer.csrf.as_bytes())]),
+    ] {
+        let reply = officer.upload(&router, ZHONGXIU_SQUAD, form).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert!(reply.text().contains("表单已过期"), "{}", reply.text());
+    }
+
+    // Nothing chosen, two files at once, a type not taken.
+    let reply = officer.upload(&router, ZHONGXIU_SQUAD, officer.form("", b"")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.text().contains("请先选择或拍摄一个文件"));
+    let two =
+        multipart(&[("csrf", None, officer.csrf.as_bytes()), ("file", Some("a.jpg"), PHOTO), ("file", Some("b.jpg"), PHOTO)]);
+    let reply = officer.upload(&router, ZHONGXIU_SQUAD, two).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.text().contains("一次只能上传一个文件"));
+    let reply = officer.upload(&router, ZHONGXIU_SQUAD, officer.form("x.jpg", b"<html><script>alert(1)</script></html>")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.text().contains("不支持此文件类型"), "{}", reply.text());
+    let english = send(
+        &router,
+        Method::POST,
+        &format!("{page}/evidence"),
+        &[
+            ("cookie", &format!("{}; gw_lang=en", officer.cookie)),
+            ("content-type", &format!("multipart/form-data; boundary={BOUNDARY}")),
+        ],
+        Body::from(officer.form("x.pdf", b"MZ\x90\x00")),
+    )
+    .await;
+    assert!(english.text().contains("This type of file is not taken"));
+
+    // Too large: a photo over its own cap, and a form over the route's limit (cut off while it is read).
+    let mut big_photo = PHOTO.to_vec();
+    big_photo.resize(gridward_domain::evidence::EvidenceKind::Photo.max_bytes() + 1, 0);
+    let reply = officer.upload(&router, ZHONGXIU_SQUAD, officer.form("big.jpg", &big_photo)).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(reply.text().contains("文件太大"));
+    let mut huge = PHOTO.to_vec();
+    huge.resize(gridward_web::evidence::MAX_UPLOAD_FORM_BYTES, 0);
+    let reply = officer.upload(&router, ZHONGXIU_SQUAD, officer.form("huge.jpg", &huge)).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(reply.text().contains("文件太大") && reply.text().contains("role=\"alert\""), "the page says why");
+
+    // None of it reached the record or the list.
+    assert_eq!(size().await, before);
+    assert!(store.evidence_of("body", ZHONGXIU_SQUAD).await.unwrap().is_empty());
+    assert!(officer.get(&router, &page, &[]).await.text().contains("尚无证据"));
+});
