@@ -256,42 +256,46 @@ impl App {
     }
 
     /// Recomputes every payload digest, every leaf, every stored tree node and the root from the entries
-    /// alone, and compares them with what is stored.
+    /// alone, and compares them with what is stored. Reading runs ahead of hashing: one task reads pages of
+    /// entries with the stored nodes over them while a blocking thread checks the page before.
     pub async fn verify_ledger(&self) -> AppResult<VerifyReport> {
         let stored_head = self.ledger_head().await?;
         let algorithm = stored_head.algorithm;
-        let mut tree = MerkleTree::new(algorithm, Recomputed::default());
-        let mut findings = Vec::new();
-        let mut next_seq = 0u64;
-        loop {
-            let page = self.store.ledger_entries(next_seq, VERIFY_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            let last_seq = last.entry.seq;
-            for stored in &page {
-                let seq = stored.entry.seq;
-                if seq != next_seq && findings.len() < MAX_FINDINGS {
-                    findings.push(Finding {
-                        seq: Some(next_seq),
-                        code: "seq_gap",
-                        message: format!("entry {next_seq} is missing; next is {seq}"),
-                    });
+        let (pages, mut received) = tokio::sync::mpsc::channel::<AppResult<StoredPage>>(2);
+        let store = self.store.clone();
+        let size = stored_head.size;
+        let reader = tokio::spawn(async move {
+            // Entries written after the head was taken are left for the next verification.
+            let mut from = 0u64;
+            while from < size {
+                let limit = VERIFY_PAGE.min(u32::try_from(size - from).unwrap_or(u32::MAX));
+                let page = read_page(&store, from, limit).await;
+                let more = match &page {
+                    Ok(p) => p.entries.len() == limit as usize,
+                    Err(_) => false,
+                };
+                if let Ok(p) = &page
+                    && let Some(last) = p.entries.last()
+                {
+                    from = last.entry.seq + 1;
                 }
-                next_seq = seq + 1;
-                if algorithm.digest(stored.payload.as_bytes()) != stored.entry.payload_digest && findings.len() < MAX_FINDINGS {
-                    findings.push(Finding {
-                        seq: Some(seq),
-                        code: "payload_mismatch",
-                        message: format!("entry {seq}: the payload does not match its digest"),
-                    });
+                if pages.send(page).await.is_err() || !more {
+                    return;
                 }
-                // The stored leaf (the level-0 node) is compared with this one in `compare_nodes`.
-                tree.append_leaf_hash(stored.entry.leaf_hash(algorithm)).map_err(|e| AppError::Internal(e.to_string()))?;
             }
-            self.compare_nodes(&mut tree, &mut findings).await?;
-            if last_seq + 1 != next_seq || page.len() < VERIFY_PAGE as usize {
-                break;
+        });
+        let checker = tokio::task::spawn_blocking(move || -> AppResult<(MerkleTree<Recomputed>, Vec<Finding>, u64)> {
+            let mut tree = MerkleTree::new(algorithm, Recomputed::default());
+            let mut findings = Vec::new();
+            let mut next_seq = 0u64;
+            while let Some(page) = received.blocking_recv() {
+                let page = page?;
+                check_page(&mut tree, &page, &mut findings, &mut next_seq)?;
             }
-        }
+            Ok((tree, findings, next_seq))
+        });
+        let (tree, mut findings, next_seq) = checker.await.map_err(|e| AppError::Internal(e.to_string()))??;
+        reader.await.map_err(|e| AppError::Internal(e.to_string()))?;
         let recomputed_head = tree.head();
         if recomputed_head.size != stored_head.size {
             findings.push(Finding {
@@ -314,41 +318,94 @@ impl App {
         findings.sort_by_key(|f| (f.seq.unwrap_or(u64::MAX), f.code.starts_with("node_")));
         Ok(VerifyReport { stored_head, recomputed_head, entries_checked: next_seq, checkpoints_checked, findings })
     }
+}
 
-    /// Compares the nodes the recomputed tree wrote since the last call with the stored ones, one index
-    /// range per level.
-    async fn compare_nodes(&self, tree: &mut MerkleTree<Recomputed>, findings: &mut Vec<Finding>) -> AppResult<()> {
-        let written = std::mem::take(&mut tree.store_mut().written);
-        let mut by_level: BTreeMap<u8, Vec<(u64, Hash)>> = BTreeMap::new();
-        for (id, hash) in written {
-            by_level.entry(id.level).or_default().push((id.index, hash));
+/// A page of entries and the stored tree nodes completed by them.
+struct StoredPage {
+    entries: Vec<gridward_store::StoredEntry>,
+    /// Per level, the stored nodes whose last leaf is one of this page's entries.
+    nodes: BTreeMap<u8, BTreeMap<u64, Hash>>,
+}
+
+/// Reads up to `limit` entries from `from` on, and the stored nodes that entries `from..from + limit`
+/// complete. Both reads run at once, on two connections.
+async fn read_page(store: &std::sync::Arc<dyn gridward_store::Store>, from: u64, limit: u32) -> AppResult<StoredPage> {
+    let last = from + u64::from(limit.max(1)) - 1;
+    let (entries, nodes) = tokio::join!(store.ledger_entries(from, limit), completed_nodes(store, from, last));
+    Ok(StoredPage { entries: entries?, nodes: nodes? })
+}
+
+/// The stored nodes completed by leaves `first..=last`, per level.
+async fn completed_nodes(
+    store: &std::sync::Arc<dyn gridward_store::Store>,
+    first: u64,
+    last: u64,
+) -> AppResult<BTreeMap<u8, BTreeMap<u64, Hash>>> {
+    let mut nodes = BTreeMap::new();
+    // Node (level, i) is completed by leaf (i + 1)·2^level − 1.
+    for level in 0u8..64 {
+        let width = 1u64 << level;
+        if width > last + 1 {
+            break;
         }
-        for (level, nodes) in by_level {
-            let (first, last) = (nodes[0].0, nodes[nodes.len() - 1].0);
-            let stored: BTreeMap<u64, Hash> = self.store.ledger_node_range(level, first, last).await?.into_iter().collect();
-            for (index, hash) in nodes {
-                let id = NodeId::new(level, index);
-                // A node is first wrong at its last leaf: that is the earliest entry a reader could blame.
-                let seq = id.first_leaf() + id.width() - 1;
-                let finding = match stored.get(&index) {
-                    Some(s) if *s == hash => continue,
-                    Some(_) if level == 0 => Finding {
-                        seq: Some(seq),
-                        code: "leaf_mismatch",
-                        message: format!("entry {seq}: its fields do not match its recorded leaf hash"),
-                    },
-                    Some(_) => Finding {
-                        seq: Some(seq),
-                        code: "node_mismatch",
-                        message: format!("tree node {id} differs from its recomputed value"),
-                    },
-                    None => Finding { seq: Some(seq), code: "node_missing", message: format!("tree node {id} is missing") },
-                };
-                if findings.len() < MAX_FINDINGS {
-                    findings.push(finding);
-                }
-            }
+        let (lo, hi) = ((first + width) >> level, (last + 1) >> level);
+        if lo <= hi && hi > 0 {
+            let stored = store.ledger_node_range(level, lo - 1, hi - 1).await?;
+            nodes.insert(level, stored.into_iter().collect());
         }
-        Ok(())
     }
+    Ok(nodes)
+}
+
+/// Checks one page: numbering, payload digests, and every node the recomputed tree completes against the
+/// stored one.
+fn check_page(
+    tree: &mut MerkleTree<Recomputed>,
+    page: &StoredPage,
+    findings: &mut Vec<Finding>,
+    next_seq: &mut u64,
+) -> AppResult<()> {
+    let algorithm = tree.algorithm();
+    for stored in &page.entries {
+        let seq = stored.entry.seq;
+        if seq != *next_seq && findings.len() < MAX_FINDINGS {
+            findings.push(Finding {
+                seq: Some(*next_seq),
+                code: "seq_gap",
+                message: format!("entry {next_seq} is missing; next is {seq}"),
+            });
+        }
+        *next_seq = seq + 1;
+        if algorithm.digest(stored.payload.as_bytes()) != stored.entry.payload_digest && findings.len() < MAX_FINDINGS {
+            findings.push(Finding {
+                seq: Some(seq),
+                code: "payload_mismatch",
+                message: format!("entry {seq}: the payload does not match its digest"),
+            });
+        }
+        tree.append_leaf_hash(stored.entry.leaf_hash(algorithm)).map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    let empty = BTreeMap::new();
+    for (id, hash) in std::mem::take(&mut tree.store_mut().written) {
+        // A node is first wrong at its last leaf: that is the earliest entry a reader could blame.
+        let seq = id.first_leaf() + id.width() - 1;
+        let finding = match page.nodes.get(&id.level).unwrap_or(&empty).get(&id.index) {
+            Some(s) if *s == hash => continue,
+            Some(_) if id.level == 0 => Finding {
+                seq: Some(seq),
+                code: "leaf_mismatch",
+                message: format!("entry {seq}: its fields do not match its recorded leaf hash"),
+            },
+            Some(_) => Finding {
+                seq: Some(seq),
+                code: "node_mismatch",
+                message: format!("tree node {id} differs from its recomputed value"),
+            },
+            None => Finding { seq: Some(seq), code: "node_missing", message: format!("tree node {id} is missing") },
+        };
+        if findings.len() < MAX_FINDINGS {
+            findings.push(finding);
+        }
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! `gridward`: the server and its operations from the shell.
 
+mod bench;
 mod witness;
 
 use std::io::Write;
@@ -117,10 +118,29 @@ enum Command {
         #[arg(long)]
         every: Option<u64>,
     },
+    /// Measure the platform at scale on the configured database (use a new --data-dir).
+    Bench {
+        #[command(subcommand)]
+        what: BenchKind,
+    },
     /// Manage user accounts.
     Users {
         #[command(subcommand)]
         action: UsersAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchKind {
+    /// Fill an empty ledger, build its tree, serve inclusion proofs and run `audit verify` over it, with
+    /// single-core SM3 throughput measured in the same run.
+    Ledger {
+        /// How many entries to write.
+        #[arg(long, default_value_t = 10_000_000)]
+        entries: u64,
+        /// How many inclusion proofs to time.
+        #[arg(long, default_value_t = 1000)]
+        proofs: u32,
     },
 }
 
@@ -299,6 +319,11 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
             integrate(cli).await
         }
         Command::Audit { action } => audit(cli, action).await,
+        Command::Bench { what: BenchKind::Ledger { entries, proofs } } => {
+            let app = open_app(cli).await?;
+            let store = app.store.clone();
+            bench::ledger(&app, &store, *entries, *proofs).await
+        }
         Command::Witness { server, name, server_key, show_key, every } => {
             if *show_key {
                 return witness::show_key(&cli.data_dir, name);

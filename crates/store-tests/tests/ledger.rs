@@ -161,3 +161,22 @@ store_test!(a_long_tail_of_entries_is_integrated_page_by_page, |store: Arc<dyn S
     let last = NodeId::new(0, 4205);
     assert_eq!(store.ledger_nodes(&[last]).await.unwrap()[&last], entries[4205].entry.leaf_hash(HashAlgorithm::Sm3));
 });
+
+store_test!(actions_without_a_row_are_recorded_in_order, |store: Arc<dyn Store>| async move {
+    seed(&store).await;
+    let records: Vec<_> = (0..250)
+        .map(|i| gridward_store::ledger::Record {
+            action: "evidence.read",
+            object_type: "evidence",
+            object_id: "ev-1",
+            jurisdiction: "320613000000",
+            payload: serde_json::json!({ "reader": format!("officer.{i}") }),
+        })
+        .collect();
+    assert_eq!(store.record_actions(&records, &test_change()).await.unwrap(), 250);
+    let entries = store.ledger_entries(0, 1000).await.unwrap();
+    assert_eq!(entries.iter().map(|e| e.entry.seq).collect::<Vec<_>>(), (0..253).collect::<Vec<_>>());
+    assert_eq!(entries[252].payload, r#"{"reader":"officer.249"}"#);
+    assert_eq!(entries[252].entry.payload_digest, HashAlgorithm::Sm3.digest(entries[252].payload.as_bytes()));
+    assert_eq!(store.ledger_head().await.unwrap().unwrap().size, 253);
+});

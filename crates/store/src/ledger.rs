@@ -72,7 +72,7 @@ pub struct NewEntry {
 
 impl Change {
     /// The entry that records one object of this change, its payload digested with the ledger's algorithm.
-    pub fn entry(&self, algorithm: HashAlgorithm, record: Record<'_>) -> NewEntry {
+    pub fn entry(&self, algorithm: HashAlgorithm, record: &Record<'_>) -> NewEntry {
         let payload = canonical_payload(&record.payload);
         NewEntry {
             recorded_at: self.at,
@@ -166,6 +166,53 @@ pub fn decode_frontier(size: u64, text: &str) -> DbResult<Vec<(NodeId, Hash)>> {
     ids.into_iter().zip(hashes).map(|(id, h)| Ok((id, hash(h)?))).collect()
 }
 
+/// Decodes a page of entries that the database concatenated into one text: per entry `seq recorded_at `
+/// and then actor, role, action, object_type, object_id, jurisdiction, payload and payload_digest, each as
+/// `<byte length>:<text>`. Reading entries row by row costs several times more than hashing them, and
+/// verification reads every entry; the lengths keep any text unambiguous.
+pub fn decode_entries_page(page: Option<&str>) -> DbResult<Vec<StoredEntry>> {
+    let Some(page) = page else { return Ok(Vec::new()) };
+    let mut rest = page;
+    let mut entries = Vec::new();
+    while !rest.is_empty() {
+        let seq = take_number(&mut rest, ' ')?;
+        let recorded_at = take_number(&mut rest, ' ')?;
+        let mut fields: [&str; 8] = [""; 8];
+        for field in &mut fields {
+            let len = usize::try_from(take_number(&mut rest, ':')?).map_err(|_| corrupt_page())?;
+            *field = rest.get(..len).ok_or_else(corrupt_page)?;
+            rest = &rest[len..];
+        }
+        let [actor, role, action, object_type, object_id, jurisdiction, payload, digest] = fields;
+        entries.push(StoredEntry {
+            entry: Entry {
+                seq: u64::try_from(seq).map_err(|_| corrupt_page())?,
+                recorded_at,
+                actor: actor.into(),
+                role: role.into(),
+                action: action.into(),
+                object_type: object_type.into(),
+                object_id: object_id.into(),
+                jurisdiction: jurisdiction.into(),
+                payload_digest: hash(digest)?,
+            },
+            payload: payload.into(),
+        });
+    }
+    Ok(entries)
+}
+
+fn corrupt_page() -> DbError {
+    DbError::Corrupt("a page of ledger entries is malformed".into())
+}
+
+/// Takes a decimal number ended by `end` off the front of `rest`.
+fn take_number(rest: &mut &str, end: char) -> DbResult<i64> {
+    let (number, after) = rest.split_once(end).ok_or_else(corrupt_page)?;
+    *rest = after;
+    number.parse().map_err(|_| corrupt_page())
+}
+
 /// Decodes a stored hash column.
 pub fn hash(text: &str) -> DbResult<Hash> {
     text.parse().map_err(|_| DbError::Corrupt(format!("hash {text:?}")))
@@ -183,7 +230,7 @@ mod tests {
     fn entry(change: &Change, seq: u64, id: &str) -> Entry {
         let e = change.entry(
             HashAlgorithm::Sm3,
-            Record {
+            &Record {
                 action: "division.upsert",
                 object_type: "division",
                 object_id: id,
@@ -202,6 +249,22 @@ mod tests {
             jurisdiction: e.jurisdiction,
             payload_digest: e.payload_digest,
         }
+    }
+
+    #[test]
+    fn a_page_of_entries_decodes_whatever_its_text_holds() {
+        let digest = HashAlgorithm::Sm3.digest(b"{}").to_hex();
+        let page = format!("0 5 5:alice7:officer4:a:b:1:x3:1:24:32062:{{}}64:{digest}12 6 0:0:0:0:7:中 文1:x2:{{}}64:{digest}");
+        let entries = decode_entries_page(Some(&page)).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!((entries[0].entry.actor.as_str(), entries[0].entry.role.as_str()), ("alice", "officer"));
+        assert_eq!((entries[0].entry.action.as_str(), entries[0].entry.object_id.as_str()), ("a:b:", "1:2"));
+        assert_eq!(entries[1].entry.object_id, "中 文", "lengths count bytes");
+        assert_eq!((entries[1].entry.seq, entries[1].entry.recorded_at, entries[1].payload.as_str()), (12, 6, "{}"));
+        for bad in ["0 5 5:alic", "x 5 ", "0 5 99:a", "0 5 5:alice7:officer4:a:b:1:x3:1:2:3:3206{}3:abc"] {
+            assert!(decode_entries_page(Some(bad)).is_err(), "{bad}");
+        }
+        assert!(decode_entries_page(None).unwrap().is_empty());
     }
 
     #[test]

@@ -192,6 +192,9 @@ pub trait Store: Send + Sync {
     /// The current tree head over every committed entry, or `None` before the ledger is created.
     /// Integrates entries not yet in the tree first.
     async fn ledger_head(&self) -> DbResult<Option<TreeHead>>;
+    /// Records actions that change no stored row (one entry each, in one transaction), e.g. that a
+    /// document was served; returns how many were recorded.
+    async fn record_actions(&self, records: &[ledger::Record<'_>], change: &Change) -> DbResult<u64>;
     /// Extends the tree over the entries committed since the last integration and returns the head.
     async fn integrate_ledger(&self) -> DbResult<TreeHead>;
     /// Entries from `from_seq` on, in order, at most `limit`.

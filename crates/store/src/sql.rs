@@ -5,10 +5,11 @@
 /// once with its own pool, row type and error mapping, and keeps only connection setup and migrations.
 /// The caller must have `migrator` and the `use` items of its `lib.rs` in scope.
 /// `$begin_recorded` begins a transaction holding the ledger's write lock; `$one_round_trip` says whether
-/// the backend runs several statements with parameters in one call (SQLite does, PostgreSQL does not).
+/// the backend runs several statements with parameters in one call (SQLite does, PostgreSQL does not);
+/// `$entries_page` selects entries from `$1` on, at most `$2`, as one JSON array (see `decode_entries_page`).
 #[macro_export]
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, $row:ty, $backend:expr, $begin_recorded:expr, $one_round_trip:expr) => {
+    ($store:ty, $db:ty, $row:ty, $backend:expr, $begin_recorded:expr, $one_round_trip:expr, $entries_page:expr) => {
         impl $store {
             /// Begins a transaction that holds the ledger's write lock from its first statement
             /// (`$begin_recorded`: `BEGIN IMMEDIATE` on SQLite, a row lock on PostgreSQL), so entries get
@@ -35,18 +36,19 @@ macro_rules! impl_sql_store {
                 let state = sqlx::query("SELECT size, frontier FROM ledger_state WHERE id = 1").fetch_one(&mut *tx).await.map_err(db_err)?;
                 let size = u64::try_from(state.try_get::<i64, _>("size").map_err(db_err)?).map_err(|_| DbError::Corrupt("ledger size".into()))?;
                 let frontier = $crate::ledger::decode_frontier(size, &state.try_get::<String, _>("frontier").map_err(db_err)?)?;
-                let rows = sqlx::query("SELECT * FROM ledger_entries WHERE seq >= $1 ORDER BY seq LIMIT $2")
+                let page: Option<String> = sqlx::query_scalar($entries_page)
                     .bind(size as i64)
                     .bind(i64::from(INTEGRATION_PAGE))
-                    .fetch_all(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await
                     .map_err(db_err)?;
+                let rows = $crate::ledger::decode_entries_page(page.as_deref())?;
                 if rows.is_empty() {
                     return Ok(($crate::ledger::head(algorithm, size, frontier)?, false));
                 }
                 let mut integration = $crate::ledger::Integration::open(algorithm, size, frontier.clone())?;
                 for row in &rows {
-                    integration.append(&stored_entry_row(row)?.entry)?;
+                    integration.append(&row.entry)?;
                 }
                 let (new_size, nodes, new_frontier) = integration.finish();
                 insert_nodes(&mut tx, &nodes).await?;
@@ -119,6 +121,8 @@ macro_rules! impl_sql_store {
 
         /// Entries integrated into the tree per transaction.
         const INTEGRATION_PAGE: u32 = 4096;
+        /// Entries per INSERT statement when many are recorded at once (10 parameters each).
+        const ENTRIES_PER_INSERT: usize = 100;
         /// Tree nodes per INSERT statement (3 parameters each, under SQLite's and PostgreSQL's limits).
         const NODES_PER_INSERT: usize = 300;
 
@@ -143,25 +147,6 @@ macro_rules! impl_sql_store {
 
         fn to_payload(value: &impl serde::Serialize) -> DbResult<serde_json::Value> {
             serde_json::to_value(value).map_err(|e| DbError::Corrupt(e.to_string()))
-        }
-
-        fn stored_entry_row(r: &$row) -> DbResult<$crate::StoredEntry> {
-            let seq: i64 = r.try_get("seq").map_err(db_err)?;
-            let digest: String = r.try_get("payload_digest").map_err(db_err)?;
-            Ok($crate::StoredEntry {
-                entry: gridward_ledger::Entry {
-                    seq: u64::try_from(seq).map_err(|_| DbError::Corrupt("ledger seq".into()))?,
-                    recorded_at: r.try_get("recorded_at").map_err(db_err)?,
-                    actor: r.try_get("actor").map_err(db_err)?,
-                    role: r.try_get("role").map_err(db_err)?,
-                    action: r.try_get("action").map_err(db_err)?,
-                    object_type: r.try_get("object_type").map_err(db_err)?,
-                    object_id: r.try_get("object_id").map_err(db_err)?,
-                    jurisdiction: r.try_get("jurisdiction").map_err(db_err)?,
-                    payload_digest: $crate::ledger::hash(&digest)?,
-                },
-                payload: r.try_get("payload").map_err(db_err)?,
-            })
         }
 
         fn evidence_row(r: &$row) -> DbResult<$crate::EvidenceRecord> {
@@ -306,7 +291,7 @@ macro_rules! impl_sql_store {
             async fn upsert_divisions(&self, divisions: &[Division], boundaries: &[BoundaryRecord], change: &$crate::Change) -> DbResult<()> {
                 let (mut tx, algorithm) = self.begin_recorded().await?;
                 for d in divisions {
-                    write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                    write_recorded(&mut tx, change.entry(algorithm, &$crate::ledger::Record {
                         action: "division.upsert",
                         object_type: "division",
                         object_id: d.code.as_str(),
@@ -335,7 +320,7 @@ macro_rules! impl_sql_store {
                         "source": b.source,
                         "geometry_digest": algorithm.digest(geometry.as_bytes()).to_hex(),
                     });
-                    write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                    write_recorded(&mut tx, change.entry(algorithm, &$crate::ledger::Record {
                         action: "boundary.upsert",
                         object_type: "boundary",
                         object_id: b.code.as_str(),
@@ -418,7 +403,7 @@ macro_rules! impl_sql_store {
             async fn upsert_bodies(&self, bodies: &[Body], change: &$crate::Change) -> DbResult<()> {
                 let (mut tx, algorithm) = self.begin_recorded().await?;
                 for b in bodies {
-                    write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                    write_recorded(&mut tx, change.entry(algorithm, &$crate::ledger::Record {
                         action: "body.upsert",
                         object_type: "body",
                         object_id: &b.code,
@@ -481,7 +466,7 @@ macro_rules! impl_sql_store {
                         .map_err(db_err)?
                         .ok_or_else(|| DbError::Conflict(format!("body {} is not stored", s.body_code)))?;
                     let c = s.credential.as_ref();
-                    write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                    write_recorded(&mut tx, change.entry(algorithm, &$crate::ledger::Record {
                         action: "staff.upsert",
                         object_type: "staff",
                         object_id: &s.staff_no,
@@ -551,7 +536,7 @@ macro_rules! impl_sql_store {
                     "staff_no": u.staff_no,
                     "active": u.active,
                 });
-                write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                write_recorded(&mut tx, change.entry(algorithm, &$crate::ledger::Record {
                     action: "account.create",
                     object_type: "account",
                     object_id: &u.username,
@@ -595,7 +580,7 @@ macro_rules! impl_sql_store {
                 let scope: Option<String> =
                     sqlx::query_scalar("SELECT scope_code FROM users WHERE username = $1").bind(username).fetch_optional(&mut *tx).await.map_err(db_err)?;
                 let Some(scope) = scope else { return Ok(false) };
-                write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                write_recorded(&mut tx, change.entry(algorithm, &$crate::ledger::Record {
                     action: "account.password_set",
                     object_type: "account",
                     object_id: username,
@@ -623,6 +608,47 @@ macro_rules! impl_sql_store {
                 let recorded: String =
                     sqlx::query_scalar("SELECT algorithm FROM ledger_state WHERE id = 1").fetch_one(&self.pool).await.map_err(db_err)?;
                 $crate::ledger::algorithm(&recorded)
+            }
+
+            async fn record_actions(&self, records: &[$crate::ledger::Record<'_>], change: &$crate::Change) -> DbResult<u64> {
+                let (mut tx, algorithm) = self.begin_recorded().await?;
+                let mut next: i64 =
+                    sqlx::query_scalar("SELECT coalesce(max(seq) + 1, 0) FROM ledger_entries").fetch_one(&mut *tx).await.map_err(db_err)?;
+                for chunk in records.chunks(ENTRIES_PER_INSERT) {
+                    let mut sql = String::from(
+                        "INSERT INTO ledger_entries (seq, recorded_at, actor, role, action, object_type, object_id, jurisdiction, payload,
+                         payload_digest) VALUES ",
+                    );
+                    for i in 0..chunk.len() {
+                        let p = 10 * i;
+                        if i > 0 {
+                            sql.push_str(", ");
+                        }
+                        sql.push_str(&format!(
+                            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                            p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9, p + 10
+                        ));
+                    }
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for record in chunk {
+                        let e = change.entry(algorithm, record);
+                        query = query
+                            .bind(next)
+                            .bind(e.recorded_at)
+                            .bind(e.actor)
+                            .bind(e.role)
+                            .bind(e.action)
+                            .bind(e.object_type)
+                            .bind(e.object_id)
+                            .bind(e.jurisdiction)
+                            .bind(e.payload)
+                            .bind(e.payload_digest.to_hex());
+                        next += 1;
+                    }
+                    query.execute(&mut *tx).await.map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(records.len() as u64)
             }
 
             async fn integrate_ledger(&self) -> DbResult<gridward_ledger::TreeHead> {
@@ -653,13 +679,13 @@ macro_rules! impl_sql_store {
             }
 
             async fn ledger_entries(&self, from_seq: u64, limit: u32) -> DbResult<Vec<$crate::StoredEntry>> {
-                let rows = sqlx::query("SELECT * FROM ledger_entries WHERE seq >= $1 ORDER BY seq LIMIT $2")
+                let page: Option<String> = sqlx::query_scalar($entries_page)
                     .bind(from_seq as i64)
                     .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
+                    .fetch_one(&self.pool)
                     .await
                     .map_err(db_err)?;
-                rows.iter().map(stored_entry_row).collect()
+                $crate::ledger::decode_entries_page(page.as_deref())
             }
 
             async fn add_checkpoint(&self, c: &$crate::StoredCheckpoint) -> DbResult<()> {
@@ -704,7 +730,7 @@ macro_rules! impl_sql_store {
                     // The entry number is the entry's own; it is not part of what it records.
                     map.remove("ledger_seq");
                 }
-                write_recorded(&mut tx, change.entry(algorithm, $crate::ledger::Record {
+                write_recorded(&mut tx, change.entry(algorithm, &$crate::ledger::Record {
                     action: "evidence.add",
                     object_type: "evidence",
                     object_id: &ev.id,
@@ -756,6 +782,27 @@ macro_rules! impl_sql_store {
             }
 
             async fn ledger_node_range(&self, level: u8, from_index: u64, to_index: u64) -> DbResult<Vec<(u64, gridward_ledger::Hash)>> {
+                // A contiguous range comes back as one row of concatenated hashes: reading row by row costs
+                // several times more than hashing, and verification reads every node.
+                let joined = sqlx::query(
+                    "SELECT count(*) AS n, string_agg(hash, '' ORDER BY idx) AS hashes FROM ledger_nodes
+                     WHERE level = $1 AND idx >= $2 AND idx <= $3",
+                )
+                .bind(i32::from(level))
+                .bind(from_index as i64)
+                .bind(to_index as i64)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+                let count: i64 = joined.try_get("n").map_err(db_err)?;
+                let hashes: Option<String> = joined.try_get("hashes").map_err(db_err)?;
+                if let Some(hashes) = hashes.filter(|h| count as u64 == to_index - from_index + 1 && h.len() == 64 * count as usize) {
+                    return (from_index..=to_index)
+                        .zip(hashes.as_bytes().chunks(64))
+                        .map(|(idx, hex)| Ok((idx, $crate::ledger::hash(std::str::from_utf8(hex).map_err(|e| DbError::Corrupt(e.to_string()))?)?)))
+                        .collect();
+                }
+                // Gaps or odd lengths (a damaged tree): row by row, so that each node is named.
                 let rows = sqlx::query("SELECT idx, hash FROM ledger_nodes WHERE level = $1 AND idx >= $2 AND idx <= $3 ORDER BY idx")
                     .bind(i32::from(level))
                     .bind(from_index as i64)
