@@ -62,7 +62,13 @@ impl PostgresStore {
 }
 
 /// A page of ledger entries as one text, see `gridward_store::ledger::decode_entries_page`.
-const ENTRIES_PAGE: &str = "SELECT string_agg(seq || ' ' || recorded_at || ' ' || octet_length(actor) || ':' || actor || octet_length(role) || ':' || role || octet_length(action) || ':' || action || octet_length(object_type) || ':' || object_type || octet_length(object_id) || ':' || object_id || octet_length(jurisdiction) || ':' || jurisdiction || octet_length(payload) || ':' || payload || octet_length(payload_digest) || ':' || payload_digest, '' ORDER BY seq)
+const ENTRIES_PAGE: &str = "SELECT string_agg(
+     seq || ' ' || recorded_at || ' ' || octet_length(actor) || ':' || actor ||
+     octet_length(role) || ':' || role || octet_length(action) || ':' || action ||
+     octet_length(object_type) || ':' || object_type || octet_length(object_id) || ':' || object_id ||
+     octet_length(jurisdiction) || ':' || jurisdiction || octet_length(payload) || ':' || payload ||
+     octet_length(payload_digest) || ':' || payload_digest,
+     '' ORDER BY seq)
      FROM (SELECT * FROM ledger_entries WHERE seq >= $1 ORDER BY seq LIMIT $2) AS page";
 
 gridward_store::impl_sql_store!(
@@ -72,5 +78,6 @@ gridward_store::impl_sql_store!(
     Backend::Postgres,
     "BEGIN; SELECT 1 FROM ledger_state WHERE id = 1 FOR UPDATE",
     false,
+    "(SELECT max(seq) FROM ledger_entries)",
     ENTRIES_PAGE
 );

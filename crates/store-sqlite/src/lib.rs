@@ -71,7 +71,22 @@ impl SqliteStore {
 }
 
 /// A page of ledger entries as one text, see `gridward_store::ledger::decode_entries_page`.
-const ENTRIES_PAGE: &str = "SELECT string_agg(seq || ' ' || recorded_at || ' ' || length(CAST(actor AS BLOB)) || ':' || actor || length(CAST(role AS BLOB)) || ':' || role || length(CAST(action AS BLOB)) || ':' || action || length(CAST(object_type AS BLOB)) || ':' || object_type || length(CAST(object_id AS BLOB)) || ':' || object_id || length(CAST(jurisdiction AS BLOB)) || ':' || jurisdiction || length(CAST(payload AS BLOB)) || ':' || payload || length(CAST(payload_digest AS BLOB)) || ':' || payload_digest, '' ORDER BY seq)
+const ENTRIES_PAGE: &str = "SELECT string_agg(
+     seq || ' ' || recorded_at || ' ' || length(CAST(actor AS BLOB)) || ':' || actor ||
+     length(CAST(role AS BLOB)) || ':' || role || length(CAST(action AS BLOB)) || ':' || action ||
+     length(CAST(object_type AS BLOB)) || ':' || object_type || length(CAST(object_id AS BLOB)) || ':' || object_id ||
+     length(CAST(jurisdiction AS BLOB)) || ':' || jurisdiction || length(CAST(payload AS BLOB)) || ':' || payload ||
+     length(CAST(payload_digest AS BLOB)) || ':' || payload_digest,
+     '' ORDER BY seq)
      FROM (SELECT * FROM ledger_entries WHERE seq >= $1 ORDER BY seq LIMIT $2)";
 
-gridward_store::impl_sql_store!(SqliteStore, sqlx::Sqlite, SqliteRow, Backend::Sqlite, "BEGIN IMMEDIATE", true, ENTRIES_PAGE);
+gridward_store::impl_sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    SqliteRow,
+    Backend::Sqlite,
+    "BEGIN IMMEDIATE",
+    true,
+    "last_insert_rowid()",
+    ENTRIES_PAGE
+);

@@ -6,10 +6,11 @@
 /// The caller must have `migrator` and the `use` items of its `lib.rs` in scope.
 /// `$begin_recorded` begins a transaction holding the ledger's write lock; `$one_round_trip` says whether
 /// the backend runs several statements with parameters in one call (SQLite does, PostgreSQL does not);
+/// `$latest_seq` is the SQL for the number of the entry just inserted in this transaction;
 /// `$entries_page` selects entries from `$1` on, at most `$2`, as one JSON array (see `decode_entries_page`).
 #[macro_export]
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty, $row:ty, $backend:expr, $begin_recorded:expr, $one_round_trip:expr, $entries_page:expr) => {
+    ($store:ty, $db:ty, $row:ty, $backend:expr, $begin_recorded:expr, $one_round_trip:expr, $latest_seq:expr, $entries_page:expr) => {
         impl $store {
             /// Begins a transaction that holds the ledger's write lock from its first statement
             /// (`$begin_recorded`: `BEGIN IMMEDIATE` on SQLite, a row lock on PostgreSQL), so entries get
@@ -81,18 +82,33 @@ macro_rules! impl_sql_store {
 
         type Arguments = <$db as sqlx::Database>::Arguments;
 
+        /// The entry insert every recorded write runs first.
+        const ENTRY_INSERT: &str = "INSERT INTO ledger_entries (seq, recorded_at, actor, role, action, object_type, object_id, jurisdiction,
+            payload, payload_digest) VALUES ((SELECT coalesce(max(seq) + 1, 0) FROM ledger_entries), $1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+        /// The statement run after the entry for `data_sql`: `{seq}` filled in, and on SQLite the entry
+        /// insert in front. Built once per call site, since every write runs one.
+        fn recorded_sql(data_sql: &'static str) -> &'static str {
+            static BUILT: std::sync::LazyLock<std::sync::Mutex<HashMap<usize, &'static str>>> = std::sync::LazyLock::new(Default::default);
+            let mut built = BUILT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            built.entry(data_sql.as_ptr() as usize).or_insert_with(|| {
+                let data = data_sql.replace("{seq}", $latest_seq);
+                let sql = if $one_round_trip { format!("{ENTRY_INSERT}; {}", $crate::sql::shift_placeholders(&data, 9)) } else { data };
+                Box::leak(sql.into_boxed_str())
+            })
+        }
+
         /// Writes one recorded row: inserts its entry, numbered next by the database, then runs `data_sql`
-        /// (its own parameters from `$1`, bound by `bind`; `{seq}` where the row names its entry). On SQLite both statements go in one call, so the record costs a write no
-        /// extra round trip. The transaction holds the ledger's write lock (see `begin_recorded`), so
-        /// numbers never collide and the newest entry is this one.
+        /// (its own parameters from `$1`, bound by `bind`; `{seq}` where the row names its entry). On
+        /// SQLite both statements go in one call, so the record costs a write no extra round trip. The
+        /// transaction holds the ledger's write lock (see `begin_recorded`), so numbers never collide and
+        /// the newest entry is this one.
         async fn write_recorded(
             tx: &mut sqlx::Transaction<'static, $db>,
             e: $crate::ledger::NewEntry,
-            data_sql: &str,
+            data_sql: &'static str,
             bind: impl FnOnce(sqlx::query::Query<'static, $db, Arguments>) -> sqlx::query::Query<'static, $db, Arguments>,
         ) -> DbResult<()> {
-            const ENTRY: &str = "INSERT INTO ledger_entries (seq, recorded_at, actor, role, action, object_type, object_id, jurisdiction,
-                payload, payload_digest) VALUES ((SELECT coalesce(max(seq) + 1, 0) FROM ledger_entries), $1, $2, $3, $4, $5, $6, $7, $8, $9)";
             let entry = move |q: sqlx::query::Query<'static, $db, Arguments>| {
                 q.bind(e.recorded_at)
                     .bind(e.actor)
@@ -104,13 +120,12 @@ macro_rules! impl_sql_store {
                     .bind(e.payload)
                     .bind(e.payload_digest.to_hex())
             };
-            let data = data_sql.replace("{seq}", "(SELECT max(seq) FROM ledger_entries)");
+            let sql = recorded_sql(data_sql);
             let done = if $one_round_trip {
-                let sql = format!("{ENTRY}; {}", $crate::sql::shift_placeholders(&data, 9));
-                bind(entry(sqlx::query(sqlx::AssertSqlSafe(sql)))).execute(&mut **tx).await.map_err(db_err)?
+                bind(entry(sqlx::query(sql))).execute(&mut **tx).await.map_err(db_err)?
             } else {
-                entry(sqlx::query(ENTRY)).execute(&mut **tx).await.map_err(db_err)?;
-                bind(sqlx::query(sqlx::AssertSqlSafe(data))).execute(&mut **tx).await.map_err(db_err)?
+                entry(sqlx::query(ENTRY_INSERT)).execute(&mut **tx).await.map_err(db_err)?;
+                bind(sqlx::query(sql)).execute(&mut **tx).await.map_err(db_err)?
             };
             // Both statements count their row; a data statement that matched nothing would leave a lone entry.
             if done.rows_affected() < if $one_round_trip { 2 } else { 1 } {
