@@ -26,7 +26,6 @@ use serde_json::json;
 use tower_http::LatencyUnit;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -193,6 +192,25 @@ pub fn route_table(state: AppState) -> RouteTable {
         .merge(swagger.into())
 }
 
+/// How long a request may take, reading its body included.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+/// How long an evidence upload may take: a 64 MB video from a phone on a slow link needs minutes.
+const UPLOAD_DEADLINE: Duration = Duration::from_secs(600);
+
+/// Evidence uploads are the only requests whose bodies may be large.
+fn is_upload(method: &Method, path: &str) -> bool {
+    method == Method::POST && path.ends_with("/evidence")
+}
+
+/// Answers 408 when a request outlasts its deadline.
+async fn deadline(req: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+    let limit = if is_upload(req.method(), req.uri().path()) { UPLOAD_DEADLINE } else { REQUEST_DEADLINE };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
 /// The whole HTTP application, with its route table (for tests).
 pub fn router_with_table(state: AppState) -> (Router, Vec<RouteInfo>) {
     let (router, table) = route_table(state.clone()).into_parts();
@@ -201,7 +219,7 @@ pub fn router_with_table(state: AppState) -> (Router, Vec<RouteInfo>) {
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(middleware::from_fn(deadline))
         .layer(middleware::from_fn(error::json_errors))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
@@ -228,4 +246,17 @@ pub fn router(state: AppState) -> Router {
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+
+    #[test]
+    fn only_evidence_uploads_get_the_long_deadline() {
+        assert!(is_upload(&Method::POST, "/api/v1/evidence"));
+        assert!(is_upload(&Method::POST, "/bodies/squad.320613007/evidence"));
+        assert!(!is_upload(&Method::GET, "/api/v1/evidence"));
+        assert!(!is_upload(&Method::POST, "/api/v1/users"));
+    }
 }
