@@ -45,18 +45,40 @@ impl EvidenceKind {
 /// The largest upload of any kind.
 pub const MAX_EVIDENCE_BYTES: usize = 64 * 1024 * 1024;
 
-/// The media types taken as evidence, by the kind they are. Anything else (scripts, archives, office
-/// macros, HTML) is refused: evidence is looked at by reviewers and courts, and must not carry code.
+/// The media types taken as evidence: the kind each is, and the file extension browsers and file managers
+/// expect for it. Anything else (scripts, archives, office macros, HTML) is refused: evidence is looked at
+/// by reviewers and courts, and must not carry code.
+const MEDIA_TYPES: &[(&str, EvidenceKind, &str)] = &[
+    ("image/jpeg", EvidenceKind::Photo, "jpg"),
+    ("image/png", EvidenceKind::Photo, "png"),
+    ("image/webp", EvidenceKind::Photo, "webp"),
+    ("image/heif", EvidenceKind::Photo, "heif"),
+    ("image/heic", EvidenceKind::Photo, "heic"),
+    ("image/tiff", EvidenceKind::Photo, "tiff"),
+    ("video/mp4", EvidenceKind::Video, "mp4"),
+    ("video/quicktime", EvidenceKind::Video, "mov"),
+    ("video/3gpp", EvidenceKind::Video, "3gp"),
+    ("video/x-matroska", EvidenceKind::Video, "mkv"),
+    ("video/webm", EvidenceKind::Video, "webm"),
+    ("audio/mpeg", EvidenceKind::Audio, "mp3"),
+    ("audio/m4a", EvidenceKind::Audio, "m4a"),
+    ("audio/mp4", EvidenceKind::Audio, "m4a"),
+    ("audio/x-wav", EvidenceKind::Audio, "wav"),
+    ("audio/wav", EvidenceKind::Audio, "wav"),
+    ("audio/amr", EvidenceKind::Audio, "amr"),
+    ("audio/aac", EvidenceKind::Audio, "aac"),
+    ("audio/ogg", EvidenceKind::Audio, "ogg"),
+    ("application/pdf", EvidenceKind::Document, "pdf"),
+];
+
+/// The kind of evidence a media type is, or `None` if it is not taken.
 pub fn kind_of(media_type: &str) -> Option<EvidenceKind> {
-    match media_type {
-        "image/jpeg" | "image/png" | "image/webp" | "image/heif" | "image/heic" | "image/tiff" => Some(EvidenceKind::Photo),
-        "video/mp4" | "video/quicktime" | "video/3gpp" | "video/x-matroska" | "video/webm" => Some(EvidenceKind::Video),
-        "audio/mpeg" | "audio/m4a" | "audio/mp4" | "audio/x-wav" | "audio/wav" | "audio/amr" | "audio/aac" | "audio/ogg" => {
-            Some(EvidenceKind::Audio)
-        }
-        "application/pdf" => Some(EvidenceKind::Document),
-        _ => None,
-    }
+    MEDIA_TYPES.iter().find(|(t, _, _)| *t == media_type).map(|(_, kind, _)| *kind)
+}
+
+/// The file extension of a media type taken as evidence.
+pub fn extension_of(media_type: &str) -> Option<&'static str> {
+    MEDIA_TYPES.iter().find(|(t, _, _)| *t == media_type).map(|(_, _, ext)| *ext)
 }
 
 /// The kinds of object evidence can be attached to today. Later features (cases, inspections, reports)

@@ -231,29 +231,9 @@ pub async fn upload_to_body(
     }
 }
 
-/// The file extension browsers and file managers expect for a media type taken as evidence.
+/// The file extension for a stored media type; `bin` for one no longer taken.
 fn extension(media_type: &str) -> &'static str {
-    match media_type {
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "image/webp" => "webp",
-        "image/heif" => "heif",
-        "image/heic" => "heic",
-        "image/tiff" => "tiff",
-        "video/mp4" => "mp4",
-        "video/quicktime" => "mov",
-        "video/3gpp" => "3gp",
-        "video/x-matroska" => "mkv",
-        "video/webm" => "webm",
-        "audio/mpeg" => "mp3",
-        "audio/m4a" | "audio/mp4" => "m4a",
-        "audio/x-wav" | "audio/wav" => "wav",
-        "audio/amr" => "amr",
-        "audio/aac" => "aac",
-        "audio/ogg" => "ogg",
-        "application/pdf" => "pdf",
-        _ => "bin",
-    }
+    gridward_domain::evidence::extension_of(media_type).unwrap_or("bin")
 }
 
 /// RFC 8187 encoding for `filename*`: every byte but the attr-chars is percent-encoded.
