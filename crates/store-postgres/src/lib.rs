@@ -11,9 +11,8 @@ use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::org::{Body, Staff, format_domains};
 use gridward_store::decode::{self, StaffColumns};
 use gridward_store::{Backend, BoundaryRecord, DbError, DbResult, Page, SessionRecord, Store, UserRecord};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::{PgPool, Row, SqlStr};
+use sqlx::{PgPool, Row};
 
 pub struct PostgresStore {
     pool: PgPool,
@@ -21,24 +20,10 @@ pub struct PostgresStore {
     algorithm: std::sync::OnceLock<gridward_ledger::HashAlgorithm>,
 }
 
-fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![
-        Migration::new(
-            1,
-            "foundation".into(),
-            MigrationType::Simple,
-            SqlStr::from_static(include_str!("../migrations/0001_foundation.sql")),
-            false,
-        ),
-        Migration::new(
-            2,
-            "entries_without_leaves".into(),
-            MigrationType::Simple,
-            SqlStr::from_static(include_str!("../migrations/0002_entries_without_leaves.sql")),
-            false,
-        ),
-    ])
-}
+gridward_store::migrations!(
+    (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
+    (2, "entries_without_leaves", include_str!("../migrations/0002_entries_without_leaves.sql")),
+);
 
 impl PostgresStore {
     /// Connects to a `postgres://` URL; the database must exist.

@@ -10,9 +10,8 @@ use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::org::{Body, Staff, format_domains};
 use gridward_store::decode::{self, StaffColumns};
 use gridward_store::{Backend, BoundaryRecord, DbError, DbResult, Page, SessionRecord, Store, UserRecord};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{Row, SqlStr, SqlitePool};
+use sqlx::{Row, SqlitePool};
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -20,24 +19,10 @@ pub struct SqliteStore {
     algorithm: std::sync::OnceLock<gridward_ledger::HashAlgorithm>,
 }
 
-fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![
-        Migration::new(
-            1,
-            "foundation".into(),
-            MigrationType::Simple,
-            SqlStr::from_static(include_str!("../migrations/0001_foundation.sql")),
-            false,
-        ),
-        Migration::new(
-            2,
-            "entries_without_leaves".into(),
-            MigrationType::Simple,
-            SqlStr::from_static(include_str!("../migrations/0002_entries_without_leaves.sql")),
-            false,
-        ),
-    ])
-}
+gridward_store::migrations!(
+    (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
+    (2, "entries_without_leaves", include_str!("../migrations/0002_entries_without_leaves.sql")),
+);
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at a `sqlite:` URL.

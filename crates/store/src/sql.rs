@@ -1029,3 +1029,22 @@ mod tests {
         assert_eq!(super::shift_placeholders("SELECT 1", 9), "SELECT 1");
     }
 }
+
+/// Defines `fn migrator()` over a backend's migrations, given as `(version, description, sql)` with the
+/// SQL from `include_str!` in the backend crate. Run with the caller's `sqlx` in scope.
+#[macro_export]
+macro_rules! migrations {
+    ($(($version:expr, $description:expr, $sql:expr)),+ $(,)?) => {
+        fn migrator() -> sqlx::migrate::Migrator {
+            sqlx::migrate::Migrator::with_migrations(vec![$(
+                sqlx::migrate::Migration::new(
+                    $version,
+                    $description.into(),
+                    sqlx::migrate::MigrationType::Simple,
+                    sqlx::SqlStr::from_static($sql),
+                    false,
+                )
+            ),+])
+        }
+    };
+}
