@@ -1018,18 +1018,6 @@ pub fn shift_placeholders(sql: &str, by: usize) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_shift_past_the_first_statement() {
-        assert_eq!(
-            super::shift_placeholders("UPDATE t SET a = $2, b = $10 WHERE c = $1", 9),
-            "UPDATE t SET a = $11, b = $19 WHERE c = $10"
-        );
-        assert_eq!(super::shift_placeholders("SELECT 1", 9), "SELECT 1");
-    }
-}
-
 /// Defines `fn migrator()` over a backend's migrations, given as `(version, description, sql)` with the
 /// SQL from `include_str!` in the backend crate. Run with the caller's `sqlx` in scope.
 #[macro_export]
@@ -1047,4 +1035,16 @@ macro_rules! migrations {
             ),+])
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_shift_past_the_first_statement() {
+        assert_eq!(
+            super::shift_placeholders("UPDATE t SET a = $2, b = $10 WHERE c = $1", 9),
+            "UPDATE t SET a = $11, b = $19 WHERE c = $10"
+        );
+        assert_eq!(super::shift_placeholders("SELECT 1", 9), "SELECT 1");
+    }
 }
