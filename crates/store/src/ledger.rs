@@ -70,6 +70,26 @@ pub struct NewEntry {
     pub payload_digest: Hash,
 }
 
+impl NewEntry {
+    /// The entry as stored once the database has numbered it `seq`.
+    pub fn numbered(self, seq: u64) -> StoredEntry {
+        StoredEntry {
+            entry: Entry {
+                seq,
+                recorded_at: self.recorded_at,
+                actor: self.actor,
+                role: self.role,
+                action: self.action,
+                object_type: self.object_type,
+                object_id: self.object_id,
+                jurisdiction: self.jurisdiction,
+                payload_digest: self.payload_digest,
+            },
+            payload: self.payload,
+        }
+    }
+}
+
 impl Change {
     /// The entry that records one object of this change, its payload digested with the ledger's algorithm.
     pub fn entry(&self, algorithm: HashAlgorithm, record: &Record<'_>) -> NewEntry {
@@ -228,27 +248,14 @@ mod tests {
     use super::*;
 
     fn entry(change: &Change, seq: u64, id: &str) -> Entry {
-        let e = change.entry(
-            HashAlgorithm::Sm3,
-            &Record {
-                action: "division.upsert",
-                object_type: "division",
-                object_id: id,
-                jurisdiction: id,
-                payload: serde_json::json!({"code": id}),
-            },
-        );
-        Entry {
-            seq,
-            recorded_at: e.recorded_at,
-            actor: e.actor,
-            role: e.role,
-            action: e.action,
-            object_type: e.object_type,
-            object_id: e.object_id,
-            jurisdiction: e.jurisdiction,
-            payload_digest: e.payload_digest,
-        }
+        let record = Record {
+            action: "division.upsert",
+            object_type: "division",
+            object_id: id,
+            jurisdiction: id,
+            payload: serde_json::json!({"code": id}),
+        };
+        change.entry(HashAlgorithm::Sm3, &record).numbered(seq).entry
     }
 
     #[test]
