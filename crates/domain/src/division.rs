@@ -323,7 +323,7 @@ pub fn validate_division_rows(
 }
 
 /// `Some(None)` for an empty cell, `Some(Some(date))` for a valid date, `None` (and a problem) otherwise.
-fn parse_date(line: usize, column: &str, cell: &str, problems: &mut Problems) -> Option<Option<Date>> {
+pub(crate) fn parse_date(line: usize, column: &str, cell: &str, problems: &mut Problems) -> Option<Option<Date>> {
     let cell = cell.trim();
     if cell.is_empty() {
         return Some(None);

@@ -1,7 +1,6 @@
 //! Organisation: enforcement bodies (执法主体), their domains, and staff with their credentials (执法证).
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -9,27 +8,6 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Role, parse_roles};
 use crate::division::{DivisionCode, Level};
 use crate::problem::{Problem, Problems};
-
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal, $zh:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $code),+ } }
-            /// The Chinese name used in official documents.
-            pub fn zh(self) -> &'static str { match self { $($name::$variant => $zh),+ } }
-            pub fn parse(s: &str) -> Option<$name> { Self::ALL.iter().copied().find(|v| v.as_str() == s) }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
-        }
-    };
-}
 
 string_enum! {
     /// An enforcement domain (执法领域) a body covers and an officer is qualified for.
@@ -191,7 +169,7 @@ pub struct BodyLink {
     pub parent: Option<String>,
 }
 
-fn valid_key(s: &str) -> bool {
+pub(crate) fn valid_key(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
@@ -341,7 +319,7 @@ pub struct StaffRow {
     pub active: String,
 }
 
-fn parse_bool(s: &str) -> Option<bool> {
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "y" => Some(true),
         "false" | "0" | "no" | "n" | "" => Some(false),
