@@ -279,3 +279,169 @@ store_test!(seeds_are_remembered, |store: Arc<dyn Store>| async move {
     // Migrating again is a no-op.
     store.migrate().await.unwrap();
 });
+
+// The power catalog, delegation and staffing quotas.
+
+fn power(code_text: &str, name: &str, valid_from: &str) -> gridward_domain::catalog::Power {
+    let row = gridward_domain::catalog::PowerRow {
+        line: 2,
+        code: code_text.into(),
+        name: name.into(),
+        kind: "penalty".into(),
+        domain: "urban_management".into(),
+        category: "市政道路".into(),
+        violation_basis: "《城市道路管理条例》第二十七条：城市道路范围内禁止下列行为".into(),
+        penalty_basis: "《城市道路管理条例》第四十二条：可以处以2万元以下的罚款".into(),
+        penalty_types: "fine".into(),
+        fine_max: "20000".into(),
+        hearing: "true".into(),
+        default_level: "street".into(),
+        valid_from: valid_from.into(),
+        ..Default::default()
+    };
+    gridward_domain::catalog::validate_power_rows(&[row]).unwrap().remove(0)
+}
+
+fn assignment(power: &str, body: &str, territory: &str, from: &str) -> gridward_domain::delegation::Assignment {
+    gridward_domain::delegation::Assignment {
+        id: 0,
+        power_code: power.into(),
+        body_code: body.into(),
+        territory: code(territory),
+        valid_from: from.parse().unwrap(),
+        valid_to: None,
+        instrument: "省政府赋权决定".into(),
+        evaluation_due: Some("2027-06-30".parse().unwrap()),
+    }
+}
+
+store_test!(powers_are_versioned, |store: Arc<dyn Store>| async move {
+    let v1 = power("csdl.27", "对擅自占用城市道路的行政处罚", "2019-03-24");
+    let outcome = store.import_powers(std::slice::from_ref(&v1), &test_change()).await.unwrap();
+    assert_eq!((outcome.added, outcome.revised, outcome.unchanged), (1, 0, 0));
+    let outcome = store.import_powers(std::slice::from_ref(&v1), &test_change()).await.unwrap();
+    assert_eq!((outcome.added, outcome.revised, outcome.unchanged), (0, 0, 1));
+    let v2 = power("csdl.27", "对擅自占用或者挖掘城市道路的行政处罚", "2025-01-01");
+    let outcome = store.import_powers(std::slice::from_ref(&v2), &test_change()).await.unwrap();
+    assert_eq!((outcome.added, outcome.revised, outcome.unchanged), (0, 1, 0));
+    let history = store.power_history("csdl.27").await.unwrap();
+    assert_eq!(history.iter().map(|v| (v.version, v.power.name.as_str())).collect::<Vec<_>>(), vec![
+        (1, "对擅自占用城市道路的行政处罚"),
+        (2, "对擅自占用或者挖掘城市道路的行政处罚")
+    ]);
+    let in_2024 = store.powers_in_force("2024-06-01".parse().unwrap()).await.unwrap();
+    assert_eq!(in_2024[0].version, 1);
+    let in_2026 = store.powers_in_force("2026-06-01".parse().unwrap()).await.unwrap();
+    assert_eq!(in_2026[0].power, v2);
+    assert!(store.powers_in_force("2000-01-01".parse().unwrap()).await.unwrap().is_empty());
+    // A version may not take effect before the one it follows; the whole import is refused.
+    let backdated = power("csdl.27", "倒签", "2020-01-01");
+    let fresh = power("csdl.42", "对新事项的行政处罚", "2020-01-01");
+    let err = store.import_powers(&[fresh, backdated], &test_change()).await.unwrap_err();
+    assert!(matches!(err, DbError::Conflict(_)), "{err:?}");
+    assert!(store.power_history("csdl.42").await.unwrap().is_empty());
+});
+
+store_test!(overlapping_assignments_are_refused_unless_superseded, |store: Arc<dyn Store>| async move {
+    seed_org(&store).await;
+    let first = store.add_assignment(&assignment("p", "nt.cc", "320613000000", "2020-01-01"), None, &test_change()).await.unwrap().unwrap();
+    let squad = store
+        .add_assignment(&assignment("p", "nt.cc.zhongxiu", "320613007000", "2021-01-01"), None, &test_change())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((first.id, squad.id), (1, 2));
+    let clash = assignment("p", "nt.cc.wenfeng", "320613007000", "2024-01-01");
+    match store.add_assignment(&clash, None, &test_change()).await.unwrap() {
+        Err(gridward_store::DelegationRefusal::Overlap { candidate, existing }) => {
+            assert_eq!(candidate.body_code, "nt.cc.wenfeng");
+            assert_eq!(existing, vec![squad.clone()]);
+        }
+        other => panic!("expected an overlap, got {other:?}"),
+    }
+    assert_eq!(store.assignments().await.unwrap().len(), 2);
+    let replacement = store.add_assignment(&clash, Some(squad.id), &test_change()).await.unwrap().unwrap();
+    let all = store.assignments().await.unwrap();
+    assert_eq!(all[1].valid_to, Some("2023-12-31".parse().unwrap()));
+    assert_eq!(all[2], replacement);
+    let index = gridward_domain::delegation::DelegationIndex::new(all);
+    assert!(index.overlaps().is_empty());
+});
+
+store_test!(a_plan_commits_whole_or_not_at_all, |store: Arc<dyn Store>| async move {
+    use gridward_domain::delegation::{DelegationIndex, DivisionTree, Plan, PlanContext, PlanStep, preview_plan};
+    use gridward_domain::staffing::{Quota, QuotaChange, QuotaKind, quota_table};
+    seed_org(&store).await;
+    store.import_powers(&[power("csdl.40", "对甲的行政处罚", "2019-03-24")], &test_change()).await.unwrap();
+    store.add_assignment(&assignment("csdl.40", "nt.cc", "320613000000", "2020-01-01"), None, &test_change()).await.unwrap().unwrap();
+    store
+        .set_quotas(
+            &[
+                Quota { body_code: "nt.cc".into(), kind: QuotaKind::Administrative, posts: 30 },
+                Quota { body_code: "nt.cc.zhongxiu".into(), kind: QuotaKind::Administrative, posts: 4 },
+            ],
+            &test_change(),
+        )
+        .await
+        .unwrap();
+    let plan = |body: &str| Plan {
+        title: "下放到钟秀街道".into(),
+        instrument: "省政府赋权决定".into(),
+        effective_from: "2025-01-01".parse().unwrap(),
+        steps: vec![PlanStep::Assign {
+            power_code: "csdl.40".into(),
+            body_code: body.into(),
+            territory: code("320613007000"),
+            evaluation_due: None,
+        }],
+        quota_changes: QuotaChange::transfer("nt.cc", "nt.cc.zhongxiu", QuotaKind::Administrative, 3).to_vec(),
+    };
+    let divisions = store.all_divisions().await.unwrap();
+    let tree = DivisionTree::new(divisions.iter().map(|d| (d.code.clone(), d.parent_code.clone())));
+    let index = DelegationIndex::new(store.assignments().await.unwrap());
+    let powers = ["csdl.40".to_string()].into_iter().collect();
+    let bodies = store.body_links().await.unwrap().into_iter().map(|(c, l)| (c, l.division)).collect();
+    let quotas = quota_table(&store.quotas().await.unwrap());
+    let ctx = PlanContext { index: &index, tree: &tree, powers: &powers, bodies: &bodies, quotas: &quotas };
+
+    // A plan whose last write fails (a body the database does not know) leaves nothing behind.
+    let broken = plan("nt.cc.zhongxiu");
+    let mut effect = preview_plan(&broken, &ctx);
+    assert!(effect.problems.is_empty(), "{}", effect.problems);
+    effect.created[0].body_code = "ghost".into();
+    let size_before = store.integrate_ledger().await.unwrap().size;
+    assert!(store.commit_plan(&broken, &effect, &test_change()).await.is_err());
+    assert_eq!(store.integrate_ledger().await.unwrap().size, size_before);
+    assert_eq!(store.assignments().await.unwrap().len(), 1);
+    assert!(store.plans().await.unwrap().is_empty());
+    assert_eq!(quota_table(&store.quotas().await.unwrap()), quotas);
+
+    let good = plan("nt.cc.zhongxiu");
+    let effect = preview_plan(&good, &ctx);
+    let record = store.commit_plan(&good, &effect, &test_change()).await.unwrap().unwrap();
+    assert_eq!(record.plan, good);
+    let all = store.assignments().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].body_code, "nt.cc.zhongxiu");
+    let after = quota_table(&store.quotas().await.unwrap());
+    assert_eq!(after[&("nt.cc".to_string(), QuotaKind::Administrative)], 27);
+    assert_eq!(after[&("nt.cc.zhongxiu".to_string(), QuotaKind::Administrative)], 7);
+    assert_eq!(store.plans().await.unwrap(), vec![record]);
+
+    // Committing the same preview again is refused: the assignment it meant to create now overlaps.
+    match store.commit_plan(&good, &effect, &test_change()).await.unwrap() {
+        Err(gridward_store::DelegationRefusal::Overlap { existing, .. }) => assert_eq!(existing[0].body_code, "nt.cc.zhongxiu"),
+        other => panic!("expected an overlap, got {other:?}"),
+    }
+    assert_eq!(store.assignments().await.unwrap().len(), 2);
+});
+
+store_test!(headcounts_split_auxiliaries, |store: Arc<dyn Store>| async move {
+    seed_org(&store).await;
+    let mut helper = officer("A1", "nt.cc.zhongxiu", None);
+    helper.auxiliary = true;
+    helper.roles = vec![Role::Auxiliary];
+    store.upsert_staff(&[officer("O1", "nt.cc.zhongxiu", Some("3206001")), helper], &test_change()).await.unwrap();
+    let counts = store.headcounts().await.unwrap();
+    assert_eq!(counts["nt.cc.zhongxiu"], gridward_store::Headcount { established: 1, auxiliaries: 1 });
+});

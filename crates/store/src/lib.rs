@@ -10,7 +10,10 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use gridward_domain::access::Role;
 use gridward_domain::division::{Division, DivisionCode, Level};
+use gridward_domain::catalog::Power;
+use gridward_domain::delegation::{Assignment, Plan, PlanEffect};
 use gridward_domain::org::{Body, BodyLink, Staff};
+use gridward_domain::staffing::Quota;
 use gridward_ledger::{Hash, HashAlgorithm, NodeId, TreeHead};
 use serde::Serialize;
 
@@ -116,6 +119,49 @@ pub struct LoginAttempts {
 pub struct Page {
     pub after: Option<String>,
     pub limit: u32,
+}
+
+/// One stored version of a power (执法事项); versions are numbered from 1 and never change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PowerVersion {
+    #[serde(flatten)]
+    pub power: Power,
+    pub version: u32,
+    pub ledger_seq: i64,
+}
+
+/// What a catalog import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CatalogImport {
+    pub added: usize,
+    pub revised: usize,
+    pub unchanged: usize,
+}
+
+/// A committed delegation plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanRecord {
+    pub id: i64,
+    pub plan: Plan,
+    pub committed_by: String,
+    pub committed_at: i64,
+    pub ledger_seq: i64,
+}
+
+/// Why a delegation change was refused: the assignments it would overlap, or an assignment it meant to
+/// end that changed since it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum DelegationRefusal {
+    Overlap { candidate: Assignment, existing: Vec<Assignment> },
+    Stale { assignment_id: i64 },
+}
+
+/// Established (non-auxiliary) and auxiliary active staff of one body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Headcount {
+    pub established: u32,
+    pub auxiliaries: u32,
 }
 
 #[async_trait]
@@ -224,6 +270,37 @@ pub trait Store: Send + Sync {
     // Seeds.
 
     /// Whether a named seed (e.g. the demo city) was already loaded.
+    // The power catalog, delegation and staffing quotas.
+
+    /// Writes a validated catalog in one transaction: a new code becomes version 1, a changed power a new
+    /// version, an unchanged one nothing. A new version taking effect before its predecessor is refused.
+    async fn import_powers(&self, powers: &[Power], change: &Change) -> DbResult<CatalogImport>;
+    /// Every power's version in force on `day` (the newest taking effect on or before it).
+    async fn powers_in_force(&self, day: gridward_domain::Date) -> DbResult<Vec<PowerVersion>>;
+    /// Every version of one power, oldest first.
+    async fn power_history(&self, code: &str) -> DbResult<Vec<PowerVersion>>;
+    /// Every assignment, whatever its dates, by id.
+    async fn assignments(&self) -> DbResult<Vec<Assignment>>;
+    /// Adds one assignment (its id is chosen here), ending `supersedes` the day before it starts. Refused
+    /// without writing when it would overlap another assignment.
+    async fn add_assignment(
+        &self,
+        assignment: &Assignment,
+        supersedes: Option<i64>,
+        change: &Change,
+    ) -> DbResult<Result<Assignment, DelegationRefusal>>;
+    /// Commits a previewed plan in one transaction: the ends, the new assignments (each checked against
+    /// overlaps again, under the ledger's lock), the quota changes and the plan itself. Any refusal or
+    /// failure writes nothing.
+    async fn commit_plan(&self, plan: &Plan, effect: &PlanEffect, change: &Change) -> DbResult<Result<PlanRecord, DelegationRefusal>>;
+    /// Committed plans, newest first.
+    async fn plans(&self) -> DbResult<Vec<PlanRecord>>;
+    async fn quotas(&self) -> DbResult<Vec<Quota>>;
+    /// Sets bodies' posts outright (the establishment, 定编); plans move posts with `commit_plan`.
+    async fn set_quotas(&self, quotas: &[Quota], change: &Change) -> DbResult<()>;
+    /// Active staff per body.
+    async fn headcounts(&self) -> DbResult<HashMap<String, Headcount>>;
+
     async fn seed_applied(&self, name: &str) -> DbResult<bool>;
     async fn mark_seed_applied(&self, name: &str, at: i64) -> DbResult<()>;
 }

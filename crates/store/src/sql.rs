@@ -205,6 +205,129 @@ macro_rules! impl_sql_store {
             })
         }
 
+        fn power_detail(detail: &str) -> DbResult<gridward_domain::catalog::Power> {
+            serde_json::from_str(detail).map_err(|e| DbError::Corrupt(format!("power detail: {e}")))
+        }
+
+        fn power_version_row(r: &$row) -> DbResult<$crate::PowerVersion> {
+            let version: i32 = r.try_get("version").map_err(db_err)?;
+            Ok($crate::PowerVersion {
+                power: power_detail(&r.try_get::<String, _>("detail").map_err(db_err)?)?,
+                version: u32::try_from(version).map_err(|_| DbError::Corrupt(format!("power version {version}")))?,
+                ledger_seq: r.try_get("ledger_seq").map_err(db_err)?,
+            })
+        }
+
+        fn assignment_row(r: &$row) -> DbResult<gridward_domain::delegation::Assignment> {
+            Ok(gridward_domain::delegation::Assignment {
+                id: r.try_get("id").map_err(db_err)?,
+                power_code: r.try_get("power_code").map_err(db_err)?,
+                body_code: r.try_get("body_code").map_err(db_err)?,
+                territory: decode::code(&r.try_get::<String, _>("territory").map_err(db_err)?)?,
+                valid_from: decode::date(Some(r.try_get("valid_from").map_err(db_err)?))?.ok_or_else(|| DbError::Corrupt("valid_from".into()))?,
+                valid_to: decode::date(r.try_get("valid_to").map_err(db_err)?)?,
+                instrument: r.try_get("instrument").map_err(db_err)?,
+                evaluation_due: decode::date(r.try_get("evaluation_due").map_err(db_err)?)?,
+            })
+        }
+
+        fn plan_row(r: &$row) -> DbResult<$crate::PlanRecord> {
+            let plan: String = r.try_get("plan").map_err(db_err)?;
+            Ok($crate::PlanRecord {
+                id: r.try_get("id").map_err(db_err)?,
+                plan: serde_json::from_str(&plan).map_err(|e| DbError::Corrupt(format!("plan: {e}")))?,
+                committed_by: r.try_get("committed_by").map_err(db_err)?,
+                committed_at: r.try_get("committed_at").map_err(db_err)?,
+                ledger_seq: r.try_get("ledger_seq").map_err(db_err)?,
+            })
+        }
+
+        /// Ends an assignment on `last_day`, recorded.
+        async fn end_assignment(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            algorithm: gridward_ledger::HashAlgorithm,
+            change: &$crate::Change,
+            a: &gridward_domain::delegation::Assignment,
+            last_day: gridward_domain::Date,
+        ) -> DbResult<()> {
+            let id = a.id.to_string();
+            write_recorded(tx, change.entry(algorithm, &$crate::ledger::Record {
+                action: "assignment.end",
+                object_type: "assignment",
+                object_id: &id,
+                jurisdiction: a.territory.as_str(),
+                payload: serde_json::json!({ "id": a.id, "valid_to": last_day.to_string() }),
+            }), "UPDATE assignments SET valid_to = $1, ledger_seq = {seq} WHERE id = $2", |q| q.bind(last_day.to_string()).bind(a.id))
+            .await
+        }
+
+        /// Inserts an assignment with the next id after checking, under the ledger's lock, that it
+        /// overlaps nothing.
+        async fn insert_assignment(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            algorithm: gridward_ledger::HashAlgorithm,
+            change: &$crate::Change,
+            a: &gridward_domain::delegation::Assignment,
+            plan_id: Option<i64>,
+        ) -> DbResult<Result<gridward_domain::delegation::Assignment, $crate::DelegationRefusal>> {
+            let clashes = sqlx::query("SELECT * FROM assignments WHERE power_code = $1 AND territory = $2
+                 AND (valid_to IS NULL OR valid_to >= $3) AND valid_from <= coalesce(CAST($4 AS TEXT), '9999-12-31') ORDER BY id")
+                .bind(a.power_code.clone())
+                .bind(a.territory.as_str())
+                .bind(a.valid_from.to_string())
+                .bind(a.valid_to.map(|d| d.to_string()))
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            if !clashes.is_empty() {
+                let existing = clashes.iter().map(assignment_row).collect::<DbResult<Vec<_>>>()?;
+                return Ok(Err($crate::DelegationRefusal::Overlap { candidate: a.clone(), existing }));
+            }
+            let id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM assignments").fetch_one(&mut **tx).await.map_err(db_err)?;
+            let stored = gridward_domain::delegation::Assignment { id, ..a.clone() };
+            let id_text = id.to_string();
+            write_recorded(tx, change.entry(algorithm, &$crate::ledger::Record {
+                action: "assignment.add",
+                object_type: "assignment",
+                object_id: &id_text,
+                jurisdiction: stored.territory.as_str(),
+                payload: to_payload(&stored)?,
+            }), "INSERT INTO assignments (id, power_code, body_code, territory, valid_from, valid_to, instrument, evaluation_due, plan_id, ledger_seq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {seq})", |q| {
+                q.bind(id)
+                    .bind(stored.power_code.clone())
+                    .bind(stored.body_code.clone())
+                    .bind(stored.territory.to_string())
+                    .bind(stored.valid_from.to_string())
+                    .bind(stored.valid_to.map(|d| d.to_string()))
+                    .bind(stored.instrument.clone())
+                    .bind(stored.evaluation_due.map(|d| d.to_string()))
+                    .bind(plan_id)
+            })
+            .await?;
+            Ok(Ok(stored))
+        }
+
+        /// Sets one body's posts of one kind, recorded.
+        async fn write_quota(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            algorithm: gridward_ledger::HashAlgorithm,
+            change: &$crate::Change,
+            q: &gridward_domain::staffing::Quota,
+        ) -> DbResult<()> {
+            write_recorded(tx, change.entry(algorithm, &$crate::ledger::Record {
+                action: "quota.set",
+                object_type: "quota",
+                object_id: &q.body_code,
+                jurisdiction: "",
+                payload: to_payload(q)?,
+            }), "INSERT INTO staffing_quotas (body_code, kind, posts, ledger_seq) VALUES ($1, $2, $3, {seq})
+                 ON CONFLICT (body_code, kind) DO UPDATE SET posts = excluded.posts, ledger_seq = excluded.ledger_seq", |b| {
+                b.bind(q.body_code.clone()).bind(q.kind.as_str()).bind(i32::try_from(q.posts).unwrap_or(i32::MAX))
+            })
+            .await
+        }
+
         fn limit(page: &Page) -> i64 {
             i64::from(page.limit.clamp(1, 1000))
         }
@@ -988,6 +1111,236 @@ macro_rules! impl_sql_store {
                     .await
                     .map(|_| ())
                     .map_err(db_err)
+            }
+
+            async fn import_powers(&self, powers: &[gridward_domain::catalog::Power], change: &$crate::Change) -> DbResult<$crate::CatalogImport> {
+                let (mut tx, algorithm) = self.begin_recorded().await?;
+                let rows = sqlx::query("SELECT p.code, p.version, p.valid_from, p.detail FROM powers p
+                     WHERE p.version = (SELECT max(q.version) FROM powers q WHERE q.code = p.code)")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                let mut latest = HashMap::new();
+                for r in &rows {
+                    let code: String = r.try_get("code").map_err(db_err)?;
+                    let version: i32 = r.try_get("version").map_err(db_err)?;
+                    let detail: String = r.try_get("detail").map_err(db_err)?;
+                    latest.insert(code, (version, power_detail(&detail)?));
+                }
+                let mut outcome = $crate::CatalogImport::default();
+                for p in powers {
+                    let version = match latest.get(&p.code) {
+                        Some((_, stored)) if stored == p => {
+                            outcome.unchanged += 1;
+                            continue;
+                        }
+                        Some((version, stored)) => {
+                            if p.valid_from < stored.valid_from {
+                                return Err(DbError::Conflict(format!(
+                                    "power {}: a new version cannot take effect on {}, before version {version} ({})",
+                                    p.code, p.valid_from, stored.valid_from
+                                )));
+                            }
+                            outcome.revised += 1;
+                            version + 1
+                        }
+                        None => {
+                            outcome.added += 1;
+                            1
+                        }
+                    };
+                    let detail = serde_json::to_string(p).map_err(|e| DbError::Corrupt(e.to_string()))?;
+                    let mut payload = to_payload(p)?;
+                    if let Some(map) = payload.as_object_mut() {
+                        map.insert("version".into(), version.into());
+                    }
+                    write_recorded(&mut tx, change.entry(algorithm, &$crate::ledger::Record {
+                        action: if version == 1 { "power.add" } else { "power.revise" },
+                        object_type: "power",
+                        object_id: &p.code,
+                        jurisdiction: "",
+                        payload,
+                    }), "INSERT INTO powers (code, version, valid_from, name, kind, domain, category, default_level, detail, ledger_seq)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {seq})", |q| {
+                        q.bind(p.code.clone())
+                            .bind(version)
+                            .bind(p.valid_from.to_string())
+                            .bind(p.name.clone())
+                            .bind(p.kind.as_str())
+                            .bind(p.domain.as_str())
+                            .bind(p.category.clone())
+                            .bind(p.default_level.as_str())
+                            .bind(detail)
+                    })
+                    .await?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(outcome)
+            }
+
+            async fn powers_in_force(&self, day: gridward_domain::Date) -> DbResult<Vec<$crate::PowerVersion>> {
+                let rows = sqlx::query("SELECT p.version, p.detail, p.ledger_seq FROM powers p
+                     WHERE p.version = (SELECT max(q.version) FROM powers q WHERE q.code = p.code AND q.valid_from <= $1)
+                     ORDER BY p.code")
+                    .bind(day.to_string())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(power_version_row).collect()
+            }
+
+            async fn power_history(&self, code: &str) -> DbResult<Vec<$crate::PowerVersion>> {
+                let rows = sqlx::query("SELECT version, detail, ledger_seq FROM powers WHERE code = $1 ORDER BY version")
+                    .bind(code)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(power_version_row).collect()
+            }
+
+            async fn assignments(&self) -> DbResult<Vec<gridward_domain::delegation::Assignment>> {
+                let rows = sqlx::query("SELECT * FROM assignments ORDER BY id").fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(assignment_row).collect()
+            }
+
+            async fn add_assignment(
+                &self,
+                assignment: &gridward_domain::delegation::Assignment,
+                supersedes: Option<i64>,
+                change: &$crate::Change,
+            ) -> DbResult<Result<gridward_domain::delegation::Assignment, $crate::DelegationRefusal>> {
+                let (mut tx, algorithm) = self.begin_recorded().await?;
+                if let Some(old) = supersedes {
+                    let row = sqlx::query("SELECT * FROM assignments WHERE id = $1").bind(old).fetch_optional(&mut *tx).await.map_err(db_err)?;
+                    let Some(row) = row else { return Ok(Err($crate::DelegationRefusal::Stale { assignment_id: old })) };
+                    let old = assignment_row(&row)?;
+                    let last_day = assignment.valid_from.yesterday().map_err(|e| DbError::Conflict(e.to_string()))?;
+                    if old.valid_to.is_some_and(|to| to < last_day) || old.valid_from > last_day {
+                        return Ok(Err($crate::DelegationRefusal::Stale { assignment_id: old.id }));
+                    }
+                    end_assignment(&mut tx, algorithm, change, &old, last_day).await?;
+                }
+                let stored = match insert_assignment(&mut tx, algorithm, change, assignment, None).await? {
+                    Ok(a) => a,
+                    Err(refusal) => return Ok(Err(refusal)),
+                };
+                tx.commit().await.map_err(db_err)?;
+                Ok(Ok(stored))
+            }
+
+            async fn commit_plan(
+                &self,
+                plan: &gridward_domain::delegation::Plan,
+                effect: &gridward_domain::delegation::PlanEffect,
+                change: &$crate::Change,
+            ) -> DbResult<Result<$crate::PlanRecord, $crate::DelegationRefusal>> {
+                let (mut tx, algorithm) = self.begin_recorded().await?;
+                let id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM delegation_plans").fetch_one(&mut *tx).await.map_err(db_err)?;
+                let plan_json = serde_json::to_string(plan).map_err(|e| DbError::Corrupt(e.to_string()))?;
+                let id_text = id.to_string();
+                write_recorded(&mut tx, change.entry(algorithm, &$crate::ledger::Record {
+                    action: "plan.commit",
+                    object_type: "plan",
+                    object_id: &id_text,
+                    jurisdiction: "",
+                    payload: to_payload(plan)?,
+                }), "INSERT INTO delegation_plans (id, title, instrument, effective_from, plan, committed_by, committed_at, ledger_seq)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, {seq})", |q| {
+                    q.bind(id)
+                        .bind(plan.title.clone())
+                        .bind(plan.instrument.clone())
+                        .bind(plan.effective_from.to_string())
+                        .bind(plan_json)
+                        .bind(change.actor.name.clone())
+                        .bind(change.at)
+                })
+                .await?;
+                let seq: i64 = sqlx::query_scalar("SELECT max(seq) FROM ledger_entries").fetch_one(&mut *tx).await.map_err(db_err)?;
+                for (old, last_day) in &effect.ended {
+                    // The assignment must still be as the preview read it.
+                    let row = sqlx::query("SELECT * FROM assignments WHERE id = $1").bind(old.id).fetch_optional(&mut *tx).await.map_err(db_err)?;
+                    match row.as_ref().map(assignment_row).transpose()? {
+                        Some(now) if now == *old => {}
+                        _ => return Ok(Err($crate::DelegationRefusal::Stale { assignment_id: old.id })),
+                    }
+                    end_assignment(&mut tx, algorithm, change, old, *last_day).await?;
+                }
+                for a in &effect.created {
+                    if let Err(refusal) = insert_assignment(&mut tx, algorithm, change, a, Some(id)).await? {
+                        return Ok(Err(refusal));
+                    }
+                }
+                let mut posts: HashMap<(String, gridward_domain::staffing::QuotaKind), i64> = HashMap::new();
+                for c in &plan.quota_changes {
+                    *posts.entry((c.body_code.clone(), c.kind)).or_default() += c.delta;
+                }
+                let mut posts: Vec<_> = posts.into_iter().filter(|(_, delta)| *delta != 0).collect();
+                posts.sort();
+                for ((body, kind), delta) in posts {
+                    let current: Option<i32> = sqlx::query_scalar("SELECT posts FROM staffing_quotas WHERE body_code = $1 AND kind = $2")
+                        .bind(body.clone())
+                        .bind(kind.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    let new_posts = i64::from(current.unwrap_or(0)) + delta;
+                    let posts = u32::try_from(new_posts).map_err(|_| DbError::Conflict(format!("{body} would hold {new_posts} {} posts", kind.zh())))?;
+                    let quota = gridward_domain::staffing::Quota { body_code: body, kind, posts };
+                    write_quota(&mut tx, algorithm, change, &quota).await?;
+                }
+                let committed = sqlx::query("SELECT * FROM delegation_plans WHERE id = $1").bind(id).fetch_one(&mut *tx).await.map_err(db_err)?;
+                let record = plan_row(&committed)?;
+                debug_assert_eq!(record.ledger_seq, seq);
+                tx.commit().await.map_err(db_err)?;
+                Ok(Ok(record))
+            }
+
+            async fn plans(&self) -> DbResult<Vec<$crate::PlanRecord>> {
+                let rows = sqlx::query("SELECT * FROM delegation_plans ORDER BY id DESC").fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(plan_row).collect()
+            }
+
+            async fn quotas(&self) -> DbResult<Vec<gridward_domain::staffing::Quota>> {
+                let rows = sqlx::query("SELECT body_code, kind, posts FROM staffing_quotas ORDER BY body_code, kind")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let kind: String = r.try_get("kind").map_err(db_err)?;
+                        let posts: i32 = r.try_get("posts").map_err(db_err)?;
+                        Ok(gridward_domain::staffing::Quota {
+                            body_code: r.try_get("body_code").map_err(db_err)?,
+                            kind: gridward_domain::staffing::QuotaKind::parse(&kind).ok_or_else(|| DbError::Corrupt(format!("quota kind {kind:?}")))?,
+                            posts: u32::try_from(posts).map_err(|_| DbError::Corrupt(format!("posts {posts}")))?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn set_quotas(&self, quotas: &[gridward_domain::staffing::Quota], change: &$crate::Change) -> DbResult<()> {
+                let (mut tx, algorithm) = self.begin_recorded().await?;
+                for q in quotas {
+                    write_quota(&mut tx, algorithm, change, q).await?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn headcounts(&self) -> DbResult<HashMap<String, $crate::Headcount>> {
+                let rows = sqlx::query("SELECT body_code, auxiliary, count(*) AS n FROM staff WHERE active GROUP BY body_code, auxiliary")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                let mut out: HashMap<String, $crate::Headcount> = HashMap::new();
+                for r in &rows {
+                    let body: String = r.try_get("body_code").map_err(db_err)?;
+                    let auxiliary: bool = r.try_get("auxiliary").map_err(db_err)?;
+                    let n: i64 = r.try_get("n").map_err(db_err)?;
+                    let entry = out.entry(body).or_default();
+                    let n = u32::try_from(n).unwrap_or(u32::MAX);
+                    if auxiliary { entry.auxiliaries = n } else { entry.established = n }
+                }
+                Ok(out)
             }
         }
     };
