@@ -5,6 +5,8 @@
 use gridward_domain::access::{Role, format_roles};
 use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::org::{BodyKind, BodyRow, EnforcementDomain, StaffRow, format_domains};
+use gridward_domain::delegation::{Plan, PlanStep};
+use gridward_domain::staffing::{Quota, QuotaChange, QuotaKind};
 use gridward_store::{Actor, BoundaryRecord, Page};
 
 use crate::auth::NewUser;
@@ -14,8 +16,16 @@ use crate::{App, change, now};
 const DIVISIONS_CSV: &str = include_str!("../../../data/demo/nantong/divisions.csv");
 const HISTORY_CSV: &str = include_str!("../../../data/demo/nantong/history.csv");
 const BOUNDARIES_GEOJSON: &str = include_str!("../../../data/demo/nantong/boundaries.geojson");
+const CATALOG_CSV: &[u8] = include_bytes!("../../../data/demo/nantong/catalog.csv");
 
 pub const SEED_NAME: &str = "demo.nantong.v1";
+/// The demo's power catalog, delegation and quotas, loaded after the city (also into a city loaded
+/// before they existed).
+pub const DELEGATION_SEED_NAME: &str = "demo.nantong.delegation.v1";
+/// The squad of 钟秀街道, which took 143 powers in the reform.
+pub const ZHONGXIU_SQUAD: &str = "squad.320613007";
+const DEMO_INSTRUMENT: &str = "演示数据：南通市人民政府关于综合行政执法事项划转的决定";
+const ZHONGXIU_INSTRUMENT: &str = "演示数据：江苏省人民政府关于赋予钟秀街道县级行政处罚权的决定（依据《中华人民共和国行政处罚法》第二十四条）";
 /// Who the ledger says loaded the demo.
 pub const DEMO_ACTOR: &str = "system:demo";
 pub const CITY: &str = "320600000000";
@@ -69,6 +79,7 @@ impl App {
     /// Loads the demo city unless it is already there. `password` is every demo account's password.
     pub async fn load_demo(&self, password: &str) -> AppResult<DemoOutcome> {
         if self.store.seed_applied(SEED_NAME).await? {
+            self.load_demo_delegation().await?;
             return Ok(DemoOutcome { loaded: false, divisions: 0, bodies: 0, staff: 0, synthetic_boundaries: 0 });
         }
         let actor = Actor::new(DEMO_ACTOR, "system");
@@ -108,7 +119,101 @@ impl App {
             .await?;
         }
         self.store.mark_seed_applied(SEED_NAME, now()).await?;
+        self.load_demo_delegation().await?;
         Ok(DemoOutcome { loaded: true, divisions, bodies: bodies.len(), staff: staff.len(), synthetic_boundaries })
+    }
+
+    /// The catalog grounded in real law, every power held by a district bureau in its district (or the
+    /// city bureau city-wide for powers that sit at city level), 钟秀街道's squad holding the 143
+    /// street-level powers after the reform plan, and quotas for every body. Both allocations are
+    /// committed as delegation plans, so the demo's record shows them as a user would make them.
+    async fn load_demo_delegation(&self) -> AppResult<()> {
+        if self.store.seed_applied(DELEGATION_SEED_NAME).await? {
+            return Ok(());
+        }
+        let actor = Actor::new(DEMO_ACTOR, "system");
+        self.import_catalog_as(CATALOG_CSV, &actor).await?;
+        let bodies = self.store.all_bodies().await?;
+        let quotas: Vec<Quota> = bodies
+            .iter()
+            .flat_map(|b| {
+                let (administrative, public_institution, auxiliary_cap) = match b.kind {
+                    BodyKind::Bureau if b.division_code.as_str() == CITY => (40, 60, 80),
+                    BodyKind::Bureau => (25, 35, 60),
+                    BodyKind::Brigade => (0, 40, 60),
+                    BodyKind::Company | BodyKind::StreetSquad => (4, 6, 10),
+                };
+                [
+                    (QuotaKind::Administrative, administrative),
+                    (QuotaKind::PublicInstitution, public_institution),
+                    (QuotaKind::AuxiliaryCap, auxiliary_cap),
+                ]
+                .map(|(kind, posts)| Quota { body_code: b.code.clone(), kind, posts })
+            })
+            .collect();
+        self.store.set_quotas(&quotas, &change(&actor)).await?;
+
+        let catalog = self.store.powers_in_force(crate::today()).await?;
+        let in_force_from = catalog.iter().map(|p| p.power.valid_from).max().ok_or(AppError::Internal("the demo catalog is empty".into()))?;
+        let city = DivisionCode::parse(CITY).map_err(|e| AppError::Internal(e.to_string()))?;
+        let district_bureaus: Vec<_> =
+            bodies.iter().filter(|b| b.kind == BodyKind::Bureau && b.division_code.implied_level() == Level::District).collect();
+        let mut steps = Vec::new();
+        for p in &catalog {
+            if p.power.default_level == Level::City {
+                steps.push(assign_step(&p.power.code, "bureau.3206", &city, None));
+                continue;
+            }
+            for bureau in &district_bureaus {
+                steps.push(assign_step(&p.power.code, &bureau.code, &bureau.division_code, None));
+            }
+        }
+        let allocation = Plan {
+            title: "综合行政执法事项划转至区（县、市）综合行政执法局".into(),
+            instrument: DEMO_INSTRUMENT.into(),
+            effective_from: in_force_from,
+            steps,
+            quota_changes: Vec::new(),
+        };
+        self.commit_demo_plan(&allocation, &actor).await?;
+
+        let zhongxiu = DivisionCode::parse(ZHONGXIU).map_err(|e| AppError::Internal(e.to_string()))?;
+        let reform_day = in_force_from.checked_add(jiff::Span::new().days(180)).map_err(|e| AppError::Internal(e.to_string()))?;
+        // Delegated powers are evaluated two years on, to see whether the street can carry them.
+        let evaluation_due = reform_day.checked_add(jiff::Span::new().years(2)).ok();
+        let reform = Plan {
+            title: "钟秀街道综合执法改革：下放143项执法事项".into(),
+            instrument: ZHONGXIU_INSTRUMENT.into(),
+            effective_from: reform_day,
+            steps: catalog
+                .iter()
+                .filter(|p| p.power.default_level == Level::Street)
+                .map(|p| assign_step(&p.power.code, ZHONGXIU_SQUAD, &zhongxiu, evaluation_due))
+                .collect(),
+            quota_changes: [
+                QuotaChange::transfer("bureau.320613", ZHONGXIU_SQUAD, QuotaKind::Administrative, 3),
+                QuotaChange::transfer("bureau.320613", ZHONGXIU_SQUAD, QuotaKind::PublicInstitution, 5),
+            ]
+            .concat(),
+        };
+        self.commit_demo_plan(&reform, &actor).await?;
+        self.store.mark_seed_applied(DELEGATION_SEED_NAME, now()).await?;
+        Ok(())
+    }
+
+    async fn commit_demo_plan(&self, plan: &Plan, actor: &Actor) -> AppResult<()> {
+        let admin = gridward_domain::access::Principal {
+            username: actor.name.clone(),
+            display_name: actor.name.clone(),
+            roles: vec![Role::Admin],
+            scope: DivisionCode::parse(CITY).map_err(|e| AppError::Internal(e.to_string()))?,
+        };
+        let preview = self.preview_plan(&admin, plan).await?;
+        if !preview.committable {
+            return Err(AppError::Invalid(preview.effect.problems));
+        }
+        self.commit_previewed(plan, &preview.effect, actor).await?;
+        Ok(())
     }
 
     /// Partitions every district that has a real outline into its current streets, then every street into
@@ -207,6 +312,10 @@ fn body_row(
         parent_code: parent.to_string(),
         domains: format_domains(domains),
     }
+}
+
+fn assign_step(power: &str, body: &str, territory: &DivisionCode, evaluation_due: Option<gridward_domain::Date>) -> PlanStep {
+    PlanStep::Assign { power_code: power.into(), body_code: body.into(), territory: territory.clone(), evaluation_due }
 }
 
 /// The city bureau and its detachment, a bureau per district, 崇川区's brigade, and a squad for each of

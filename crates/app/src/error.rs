@@ -24,6 +24,9 @@ pub enum AppError {
     BadRequest { code: &'static str, message: String },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A delegation change was refused: it would overlap an assignment, or one it meant to end changed.
+    #[error("the delegation change was refused")]
+    Delegation(gridward_store::DelegationRefusal),
     #[error("internal error")]
     Internal(String),
 }
@@ -39,6 +42,8 @@ impl AppError {
             AppError::Invalid(_) => "invalid_input",
             AppError::BadRequest { code, .. } => code,
             AppError::Conflict(_) => "conflict",
+            AppError::Delegation(gridward_store::DelegationRefusal::Overlap { .. }) => "assignment_overlap",
+            AppError::Delegation(gridward_store::DelegationRefusal::Stale { .. }) => "stale_assignment",
             AppError::Internal(_) => "internal",
         }
     }

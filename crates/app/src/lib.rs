@@ -2,12 +2,15 @@
 //! applies the domain's rules and persists the change through the store in one transaction.
 
 pub mod auth;
+pub mod catalog;
+pub mod delegation;
 pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod evidence;
 pub mod import;
 pub mod record;
+pub mod sheet;
 
 use std::sync::Arc;
 

@@ -196,6 +196,8 @@ pub trait Store: Send + Sync {
     async fn body_links(&self) -> DbResult<HashMap<String, BodyLink>>;
     async fn upsert_bodies(&self, bodies: &[Body], change: &Change) -> DbResult<()>;
     async fn body(&self, code: &str) -> DbResult<Option<Body>>;
+    /// Every body, by code.
+    async fn all_bodies(&self) -> DbResult<Vec<Body>>;
     /// Bodies whose division lies inside `territory`, ordered by code; `page.after` is a body code.
     async fn bodies_within(&self, territory: &DivisionCode, page: &Page) -> DbResult<Vec<Body>>;
     /// Credential number → staff number, for every stored credential.

@@ -572,6 +572,11 @@ macro_rules! impl_sql_store {
                 row.as_ref().map(body_row).transpose()
             }
 
+            async fn all_bodies(&self) -> DbResult<Vec<Body>> {
+                let rows = sqlx::query("SELECT * FROM bodies ORDER BY code").fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(body_row).collect()
+            }
+
             async fn bodies_within(&self, territory: &DivisionCode, page: &Page) -> DbResult<Vec<Body>> {
                 let rows = sqlx::query("SELECT * FROM bodies WHERE division_code LIKE $1 AND code > $2 ORDER BY code LIMIT $3")
                     .bind(format!("{}%", territory.territory_prefix()))
