@@ -25,7 +25,7 @@ pub enum AppError {
     #[error("conflict: {0}")]
     Conflict(String),
     /// A delegation change was refused: it would overlap an assignment, or one it meant to end changed.
-    #[error("the delegation change was refused")]
+    #[error("{}", describe_refusal(.0))]
     Delegation(gridward_store::DelegationRefusal),
     #[error("internal error")]
     Internal(String),
@@ -73,3 +73,19 @@ impl From<Problems> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A refusal in a sentence that names every assignment involved.
+fn describe_refusal(r: &gridward_store::DelegationRefusal) -> String {
+    match r {
+        gridward_store::DelegationRefusal::Overlap { candidate, existing } => format!(
+            "{} in {} would be held by {} and also by {}; supersede the existing assignment to replace it",
+            candidate.power_code,
+            candidate.territory,
+            candidate.body_code,
+            existing.iter().map(|a| format!("{} (assignment {})", a.body_code, a.id)).collect::<Vec<_>>().join(", "),
+        ),
+        gridward_store::DelegationRefusal::Stale { assignment_id } => {
+            format!("assignment {assignment_id} changed since it was read; preview again")
+        }
+    }
+}

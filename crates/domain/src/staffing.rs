@@ -65,9 +65,22 @@ pub struct QuotaTotal {
 /// What a set of quota changes does: the table after, each kind's totals, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QuotaEffect {
+    /// The whole table after the changes (keyed by pairs, so not serialized; `lines` shows what moved).
+    #[serde(skip)]
     pub after: QuotaTable,
+    /// Each (body, kind) the changes touch, before and after.
+    pub lines: Vec<QuotaLine>,
     pub totals: Vec<QuotaTotal>,
     pub problems: Problems,
+}
+
+/// One body's posts of one kind before and after a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaLine {
+    pub body_code: String,
+    pub kind: QuotaKind,
+    pub before: u32,
+    pub after: u32,
 }
 
 /// Applies changes to a table. Refused: a body or kind unknown to `body_exists`, a body left with fewer
@@ -105,7 +118,17 @@ pub fn apply_changes(table: &QuotaTable, changes: &[QuotaChange], body_exists: &
             ));
         }
     }
-    QuotaEffect { after, totals, problems }
+    let mut lines: Vec<QuotaLine> = Vec::new();
+    for c in changes {
+        let key = (c.body_code.clone(), c.kind);
+        if lines.iter().any(|l| l.body_code == c.body_code && l.kind == c.kind) {
+            continue;
+        }
+        if let Some(&after_posts) = after.get(&key) {
+            lines.push(QuotaLine { body_code: c.body_code.clone(), kind: c.kind, before: table.get(&key).copied().unwrap_or(0), after: after_posts });
+        }
+    }
+    QuotaEffect { after, lines, totals, problems }
 }
 
 /// A body's posts against the people it has, for the flags on the staffing page.

@@ -22,6 +22,10 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
     pub problems: Vec<Problem>,
+    /// For `assignment_overlap` and `stale_assignment`: the refused assignment and the ones it meets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub refusal: Option<gridward_store::DelegationRefusal>,
 }
 
 pub struct ApiError(pub AppError);
@@ -41,7 +45,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::BadRequest { code: "payload_too_large", .. } => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Conflict(_) | AppError::Delegation(_) => StatusCode::CONFLICT,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -56,7 +60,11 @@ impl IntoResponse for ApiError {
             AppError::Invalid(p) => p.0.clone(),
             _ => Vec::new(),
         };
-        let body = ErrorBody { error: e.code().to_string(), message: e.to_string(), problems };
+        let refusal = match &e {
+            AppError::Delegation(r) => Some(r.clone()),
+            _ => None,
+        };
+        let body = ErrorBody { error: e.code().to_string(), message: e.to_string(), problems, refusal };
         (status_of(&e), Json(body)).into_response()
     }
 }
@@ -93,5 +101,5 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         _ => "bad_request",
     };
     let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
-    (status, Json(ErrorBody { error: code.to_string(), message, problems: Vec::new() })).into_response()
+    (status, Json(ErrorBody { error: code.to_string(), message, problems: Vec::new(), refusal: None })).into_response()
 }

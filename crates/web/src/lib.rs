@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
+pub mod powers;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +72,9 @@ pub fn city_of(code: &DivisionCode) -> DivisionCode {
         api::list_users, api::create_user,
         api::latest_checkpoint, api::sign_checkpoint, api::consistency_proof, api::entry_proof, api::add_cosignature,
         api::attach_evidence, api::list_evidence, api::get_evidence, api::evidence_content,
+        powers::list_powers, powers::export_powers, powers::import_powers, powers::get_power, powers::power_holder,
+        powers::delegation_check, powers::create_assignment, powers::preview_plan, powers::commit_plan, powers::list_plans,
+        powers::staffing, powers::division_responsibilities, powers::export_responsibilities, powers::dormant_duties,
     ),
     modifiers(&BearerAuth),
 )]
@@ -128,6 +132,8 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
 }
 
 const ADMINS: &[Role] = &[Role::Admin];
+/// Who may draft delegation plans and read staffing: administration and leadership.
+const PLANNERS: &[Role] = &[Role::Admin, Role::Leader];
 /// Who may read entries of the record with their proofs: administration, leadership, legal review and the
 /// procuratorate's oversight.
 pub(crate) const RECORD_READERS: &[Role] = &[Role::Admin, Role::Leader, Role::LegalReviewer, Role::Procuratorate];
@@ -185,6 +191,35 @@ pub fn route_table(state: AppState) -> RouteTable {
             SignedIn,
             post(evidence::upload_to_body).layer(DefaultBodyLimit::max(evidence::MAX_UPLOAD_FORM_BYTES)),
         )
+        .add(Method::GET, "/api/v1/powers", SignedIn, get(powers::list_powers))
+        .add(Method::GET, "/api/v1/powers/export", SignedIn, get(powers::export_powers))
+        .add(
+            Method::POST,
+            "/api/v1/powers/import",
+            Roles(ADMINS),
+            post(powers::import_powers).layer(DefaultBodyLimit::max(powers::MAX_CATALOG_BYTES)),
+        )
+        .add(Method::GET, "/api/v1/powers/{code}", SignedIn, get(powers::get_power))
+        .add(Method::GET, "/api/v1/powers/{code}/holder", SignedIn, get(powers::power_holder))
+        .add(Method::GET, "/api/v1/delegation/check", SignedIn, get(powers::delegation_check))
+        .add(Method::POST, "/api/v1/assignments", Roles(ADMINS), post(powers::create_assignment))
+        .add(Method::POST, "/api/v1/plans/preview", Roles(PLANNERS), post(powers::preview_plan))
+        .add(Method::POST, "/api/v1/plans", Roles(ADMINS), post(powers::commit_plan))
+        .add(Method::GET, "/api/v1/plans", SignedIn, get(powers::list_plans))
+        .add(Method::GET, "/api/v1/staffing", Roles(PLANNERS), get(powers::staffing))
+        // Published by law (责任清单): no account needed.
+        .add(Method::GET, "/api/v1/divisions/{code}/responsibilities", Public, get(powers::division_responsibilities))
+        .add(Method::GET, "/api/v1/bodies/{code}/responsibilities", Public, get(powers::export_responsibilities))
+        .add(Method::GET, "/api/v1/bodies/{code}/dormant-duties", SignedIn, get(powers::dormant_duties))
+        .add(Method::GET, "/responsibilities", Public, get(powers::responsibilities_index))
+        .add(Method::GET, "/responsibilities/{code}", Public, get(powers::responsibility_page))
+        .add(Method::GET, "/catalog", SignedIn, get(powers::catalog_page))
+        .add(Method::GET, "/powers/{code}", SignedIn, get(powers::power_page))
+        .add(Method::GET, "/delegation", SignedIn, get(powers::delegation_page))
+        .add(Method::GET, "/plans/new", Roles(PLANNERS), get(powers::plan_editor))
+        .add(Method::POST, "/plans/preview", Roles(PLANNERS), post(powers::plan_preview_page))
+        .add(Method::POST, "/plans/commit", Roles(ADMINS), post(powers::plan_commit_page))
+        .add(Method::GET, "/staffing", Roles(PLANNERS), get(powers::staffing_page))
         .add_public_external(Method::GET, "/api/openapi.json")
         .add_public_external(Method::GET, "/api/docs")
         .add_public_external(Method::GET, "/api/docs/")

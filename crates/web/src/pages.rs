@@ -58,7 +58,7 @@ impl Chrome {
     }
 }
 
-fn render(status: StatusCode, template: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -94,7 +94,7 @@ pub fn error_page(req: &Request, caller: &Caller, e: AppError) -> Response {
 }
 
 /// Wraps a page handler's result so errors render as pages, not JSON.
-fn page_result(headers: &HeaderMap, auth: Option<&Authenticated>, result: Result<Response, AppError>) -> Response {
+pub(crate) fn page_result(headers: &HeaderMap, auth: Option<&Authenticated>, result: Result<Response, AppError>) -> Response {
     result.unwrap_or_else(|e| error_response(Chrome::new(headers, auth), e))
 }
 
@@ -255,7 +255,7 @@ struct HomePage {
     bodies: Vec<BodyView>,
 }
 
-fn kind_label(lang: Lang, kind: BodyKind) -> String {
+pub(crate) fn kind_label(lang: Lang, kind: BodyKind) -> String {
     match lang {
         Lang::Zh => kind.zh().to_string(),
         Lang::En => kind.as_str().replace('_', " "),
@@ -338,7 +338,7 @@ pub struct BodyQuery {
     added: Option<String>,
 }
 
-fn domain_label(lang: Lang, d: EnforcementDomain) -> String {
+pub(crate) fn domain_label(lang: Lang, d: EnforcementDomain) -> String {
     match lang {
         Lang::Zh => d.zh().to_string(),
         Lang::En => d.as_str().replace('_', " "),

@@ -117,6 +117,11 @@ store_test!(every_route_has_a_rule_and_the_rule_holds, |store: Arc<dyn Store>| a
         "GET /metrics",
         "GET /static/{*path}",
         "GET /transparency",
+        // Responsibility lists are published by law.
+        "GET /api/v1/divisions/{code}/responsibilities",
+        "GET /api/v1/bodies/{code}/responsibilities",
+        "GET /responsibilities",
+        "GET /responsibilities/{code}",
         "POST /api/v1/session",
         "POST /login",
     ];
@@ -648,4 +653,82 @@ store_test!(refused_uploads_say_why_and_change_nothing, |store: Arc<dyn Store>| 
     assert_eq!(size().await, before);
     assert!(store.evidence_of("body", ZHONGXIU_SQUAD).await.unwrap().is_empty());
     assert!(officer.get(&router, &page, &[]).await.text().contains("尚无证据"));
+});
+
+store_test!(the_catalog_and_delegation_over_http, |store: Arc<dyn Store>| async move {
+    let router = demo_router(store).await;
+    let admin = token(&router, "admin").await;
+    let officer = token(&router, "officer.zhongxiu").await;
+
+    // The responsibility lists are public: 钟秀街道's squad, seated there, with 143 powers.
+    let lists = get(&router, "/api/v1/divisions/320613007000/responsibilities", None).await;
+    assert_eq!(lists.status, StatusCode::OK, "{}", lists.text());
+    let lists = lists.json();
+    assert_eq!(lists[0]["body"]["code"], "squad.320613007");
+    assert_eq!(lists[0]["items"].as_array().unwrap().len(), 143);
+    assert_eq!(lists[0]["categories"].as_array().unwrap().len(), 9);
+    assert_eq!(get(&router, "/api/v1/divisions/999999999999/responsibilities", None).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(get(&router, "/api/v1/divisions/320699000000/responsibilities", None).await.status, StatusCode::NOT_FOUND);
+    let xlsx = get(&router, "/api/v1/bodies/squad.320613007/responsibilities?format=xlsx", None).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.body.starts_with(b"PK"));
+    let page = get(&router, "/responsibilities/squad.320613007", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("id=\"resp-total\">143<"));
+
+    // Search with filters.
+    let air = get(&router, "/api/v1/powers?law=%E5%A4%A7%E6%B0%94&kind=penalty", Some(&officer)).await.json();
+    let air = air["items"].as_array().unwrap();
+    assert!(!air.is_empty() && air.iter().all(|p| p["code"].as_str().unwrap().starts_with("dqwr.")));
+    assert_eq!(get(&router, "/api/v1/powers?kind=flogging", Some(&officer)).await.status, StatusCode::BAD_REQUEST);
+    let power = get(&router, "/api/v1/powers/dqwr.118.1", Some(&officer)).await.json();
+    assert_eq!(power["current"]["version"], 1);
+    assert_eq!(power["usage"], 0);
+
+    // Resolution and the city-wide check.
+    let holder = get(&router, "/api/v1/powers/dqwr.118.1/holder?division=320613007001", Some(&officer)).await.json();
+    let holder_body = holder["holder"]["body_code"].as_str().unwrap().to_string();
+    let check = get(&router, "/api/v1/delegation/check", Some(&officer)).await.json();
+    assert_eq!(check["overlaps"].as_array().unwrap().len(), 0);
+    assert_eq!(check["gap_pairs"], 0);
+
+    // An injected overlap is refused with both named; officers may not try.
+    let intruder = json!({"power_code": "dqwr.118.1", "body_code": "squad.320613007", "territory": "320613007000",
+        "valid_from": "2026-01-01", "instrument": "重复赋权"});
+    let other = if holder_body == "squad.320613007" { "bureau.320613" } else { "squad.320613007" };
+    let mut intruder = intruder;
+    intruder["body_code"] = json!(other);
+    if other == "bureau.320613" {
+        let refused = post_json(&router, "/api/v1/assignments", Some(&admin), &intruder).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
+        let body = refused.json();
+        assert_eq!(body["error"], "assignment_overlap");
+        assert_eq!(body["refusal"]["candidate"]["body_code"], "bureau.320613");
+        assert_eq!(body["refusal"]["existing"][0]["body_code"], "squad.320613007");
+        assert!(body["message"].as_str().unwrap().contains("squad.320613007"));
+    }
+    assert_eq!(post_json(&router, "/api/v1/assignments", Some(&officer), &intruder).await.status, StatusCode::FORBIDDEN);
+
+    // A plan that grows the quota total is refused with the numbers.
+    let plan = json!({"title": "扩编", "instrument": "决定", "effective_from": "2027-01-01",
+        "steps": [], "quota_changes": [{"body_code": "squad.320613008", "kind": "administrative", "delta": 2}]});
+    let preview = post_json(&router, "/api/v1/plans/preview", Some(&admin), &plan).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text());
+    let preview = preview.json();
+    assert_eq!(preview["committable"], false);
+    let refused = post_json(&router, "/api/v1/plans", Some(&admin), &plan).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.json()["problems"].as_array().unwrap().iter().any(|p| p["code"] == "quota_total_grows"));
+
+    // Catalog import: a broken file names its rows and changes nothing.
+    let bad = "code,name,kind,domain,category,violation_basis,penalty_basis,penalty_types,hearing,default_level,valid_from\nBAD,,punish,x,,,,,maybe,moon,\n";
+    let reply = send(&router, Method::POST, "/api/v1/powers/import", &[("authorization", &format!("Bearer {admin}"))], Body::from(bad)).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    let problems = reply.json()["problems"].as_array().unwrap().clone();
+    assert!(problems.len() >= 6 && problems.iter().all(|p| p["line"] == 2));
+    let export = get(&router, "/api/v1/powers/export?format=xlsx", Some(&officer)).await;
+    let reply = send(&router, Method::POST, "/api/v1/powers/import", &[("authorization", &format!("Bearer {admin}"))], Body::from(export.body)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["added"], 0);
+    assert_eq!(reply.json()["revised"], 0);
 });
