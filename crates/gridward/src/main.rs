@@ -154,6 +154,8 @@ enum ImportKind {
     Bodies,
     /// `staff_no,name,body_code,roles,credential_no,credential_valid_from,credential_valid_to,qualification_domains,auxiliary,active`
     Staff,
+    /// The power catalog, CSV or XLSX, with the columns of `export catalog` (or their Chinese headings).
+    Catalog,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -161,6 +163,8 @@ enum ExportKind {
     Divisions,
     Bodies,
     Staff,
+    /// The power catalog in force today: XLSX when --out ends in .xlsx, CSV otherwise.
+    Catalog,
 }
 
 #[derive(Subcommand)]
@@ -493,21 +497,37 @@ async fn import(cli: &Cli, kind: ImportKind, file: &Path, source: &str) -> Resul
     if size > MAX_IMPORT_BYTES {
         bail!("file_too_large: {} is {size} bytes; the limit is {MAX_IMPORT_BYTES}", file.display());
     }
-    let text = std::fs::read_to_string(file).with_context(|| format!("{} is not UTF-8 text", file.display()))?;
+    let text = match kind {
+        // A catalog may be a workbook, which is not text.
+        ImportKind::Catalog => return import_catalog(cli, file).await,
+        _ => std::fs::read_to_string(file),
+    };
+    let text = text.with_context(|| format!("{} is not UTF-8 text", file.display()))?;
     let app = App::new(open(cli).await?).map_err(explain)?;
     let report = match kind {
         ImportKind::Divisions => app.import_divisions(&text, &operator()).await,
         ImportKind::Boundaries => app.import_boundaries(&text, source, &operator()).await,
         ImportKind::Bodies => app.import_bodies(&text, &operator()).await,
         ImportKind::Staff => app.import_staff(&text, &operator()).await,
+        ImportKind::Catalog => return import_catalog(cli, file).await,
     }
     .map_err(explain)?;
     println!("imported {} rows", report.rows);
     Ok(())
 }
 
+async fn import_catalog(cli: &Cli, file: &Path) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let app = App::new(open(cli).await?).map_err(explain)?;
+    let outcome = app.import_catalog_as(&bytes, &operator()).await.map_err(explain)?;
+    println!("powers: {} added, {} revised, {} unchanged", outcome.added, outcome.revised, outcome.unchanged);
+    Ok(())
+}
+
 async fn export(cli: &Cli, kind: ExportKind, out: Option<&Path>) -> Result<()> {
     let store = open(cli).await?;
+    // A workbook is written as it is; the other kinds are CSV rows.
+    let xlsx = out.is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")));
     let sink: Box<dyn Write> = match out {
         Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
         None => Box::new(std::io::stdout()),
@@ -515,6 +535,15 @@ async fn export(cli: &Cli, kind: ExportKind, out: Option<&Path>) -> Result<()> {
     let mut w = csv::Writer::from_writer(sink);
     let date = |d: Option<gridward_domain::Date>| d.map(|d| d.to_string()).unwrap_or_default();
     match kind {
+        ExportKind::Catalog => {
+            let format = if xlsx { gridward_app::sheet::SheetFormat::Xlsx } else { gridward_app::sheet::SheetFormat::Csv };
+            let powers = store.powers_in_force(gridward_app::today()).await?;
+            let (header, rows) = gridward_app::catalog::catalog_rows(&powers);
+            let bytes = gridward_app::catalog::render_sheet(format, "权力清单", &header, &rows).map_err(explain)?;
+            let mut sink = w.into_inner().map_err(|e| anyhow::anyhow!("writing: {e}"))?;
+            sink.write_all(&bytes)?;
+            return Ok(sink.flush()?);
+        }
         ExportKind::Divisions => {
             w.write_record(["code", "name", "level", "parent_code", "valid_from", "valid_to"])?;
             for d in store.all_divisions().await? {
