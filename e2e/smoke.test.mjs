@@ -249,3 +249,81 @@ test('an officer photographs a stall as evidence for the squad and sees it liste
     await page.context().close();
   }
 });
+
+test('anyone reads 钟秀街道\'s responsibility list, by category with its legal basis', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await page.goto(BASE + '/responsibilities');
+    await page.click('a[href="/responsibilities/squad.320613007"]');
+    assert.equal(await page.locator('#resp-total').innerText(), '143');
+    assert.equal(await page.locator('#resp-categories').innerText(), '9');
+    assert.equal(await page.locator('section.resp-group').count(), 9);
+    assert.match(await page.locator('table.resp').first().innerText(), /《[^》]+》第[一二三四五六七八九十百零]+条/);
+    const xlsx = await page.request.get(BASE + '/api/v1/bodies/squad.320613007/responsibilities?format=xlsx');
+    assert.equal(xlsx.status(), 200);
+    await page.screenshot({ path: SHOTS + 'responsibilities.png' });
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('the catalog filters by category and a power shows its legal text and holders', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await signIn(page, PASSWORD, 'admin');
+    await page.click('nav a[href="/catalog"]');
+    const all = await page.locator('#catalog tbody tr').count();
+    assert.ok(all >= 150, `${all} powers`);
+    await page.selectOption('#f-category', '大气污染防治');
+    await Promise.all([page.waitForURL(/category=/), page.click('form.filters button[type=submit]')]);
+    const air = await page.locator('#catalog tbody tr').count();
+    assert.ok(air > 10 && air < all, `${air} air powers of ${all}`);
+    await page.screenshot({ path: SHOTS + 'catalog.png' });
+    await page.click('#catalog tbody tr a[href="/powers/dqwr.118.1"] >> nth=0');
+    // The violation clause (the duty) and the penalty clause are quoted from the statute.
+    assert.match(await page.locator('blockquote.law').first().innerText(), /《中华人民共和国大气污染防治法》第[一二三四五六七八九十百零]+条/);
+    assert.ok(await page.locator('blockquote.law', { hasText: '第一百一十八条' }).count() >= 1);
+    const holders = await page.locator('#holders tbody tr').count();
+    assert.ok(holders >= 8, `${holders} holders`);
+    assert.match(await page.locator('#holders').innerText(), /钟秀街道综合行政执法队/);
+    await page.screenshot({ path: SHOTS + 'power.png', fullPage: true });
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('an administrator previews and commits a delegation plan to 文峰街道', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await signIn(page, PASSWORD, 'admin');
+    await page.click('nav a[href="/delegation"]');
+    assert.equal(await page.locator('#gap-pairs').innerText(), '0');
+    assert.equal(await page.locator('#overlaps').innerText(), '0');
+    await page.screenshot({ path: SHOTS + 'delegation.png' });
+    await page.click('a[href="/plans/new"]');
+    await page.fill('#p-title', '园林绿化事项下放至文峰街道');
+    await page.fill('#p-instrument', '崇川区人民政府赋权决定');
+    await page.selectOption('#p-body', 'squad.320613008');
+    await page.fill('#p-territory', '320613008000');
+    await page.selectOption('select[name=quota_from]', 'bureau.320613');
+    await page.selectOption('select[name=quota_to]', 'squad.320613008');
+    await page.selectOption('select[name=quota_kind]', 'administrative');
+    await page.fill('input[name=quota_posts]', '1');
+    const group = page.locator('details.power-group', { hasText: '园林绿化' });
+    await group.locator('summary input.all').check();
+    assert.ok(Number(await page.locator('#p-count').innerText()) >= 5);
+    await Promise.all([page.waitForURL(/\/plans\/preview$/), page.click('#plan-form button[type=submit]')]);
+    assert.ok(await page.locator('#plan-ok').isVisible(), await page.locator('main').innerText());
+    assert.ok(Number(await page.locator('#moves').innerText()) >= 5);
+    assert.match(await page.locator('#totals').innerText(), /行政编制\s+(\d+)\s+\1/);
+    await page.screenshot({ path: SHOTS + 'plan-preview.png', fullPage: true });
+    await Promise.all([page.waitForURL(/committed=\d+/), page.click('#commit')]);
+    assert.match(await page.locator('.notice-box').innerText(), /记入执法全过程记录/);
+    assert.match(await page.locator('#plans').innerText(), /园林绿化事项下放至文峰街道/);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
