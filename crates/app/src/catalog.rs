@@ -61,7 +61,12 @@ pub fn parse_catalog(sheet: &Sheet) -> Result<Vec<PowerRow>, Problems> {
     let mut rows = Vec::new();
     for (line, cells) in &sheet.rows {
         if cells.len() > sheet.header.len() {
-            problems.push(gridward_domain::Problem::at(*line, "", "bad_row", format!("{} cells where the header has {}", cells.len(), sheet.header.len())));
+            problems.push(gridward_domain::Problem::at(
+                *line,
+                "",
+                "bad_row",
+                format!("{} cells where the header has {}", cells.len(), sheet.header.len()),
+            ));
             continue;
         }
         let cell = |i: usize| at[i].and_then(|c| cells.get(c)).cloned().unwrap_or_default();
@@ -127,7 +132,13 @@ impl App {
     }
 
     /// The catalog in force on `day` as a spreadsheet.
-    pub async fn export_catalog(&self, who: &Principal, day: Date, filter: &CatalogFilter, format: SheetFormat) -> AppResult<Vec<u8>> {
+    pub async fn export_catalog(
+        &self,
+        who: &Principal,
+        day: Date,
+        filter: &CatalogFilter,
+        format: SheetFormat,
+    ) -> AppResult<Vec<u8>> {
         let powers = self.catalog(who, day, filter).await?;
         let (header, rows) = catalog_rows(&powers);
         render_sheet(format, "权力清单", &header, &rows)

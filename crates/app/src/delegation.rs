@@ -256,7 +256,12 @@ impl App {
         let s = self.delegation_snapshot(new.valid_from).await?;
         let mut problems = Problems::default();
         if !s.powers.iter().any(|p| p.power.code == new.power_code) {
-            problems.push(Problem::at(1, "power_code", "unknown_power", format!("power {} is not in force on {}", new.power_code, new.valid_from)));
+            problems.push(Problem::at(
+                1,
+                "power_code",
+                "unknown_power",
+                format!("power {} is not in force on {}", new.power_code, new.valid_from),
+            ));
         }
         match s.bodies.get(&new.body_code) {
             None => problems.push(Problem::at(1, "body_code", "unknown_body", format!("body {:?} is not stored", new.body_code))),
@@ -282,7 +287,7 @@ impl App {
         }
         match self.store.add_assignment(new, supersedes, &change(&actor_of(who))).await? {
             Ok(stored) => Ok(stored),
-            Err(refusal) => Err(AppError::Delegation(refusal)),
+            Err(refusal) => Err(AppError::Delegation(Box::new(refusal))),
         }
     }
 
@@ -300,15 +305,20 @@ impl App {
         let body_name = |b: &Option<String>| {
             b.as_ref().map(|c| s.bodies.get(c).map(|b| b.name.clone()).unwrap_or_else(|| c.clone())).unwrap_or_else(|| "—".into())
         };
-        let power_name =
-            |code: &str| s.powers.iter().find(|p| p.power.code == code).map(|p| p.power.name.clone()).unwrap_or_else(|| code.to_string());
+        let power_name = |code: &str| {
+            s.powers.iter().find(|p| p.power.code == code).map(|p| p.power.name.clone()).unwrap_or_else(|| code.to_string())
+        };
         let moves_named = effect
             .moves
             .iter()
             .map(|m| (power_name(&m.power_code), s.name_of(&m.territory), body_name(&m.from_body), body_name(&m.to_body)))
             .collect();
         let categories = count_categories(
-            effect.moves.iter().filter_map(|m| s.powers.iter().find(|p| p.power.code == m.power_code)).map(|p| p.power.category.as_str()),
+            effect
+                .moves
+                .iter()
+                .filter_map(|m| s.powers.iter().find(|p| p.power.code == m.power_code))
+                .map(|p| p.power.category.as_str()),
         );
         let committable = effect.problems.is_empty();
         Ok(PlanPreview { effect, moves_named, categories, open_cases: 0, committable })
@@ -326,10 +336,15 @@ impl App {
     }
 
     /// Commits a plan the caller has previewed, as `actor` (the demo and the command line).
-    pub async fn commit_previewed(&self, plan: &Plan, effect: &PlanEffect, actor: &gridward_store::Actor) -> AppResult<PlanRecord> {
+    pub async fn commit_previewed(
+        &self,
+        plan: &Plan,
+        effect: &PlanEffect,
+        actor: &gridward_store::Actor,
+    ) -> AppResult<PlanRecord> {
         match self.store.commit_plan(plan, effect, &change(actor)).await? {
             Ok(record) => Ok(record),
-            Err(refusal) => Err(AppError::Delegation(refusal)),
+            Err(refusal) => Err(AppError::Delegation(Box::new(refusal))),
         }
     }
 
@@ -423,7 +438,13 @@ fn list_of(s: &Snapshot, body: Body) -> ResponsibilityList {
             Some(Responsibility { power: p.power.clone(), version: p.version, holding: s.holding(a) })
         })
         .collect();
-    items.sort_by(|a, b| (&a.power.category, &a.power.code, &a.holding.assignment.territory).cmp(&(&b.power.category, &b.power.code, &b.holding.assignment.territory)));
+    items.sort_by(|a, b| {
+        (&a.power.category, &a.power.code, &a.holding.assignment.territory).cmp(&(
+            &b.power.category,
+            &b.power.code,
+            &b.holding.assignment.territory,
+        ))
+    });
     let categories = count_categories(items.iter().map(|r| r.power.category.as_str()));
     ResponsibilityList { body, date: s.day, items, categories }
 }

@@ -3,9 +3,9 @@
 //! again on the same database loads nothing.
 
 use gridward_domain::access::{Role, format_roles};
+use gridward_domain::delegation::{Plan, PlanStep};
 use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::org::{BodyKind, BodyRow, EnforcementDomain, StaffRow, format_domains};
-use gridward_domain::delegation::{Plan, PlanStep};
 use gridward_domain::staffing::{Quota, QuotaChange, QuotaKind};
 use gridward_store::{Actor, BoundaryRecord, Page};
 
@@ -25,7 +25,8 @@ pub const DELEGATION_SEED_NAME: &str = "demo.nantong.delegation.v1";
 /// The squad of 钟秀街道, which took 143 powers in the reform.
 pub const ZHONGXIU_SQUAD: &str = "squad.320613007";
 const DEMO_INSTRUMENT: &str = "演示数据：南通市人民政府关于综合行政执法事项划转的决定";
-const ZHONGXIU_INSTRUMENT: &str = "演示数据：江苏省人民政府关于赋予钟秀街道县级行政处罚权的决定（依据《中华人民共和国行政处罚法》第二十四条）";
+const ZHONGXIU_INSTRUMENT: &str =
+    "演示数据：江苏省人民政府关于赋予钟秀街道县级行政处罚权的决定（依据《中华人民共和国行政处罚法》第二十四条）";
 /// Who the ledger says loaded the demo.
 pub const DEMO_ACTOR: &str = "system:demo";
 pub const CITY: &str = "320600000000";
@@ -154,7 +155,8 @@ impl App {
         self.store.set_quotas(&quotas, &change(&actor)).await?;
 
         let catalog = self.store.powers_in_force(crate::today()).await?;
-        let in_force_from = catalog.iter().map(|p| p.power.valid_from).max().ok_or(AppError::Internal("the demo catalog is empty".into()))?;
+        let in_force_from =
+            catalog.iter().map(|p| p.power.valid_from).max().ok_or(AppError::Internal("the demo catalog is empty".into()))?;
         let city = DivisionCode::parse(CITY).map_err(|e| AppError::Internal(e.to_string()))?;
         let district_bureaus: Vec<_> =
             bodies.iter().filter(|b| b.kind == BodyKind::Bureau && b.division_code.implied_level() == Level::District).collect();

@@ -26,7 +26,7 @@ pub enum AppError {
     Conflict(String),
     /// A delegation change was refused: it would overlap an assignment, or one it meant to end changed.
     #[error("{}", describe_refusal(.0))]
-    Delegation(gridward_store::DelegationRefusal),
+    Delegation(Box<gridward_store::DelegationRefusal>),
     #[error("internal error")]
     Internal(String),
 }
@@ -42,8 +42,8 @@ impl AppError {
             AppError::Invalid(_) => "invalid_input",
             AppError::BadRequest { code, .. } => code,
             AppError::Conflict(_) => "conflict",
-            AppError::Delegation(gridward_store::DelegationRefusal::Overlap { .. }) => "assignment_overlap",
-            AppError::Delegation(gridward_store::DelegationRefusal::Stale { .. }) => "stale_assignment",
+            AppError::Delegation(r) if matches!(**r, gridward_store::DelegationRefusal::Overlap { .. }) => "assignment_overlap",
+            AppError::Delegation(_) => "stale_assignment",
             AppError::Internal(_) => "internal",
         }
     }

@@ -117,7 +117,9 @@ pub fn locate_columns(header: &[String], wanted: &[(&str, &str)], optional: &[&s
     let mut found = vec![None; wanted.len()];
     for (i, h) in header.iter().enumerate() {
         match wanted.iter().position(|(code, heading)| h == code || h == heading) {
-            Some(w) if found[w].is_some() => problems.push(Problem::at(1, h, "duplicate_column", format!("column {h} appears twice"))),
+            Some(w) if found[w].is_some() => {
+                problems.push(Problem::at(1, h, "duplicate_column", format!("column {h} appears twice")))
+            }
             Some(w) => found[w] = Some(i),
             None if h.is_empty() => {}
             None => problems.push(Problem::at(1, h, "unknown_column", format!("{h:?} is not a column of this sheet"))),

@@ -61,7 +61,8 @@ store_test!(every_power_and_community_has_one_holder_or_a_listed_gap, |store: Ar
     // 钟秀街道's squad holds the street-level powers there; next door, the district bureau does.
     let zhongxiu_place = snapshot.tree.leaves().into_iter().find(|c| c.as_str().starts_with("320613007")).unwrap().clone();
     let wenfeng_place = snapshot.tree.leaves().into_iter().find(|c| c.as_str().starts_with("320613008")).unwrap().clone();
-    let street_power = snapshot.powers.iter().find(|p| p.power.default_level == gridward_domain::division::Level::Street).unwrap();
+    let street_power =
+        snapshot.powers.iter().find(|p| p.power.default_level == gridward_domain::division::Level::Street).unwrap();
     let here = app.resolve_power(&street_power.power.code, &zhongxiu_place, today).await.unwrap();
     assert_eq!(here.holder.unwrap().assignment.body_code, demo::ZHONGXIU_SQUAD);
     let there = app.resolve_power(&street_power.power.code, &wenfeng_place, today).await.unwrap();
@@ -76,7 +77,9 @@ store_test!(zhongxiu_lists_143_powers_and_its_xlsx_reimports, |store: Arc<dyn St
     let list = app.responsibility_list(demo::ZHONGXIU_SQUAD, today).await.unwrap();
     assert_eq!(list.items.len(), 143);
     assert_eq!(list.categories.len(), 9, "{:?}", list.categories);
-    assert!(list.items.iter().all(|r| !r.power.violation_basis.is_empty() && r.holding.assignment.territory == code(demo::ZHONGXIU)));
+    assert!(
+        list.items.iter().all(|r| !r.power.violation_basis.is_empty() && r.holding.assignment.territory == code(demo::ZHONGXIU))
+    );
     // The division's page lists the bodies seated there.
     let seated = app.division_responsibilities(&code(demo::ZHONGXIU), today).await.unwrap();
     assert_eq!(seated.len(), 1);
@@ -117,7 +120,8 @@ store_test!(an_overlap_is_refused_with_both_named, |store: Arc<dyn Store>| async
     };
     let before = store.assignments().await.unwrap().len();
     match app.assign(&admin, &intruder, None).await {
-        Err(AppError::Delegation(DelegationRefusal::Overlap { candidate, existing })) => {
+        Err(AppError::Delegation(refusal)) => {
+            let DelegationRefusal::Overlap { candidate, existing } = *refusal else { panic!("expected an overlap") };
             assert_eq!(candidate.body_code, "bureau.320613");
             assert_eq!(existing.iter().map(|a| a.id).collect::<Vec<_>>(), vec![held.id]);
         }
@@ -145,14 +149,27 @@ store_test!(plans_keep_the_quota_total, |store: Arc<dyn Store>| async move {
     let admin = principal(&[Role::Admin]);
     let today = gridward_app::today();
     let wenfeng = code(demo::WENFENG);
-    let powers: Vec<String> = app.responsibility_list(demo::ZHONGXIU_SQUAD, today).await.unwrap().items.iter().take(5).map(|r| r.power.code.clone()).collect();
+    let powers: Vec<String> = app
+        .responsibility_list(demo::ZHONGXIU_SQUAD, today)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .take(5)
+        .map(|r| r.power.code.clone())
+        .collect();
     let plan = |quota_changes: Vec<QuotaChange>| Plan {
         title: "下放到文峰街道".into(),
         instrument: "区政府决定".into(),
         effective_from: today.tomorrow().unwrap(),
         steps: powers
             .iter()
-            .map(|p| PlanStep::Assign { power_code: p.clone(), body_code: "squad.320613008".into(), territory: wenfeng.clone(), evaluation_due: None })
+            .map(|p| PlanStep::Assign {
+                power_code: p.clone(),
+                body_code: "squad.320613008".into(),
+                territory: wenfeng.clone(),
+                evaluation_due: None,
+            })
             .collect(),
         quota_changes,
     };

@@ -210,11 +210,7 @@ impl Multiple {
 impl fmt::Display for Multiple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (whole, frac) = (self.0 / 1000, self.0 % 1000);
-        if frac == 0 {
-            write!(f, "{whole}")
-        } else {
-            write!(f, "{}", format!("{whole}.{frac:03}").trim_end_matches('0'))
-        }
+        if frac == 0 { write!(f, "{whole}") } else { write!(f, "{}", format!("{whole}.{frac:03}").trim_end_matches('0')) }
     }
 }
 
@@ -514,7 +510,12 @@ fn validate_power_row(row: &PowerRow, problems: &mut Problems) -> Option<Power> 
     let fine_multiple = fine_multiple(row, problems);
     let fined = fine_min.flatten().is_some() || fine_max.flatten().is_some() || fine_multiple.flatten().is_some();
     if fined && !penalty_types.contains(&PenaltyType::Fine) {
-        problems.push(Problem::at(line, "penalty_types", "fine_not_listed", "a fine range is given but 罚款 is not a penalty type"));
+        problems.push(Problem::at(
+            line,
+            "penalty_types",
+            "fine_not_listed",
+            "a fine range is given but 罚款 is not a penalty type",
+        ));
     }
     let hearing = parse_bool(&row.hearing);
     if hearing.is_none() {
@@ -530,9 +531,15 @@ fn validate_power_row(row: &PowerRow, problems: &mut Problems) -> Option<Power> 
             format!("{} always lets the party ask for a hearing (行政处罚法 Art. 63)", p.zh()),
         ));
     }
-    let default_level = Level::parse(row.default_level.trim()).filter(|l| matches!(l, Level::City | Level::District | Level::Street));
+    let default_level =
+        Level::parse(row.default_level.trim()).filter(|l| matches!(l, Level::City | Level::District | Level::Street));
     if default_level.is_none() {
-        problems.push(Problem::at(line, "default_level", "bad_level", format!("{:?} is not city, district or street", row.default_level)));
+        problems.push(Problem::at(
+            line,
+            "default_level",
+            "bad_level",
+            format!("{:?} is not city, district or street", row.default_level),
+        ));
     }
     let valid_from = match parse_date(line, "valid_from", &row.valid_from, problems) {
         Some(Some(d)) => Some(d),
@@ -555,7 +562,12 @@ fn validate_power_row(row: &PowerRow, problems: &mut Problems) -> Option<Power> 
                     problems.push(Problem::at(line, "penalty_basis", "missing_basis", "a penalty cites its penalty clause"));
                 }
                 if penalty_types.is_empty() {
-                    problems.push(Problem::at(line, "penalty_types", "missing_penalty_type", "a penalty names at least one penalty type"));
+                    problems.push(Problem::at(
+                        line,
+                        "penalty_types",
+                        "missing_penalty_type",
+                        "a penalty names at least one penalty type",
+                    ));
                 }
             }
             PowerKind::Coercion | PowerKind::Inspection => {
@@ -615,7 +627,12 @@ fn fine_multiple(row: &PowerRow, problems: &mut Problems) -> Option<Option<FineM
     }
     let base = FineBase::parse_either(of);
     if base.is_none() {
-        problems.push(Problem::at(line, "fine_multiple_of", "bad_fine_base", format!("{of:?} is not a base a fine is a multiple of")));
+        problems.push(Problem::at(
+            line,
+            "fine_multiple_of",
+            "bad_fine_base",
+            format!("{of:?} is not a base a fine is a multiple of"),
+        ));
     }
     let multiple = |column: &str, cell: &str, problems: &mut Problems| {
         let m = Multiple::parse(cell);
@@ -629,7 +646,12 @@ fn fine_multiple(row: &PowerRow, problems: &mut Problems) -> Option<Option<FineM
     if let (Some(Some(min)), Some(max)) = (min, max)
         && min > max
     {
-        problems.push(Problem::at(line, "fine_multiple_max", "bad_range", format!("the multiple's maximum {max} is below its minimum {min}")));
+        problems.push(Problem::at(
+            line,
+            "fine_multiple_max",
+            "bad_range",
+            format!("the multiple's maximum {max} is below its minimum {min}"),
+        ));
     }
     Some(Some(FineMultiple { base: base?, min: min?, max: max? }))
 }
@@ -646,8 +668,12 @@ mod tests {
             kind: "penalty".into(),
             domain: "ecology_environment".into(),
             category: "大气污染防治".into(),
-            violation_basis: "《中华人民共和国大气污染防治法》第一百一十八条第一款：违反本法规定，排放油烟的餐饮服务业经营者未安装油烟净化设施".into(),
-            penalty_basis: "《中华人民共和国大气污染防治法》第一百一十八条第一款：处五千元以上五万元以下的罚款；拒不改正的，责令停业整治。".into(),
+            violation_basis:
+                "《中华人民共和国大气污染防治法》第一百一十八条第一款：违反本法规定，排放油烟的餐饮服务业经营者未安装油烟净化设施"
+                    .into(),
+            penalty_basis:
+                "《中华人民共和国大气污染防治法》第一百一十八条第一款：处五千元以上五万元以下的罚款；拒不改正的，责令停业整治。"
+                    .into(),
             penalty_types: "fine;order_suspension".into(),
             fine_min: "5000".into(),
             fine_max: "50000".into(),
@@ -660,7 +686,18 @@ mod tests {
 
     #[test]
     fn numbers_read_and_write_as_statutes_do() {
-        for (n, s) in [(1, "一"), (10, "十"), (12, "十二"), (20, "二十"), (35, "三十五"), (100, "一百"), (105, "一百零五"), (110, "一百一十"), (118, "一百一十八"), (120, "一百二十")] {
+        for (n, s) in [
+            (1, "一"),
+            (10, "十"),
+            (12, "十二"),
+            (20, "二十"),
+            (35, "三十五"),
+            (100, "一百"),
+            (105, "一百零五"),
+            (110, "一百一十"),
+            (118, "一百一十八"),
+            (120, "一百二十"),
+        ] {
             assert_eq!(chinese_number(n), s);
             assert_eq!(parse_number(s), Some(n), "{s}");
         }
@@ -675,13 +712,20 @@ mod tests {
 
     #[test]
     fn a_citation_reads_back_as_written() {
-        let c = Citation::parse("《城市道路管理条例》第四十二条第（二）项：未按照批准的位置、面积、期限占用或者挖掘城市道路").unwrap();
+        let c = Citation::parse("《城市道路管理条例》第四十二条第（二）项：未按照批准的位置、面积、期限占用或者挖掘城市道路")
+            .unwrap();
         assert_eq!((c.article, c.clause, c.item), (42, None, Some(2)));
         assert_eq!(c.to_string(), "《城市道路管理条例》第四十二条第二项：未按照批准的位置、面积、期限占用或者挖掘城市道路");
         assert_eq!(Citation::parse(&c.to_string()).unwrap(), c);
         let c = Citation::parse("《中华人民共和国大气污染防治法》第一百一十八条第二款第3项：x").unwrap();
         assert_eq!((c.article, c.clause, c.item), (118, Some(2), Some(3)));
-        for bad in ["城市道路管理条例第四十二条：x", "《城市道路管理条例》第四十二条", "《城市道路管理条例》第四十二款：x", "《》第一条：x", "《a》第条：x"] {
+        for bad in [
+            "城市道路管理条例第四十二条：x",
+            "《城市道路管理条例》第四十二条",
+            "《城市道路管理条例》第四十二款：x",
+            "《》第一条：x",
+            "《a》第条：x",
+        ] {
             assert!(Citation::parse(bad).is_err(), "{bad}");
         }
     }

@@ -52,10 +52,16 @@ fn periods_meet(a_from: Date, a_to: Option<Date>, b_from: Date, b_to: Option<Dat
 fn ancestor_keys(code: &DivisionCode) -> impl Iterator<Item = u64> {
     let n: u64 = code.as_str().parse().unwrap_or(0);
     let deepest = code.implied_level();
-    [(Level::Community, 1), (Level::Street, 1_000), (Level::District, 1_000_000), (Level::City, 100_000_000), (Level::Province, 10_000_000_000)]
-        .into_iter()
-        .filter(move |(level, _)| *level <= deepest)
-        .map(move |(_, unit)| n / unit * unit)
+    [
+        (Level::Community, 1),
+        (Level::Street, 1_000),
+        (Level::District, 1_000_000),
+        (Level::City, 100_000_000),
+        (Level::Province, 10_000_000_000),
+    ]
+    .into_iter()
+    .filter(move |(level, _)| *level <= deepest)
+    .map(move |(_, unit)| n / unit * unit)
 }
 
 fn key_of(code: &DivisionCode) -> u64 {
@@ -153,7 +159,14 @@ impl DelegationIndex {
         out
     }
 
-    fn walk(&self, power: Option<u32>, node: &DivisionCode, tree: &DivisionTree, day: Date, out: &mut Vec<DivisionCode>) -> Uncovered {
+    fn walk(
+        &self,
+        power: Option<u32>,
+        node: &DivisionCode,
+        tree: &DivisionTree,
+        day: Date,
+        out: &mut Vec<DivisionCode>,
+    ) -> Uncovered {
         if power.is_some_and(|p| self.held_at(p, key_of(node), day)) {
             return Uncovered::Nothing;
         }
@@ -167,7 +180,7 @@ impl DelegationIndex {
             match self.walk(power, child, tree, day, out) {
                 Uncovered::Whole => whole.push(child.clone()),
                 Uncovered::Part => partly = true,
-                Uncovered::Nothing => partly = partly || false,
+                Uncovered::Nothing => {}
             }
         }
         if whole.len() == children.len() {
@@ -345,20 +358,22 @@ pub fn preview_plan(plan: &Plan, ctx: &PlanContext) -> PlanEffect {
             ));
         }
         let current = ctx.index.exactly_at(power, territory, day);
-        if let Some(a) = current {
-            if a.valid_from == day {
-                problems.push(Problem::at(
-                    line,
-                    "territory",
-                    "starts_same_day",
-                    format!("assignment {} starts on {day}; choose a later day to replace it", a.id),
-                ));
-            }
+        if let Some(a) = current
+            && a.valid_from == day
+        {
+            problems.push(Problem::at(
+                line,
+                "territory",
+                "starts_same_day",
+                format!("assignment {} starts on {day}; choose a later day to replace it", a.id),
+            ));
         }
         match step {
             PlanStep::Assign { body_code, evaluation_due, .. } => {
                 match ctx.bodies.get(body_code) {
-                    None => problems.push(Problem::at(line, "body_code", "unknown_body", format!("body {body_code:?} is not stored"))),
+                    None => {
+                        problems.push(Problem::at(line, "body_code", "unknown_body", format!("body {body_code:?} is not stored")))
+                    }
                     Some(seat) if !seat.covers(territory) => problems.push(Problem::at(
                         line,
                         "territory",
@@ -368,7 +383,12 @@ pub fn preview_plan(plan: &Plan, ctx: &PlanContext) -> PlanEffect {
                     Some(_) => {}
                 }
                 if current.is_some_and(|a| &a.body_code == body_code) {
-                    problems.push(Problem::at(line, "body_code", "no_change", format!("{body_code} already holds {power} in {territory}")));
+                    problems.push(Problem::at(
+                        line,
+                        "body_code",
+                        "no_change",
+                        format!("{body_code} already holds {power} in {territory}"),
+                    ));
                 }
                 created.push(Assignment {
                     id: 0,
@@ -572,16 +592,35 @@ mod tests {
             instrument: "省政府决定".into(),
             effective_from: day("2025-01-01"),
             steps: vec![
-                PlanStep::Assign { power_code: "p".into(), body_code: "squad.320613008".into(), territory: code(WENFENG), evaluation_due: None },
+                PlanStep::Assign {
+                    power_code: "p".into(),
+                    body_code: "squad.320613008".into(),
+                    territory: code(WENFENG),
+                    evaluation_due: None,
+                },
                 PlanStep::Revoke { power_code: "p".into(), territory: code(ZHONGXIU) },
-                PlanStep::Assign { power_code: "p".into(), body_code: "bureau.320612".into(), territory: code(TONGZHOU), evaluation_due: None },
+                PlanStep::Assign {
+                    power_code: "p".into(),
+                    body_code: "bureau.320612".into(),
+                    territory: code(TONGZHOU),
+                    evaluation_due: None,
+                },
             ],
-            quota_changes: QuotaChange::transfer("bureau.320613", "squad.320613008", crate::staffing::QuotaKind::Administrative, 3).to_vec(),
+            quota_changes: QuotaChange::transfer(
+                "bureau.320613",
+                "squad.320613008",
+                crate::staffing::QuotaKind::Administrative,
+                3,
+            )
+            .to_vec(),
         };
         let effect = preview_plan(&plan, &ctx);
         assert!(effect.problems.is_empty(), "{}", effect.problems);
         assert_eq!(effect.created.len(), 2);
-        assert_eq!(effect.ended.iter().map(|(a, to)| (a.id, to.to_string())).collect::<Vec<_>>(), vec![(2, "2024-12-31".to_string())]);
+        assert_eq!(
+            effect.ended.iter().map(|(a, to)| (a.id, to.to_string())).collect::<Vec<_>>(),
+            vec![(2, "2024-12-31".to_string())]
+        );
         let moves: Vec<(Option<&str>, Option<&str>)> =
             effect.moves.iter().map(|m| (m.from_body.as_deref(), m.to_body.as_deref())).collect();
         assert_eq!(
@@ -608,13 +647,32 @@ mod tests {
             instrument: "决定".into(),
             effective_from: day("2025-01-01"),
             steps: vec![
-                PlanStep::Assign { power_code: "p".into(), body_code: "squad.320613007".into(), territory: code(ZHONGXIU), evaluation_due: None },
-                PlanStep::Assign { power_code: "p".into(), body_code: "squad.320613007".into(), territory: code(WENFENG), evaluation_due: None },
-                PlanStep::Assign { power_code: "x".into(), body_code: "ghost".into(), territory: code(WENFENG), evaluation_due: None },
+                PlanStep::Assign {
+                    power_code: "p".into(),
+                    body_code: "squad.320613007".into(),
+                    territory: code(ZHONGXIU),
+                    evaluation_due: None,
+                },
+                PlanStep::Assign {
+                    power_code: "p".into(),
+                    body_code: "squad.320613007".into(),
+                    territory: code(WENFENG),
+                    evaluation_due: None,
+                },
+                PlanStep::Assign {
+                    power_code: "x".into(),
+                    body_code: "ghost".into(),
+                    territory: code(WENFENG),
+                    evaluation_due: None,
+                },
                 PlanStep::Revoke { power_code: "q".into(), territory: code(WENFENG) },
                 PlanStep::Revoke { power_code: "q".into(), territory: code(WENFENG) },
             ],
-            quota_changes: vec![QuotaChange { body_code: "squad.320613007".into(), kind: crate::staffing::QuotaKind::Administrative, delta: 2 }],
+            quota_changes: vec![QuotaChange {
+                body_code: "squad.320613007".into(),
+                kind: crate::staffing::QuotaKind::Administrative,
+                delta: 2,
+            }],
         };
         let effect = preview_plan(&plan, &ctx);
         let found: Vec<(Option<usize>, &str)> = effect.problems.0.iter().map(|p| (p.line, p.code)).collect();

@@ -30,7 +30,6 @@ macro_rules! string_enum {
     };
 }
 
-
 pub mod access;
 pub mod catalog;
 pub mod delegation;

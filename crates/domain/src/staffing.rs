@@ -87,8 +87,7 @@ pub struct QuotaLine {
 /// than zero posts, and any kind whose city total would grow, with the numbers.
 pub fn apply_changes(table: &QuotaTable, changes: &[QuotaChange], body_exists: &dyn Fn(&str) -> bool) -> QuotaEffect {
     let mut problems = Problems::default();
-    let mut signed: BTreeMap<(String, QuotaKind), i64> =
-        table.iter().map(|(k, v)| (k.clone(), i64::from(*v))).collect();
+    let mut signed: BTreeMap<(String, QuotaKind), i64> = table.iter().map(|(k, v)| (k.clone(), i64::from(*v))).collect();
     for (i, change) in changes.iter().enumerate() {
         if !body_exists(&change.body_code) {
             problems.push(Problem::at(i + 1, "body_code", "unknown_body", format!("body {:?} is not stored", change.body_code)));
@@ -102,10 +101,7 @@ pub fn apply_changes(table: &QuotaTable, changes: &[QuotaChange], body_exists: &
             Ok(p) => {
                 after.insert((body, kind), p);
             }
-            Err(_) => problems.push(Problem::file(
-                "quota_negative",
-                format!("{body} would hold {posts} {} posts", kind.zh()),
-            )),
+            Err(_) => problems.push(Problem::file("quota_negative", format!("{body} would hold {posts} {} posts", kind.zh()))),
         }
     }
     let totals: Vec<QuotaTotal> =
@@ -114,7 +110,12 @@ pub fn apply_changes(table: &QuotaTable, changes: &[QuotaChange], body_exists: &
         if t.after > t.before {
             problems.push(Problem::file(
                 "quota_total_grows",
-                format!("the city's {} would grow from {} to {}; posts move with duties, the total does not grow", t.kind.zh(), t.before, t.after),
+                format!(
+                    "the city's {} would grow from {} to {}; posts move with duties, the total does not grow",
+                    t.kind.zh(),
+                    t.before,
+                    t.after
+                ),
             ));
         }
     }
@@ -125,7 +126,12 @@ pub fn apply_changes(table: &QuotaTable, changes: &[QuotaChange], body_exists: &
             continue;
         }
         if let Some(&after_posts) = after.get(&key) {
-            lines.push(QuotaLine { body_code: c.body_code.clone(), kind: c.kind, before: table.get(&key).copied().unwrap_or(0), after: after_posts });
+            lines.push(QuotaLine {
+                body_code: c.body_code.clone(),
+                kind: c.kind,
+                before: table.get(&key).copied().unwrap_or(0),
+                after: after_posts,
+            });
         }
     }
     QuotaEffect { after, lines, totals, problems }

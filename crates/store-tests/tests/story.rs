@@ -325,10 +325,10 @@ store_test!(powers_are_versioned, |store: Arc<dyn Store>| async move {
     let outcome = store.import_powers(std::slice::from_ref(&v2), &test_change()).await.unwrap();
     assert_eq!((outcome.added, outcome.revised, outcome.unchanged), (0, 1, 0));
     let history = store.power_history("csdl.27").await.unwrap();
-    assert_eq!(history.iter().map(|v| (v.version, v.power.name.as_str())).collect::<Vec<_>>(), vec![
-        (1, "对擅自占用城市道路的行政处罚"),
-        (2, "对擅自占用或者挖掘城市道路的行政处罚")
-    ]);
+    assert_eq!(
+        history.iter().map(|v| (v.version, v.power.name.as_str())).collect::<Vec<_>>(),
+        vec![(1, "对擅自占用城市道路的行政处罚"), (2, "对擅自占用或者挖掘城市道路的行政处罚")]
+    );
     let in_2024 = store.powers_in_force("2024-06-01".parse().unwrap()).await.unwrap();
     assert_eq!(in_2024[0].version, 1);
     let in_2026 = store.powers_in_force("2026-06-01".parse().unwrap()).await.unwrap();
@@ -344,7 +344,11 @@ store_test!(powers_are_versioned, |store: Arc<dyn Store>| async move {
 
 store_test!(overlapping_assignments_are_refused_unless_superseded, |store: Arc<dyn Store>| async move {
     seed_org(&store).await;
-    let first = store.add_assignment(&assignment("p", "nt.cc", "320613000000", "2020-01-01"), None, &test_change()).await.unwrap().unwrap();
+    let first = store
+        .add_assignment(&assignment("p", "nt.cc", "320613000000", "2020-01-01"), None, &test_change())
+        .await
+        .unwrap()
+        .unwrap();
     let squad = store
         .add_assignment(&assignment("p", "nt.cc.zhongxiu", "320613007000", "2021-01-01"), None, &test_change())
         .await
@@ -373,7 +377,11 @@ store_test!(a_plan_commits_whole_or_not_at_all, |store: Arc<dyn Store>| async mo
     use gridward_domain::staffing::{Quota, QuotaChange, QuotaKind, quota_table};
     seed_org(&store).await;
     store.import_powers(&[power("csdl.40", "对甲的行政处罚", "2019-03-24")], &test_change()).await.unwrap();
-    store.add_assignment(&assignment("csdl.40", "nt.cc", "320613000000", "2020-01-01"), None, &test_change()).await.unwrap().unwrap();
+    store
+        .add_assignment(&assignment("csdl.40", "nt.cc", "320613000000", "2020-01-01"), None, &test_change())
+        .await
+        .unwrap()
+        .unwrap();
     store
         .set_quotas(
             &[

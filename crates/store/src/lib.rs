@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use gridward_domain::access::Role;
-use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::catalog::Power;
 use gridward_domain::delegation::{Assignment, Plan, PlanEffect};
+use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::org::{Body, BodyLink, Staff};
 use gridward_domain::staffing::Quota;
 use gridward_ledger::{Hash, HashAlgorithm, NodeId, TreeHead};
@@ -271,7 +271,6 @@ pub trait Store: Send + Sync {
 
     // Seeds.
 
-    /// Whether a named seed (e.g. the demo city) was already loaded.
     // The power catalog, delegation and staffing quotas.
 
     /// Writes a validated catalog in one transaction: a new code becomes version 1, a changed power a new
@@ -294,7 +293,12 @@ pub trait Store: Send + Sync {
     /// Commits a previewed plan in one transaction: the ends, the new assignments (each checked against
     /// overlaps again, under the ledger's lock), the quota changes and the plan itself. Any refusal or
     /// failure writes nothing.
-    async fn commit_plan(&self, plan: &Plan, effect: &PlanEffect, change: &Change) -> DbResult<Result<PlanRecord, DelegationRefusal>>;
+    async fn commit_plan(
+        &self,
+        plan: &Plan,
+        effect: &PlanEffect,
+        change: &Change,
+    ) -> DbResult<Result<PlanRecord, DelegationRefusal>>;
     /// Committed plans, newest first.
     async fn plans(&self) -> DbResult<Vec<PlanRecord>>;
     async fn quotas(&self) -> DbResult<Vec<Quota>>;
@@ -303,6 +307,7 @@ pub trait Store: Send + Sync {
     /// Active staff per body.
     async fn headcounts(&self) -> DbResult<HashMap<String, Headcount>>;
 
+    /// Whether a named seed (e.g. the demo city) was already loaded.
     async fn seed_applied(&self, name: &str) -> DbResult<bool>;
     async fn mark_seed_applied(&self, name: &str, at: i64) -> DbResult<()>;
 }

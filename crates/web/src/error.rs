@@ -61,7 +61,7 @@ impl IntoResponse for ApiError {
             _ => Vec::new(),
         };
         let refusal = match &e {
-            AppError::Delegation(r) => Some(r.clone()),
+            AppError::Delegation(r) => Some((**r).clone()),
             _ => None,
         };
         let body = ErrorBody { error: e.code().to_string(), message: e.to_string(), problems, refusal };

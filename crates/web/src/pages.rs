@@ -324,6 +324,9 @@ struct BodyPage {
     staff: Option<Vec<StaffView>>,
     /// `None` when the caller may not read the body's evidence.
     evidence: Option<EvidenceSection>,
+    /// Powers held today, and in how many categories (the responsibility list).
+    responsibilities: usize,
+    categories: usize,
 }
 
 /// What the body page reports about the last upload: the evidence id just taken, or why it was refused.
@@ -399,6 +402,7 @@ pub(crate) async fn body_page_response(
     };
     let upload_action = format!("/bodies/{}/evidence", urlencode(code));
     let evidence = EvidenceSection::load(state, &chrome, p, "body", code, upload_action, notice.as_ref()).await?;
+    let list = state.app.responsibility_list(code, today).await?;
     Ok(render(
         status,
         &BodyPage {
@@ -411,6 +415,8 @@ pub(crate) async fn body_page_response(
             parent: body.parent_code,
             staff,
             evidence,
+            responsibilities: list.items.len(),
+            categories: list.categories.len(),
             chrome,
         },
     ))

@@ -76,13 +76,23 @@ impl CatalogQuery {
         let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
         let domain = match some(&self.domain) {
             None => None,
-            Some(d) => Some(EnforcementDomain::parse(&d).ok_or_else(|| bad_request("bad_domain", format!("{d:?} is not an enforcement domain")))?),
+            Some(d) => Some(
+                EnforcementDomain::parse(&d)
+                    .ok_or_else(|| bad_request("bad_domain", format!("{d:?} is not an enforcement domain")))?,
+            ),
         };
         let kind = match some(&self.kind) {
             None => None,
             Some(k) => Some(PowerKind::parse(&k).ok_or_else(|| bad_request("bad_kind", format!("{k:?} is not a power kind")))?),
         };
-        Ok(CatalogFilter { text: some(&self.text), domain, kind, category: some(&self.category), law: some(&self.law), holder: some(&self.holder) })
+        Ok(CatalogFilter {
+            text: some(&self.text),
+            domain,
+            kind,
+            category: some(&self.category),
+            law: some(&self.law),
+            holder: some(&self.holder),
+        })
     }
 }
 
@@ -96,7 +106,11 @@ pub struct PowerListBody {
 /// Powers in force on a day, filtered.
 #[utoipa::path(get, path = "/api/v1/powers", tag = "catalog", security(("bearer" = [])), params(CatalogQuery),
     responses((status = 200, body = PowerListBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn list_powers(State(state): State<AppState>, SignedIn(auth): SignedIn, Query(q): Query<CatalogQuery>) -> ApiResult<Json<PowerListBody>> {
+pub async fn list_powers(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<CatalogQuery>,
+) -> ApiResult<Json<PowerListBody>> {
     let items = state.app.catalog(&auth.principal, parse_day(q.date.as_deref())?, &q.filter()?).await?;
     Ok(Json(PowerListBody { items }))
 }
@@ -104,7 +118,11 @@ pub async fn list_powers(State(state): State<AppState>, SignedIn(auth): SignedIn
 /// The catalog as a spreadsheet (`format=csv|xlsx`); it imports back unchanged.
 #[utoipa::path(get, path = "/api/v1/powers/export", tag = "catalog", security(("bearer" = [])), params(CatalogQuery),
     responses((status = 200, description = "CSV or XLSX"), (status = 400, body = ErrorBody)))]
-pub async fn export_powers(State(state): State<AppState>, SignedIn(auth): SignedIn, Query(q): Query<CatalogQuery>) -> ApiResult<Response> {
+pub async fn export_powers(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<CatalogQuery>,
+) -> ApiResult<Response> {
     let format = parse_format(q.format.as_deref())?;
     let bytes = state.app.export_catalog(&auth.principal, parse_day(q.date.as_deref())?, &q.filter()?, format).await?;
     Ok(sheet_response(format, "catalog", bytes))
@@ -129,7 +147,11 @@ impl From<CatalogImport> for CatalogImportBody {
 #[utoipa::path(post, path = "/api/v1/powers/import", tag = "catalog", security(("bearer" = [])),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "CSV or XLSX"),
     responses((status = 200, body = CatalogImportBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn import_powers(State(state): State<AppState>, SignedIn(auth): SignedIn, body: Bytes) -> ApiResult<Json<CatalogImportBody>> {
+pub async fn import_powers(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    body: Bytes,
+) -> ApiResult<Json<CatalogImportBody>> {
     Ok(Json(state.app.import_catalog(&auth.principal, &body).await?.into()))
 }
 
@@ -137,7 +159,11 @@ pub async fn import_powers(State(state): State<AppState>, SignedIn(auth): Signed
 #[utoipa::path(get, path = "/api/v1/powers/{code}", tag = "catalog", security(("bearer" = [])),
     params(("code" = String, Path, description = "power code, e.g. dqwr.118.1")),
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
-pub async fn get_power(State(state): State<AppState>, SignedIn(auth): SignedIn, Path(code): Path<String>) -> ApiResult<Json<PowerDetail>> {
+pub async fn get_power(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(code): Path<String>,
+) -> ApiResult<Json<PowerDetail>> {
     Ok(Json(state.app.power(&auth.principal, &code, gridward_app::today()).await?))
 }
 
@@ -173,7 +199,11 @@ pub struct DayQuery {
 /// The whole city on a day: the gaps (largest divisions where a power has no holder) and the overlaps.
 #[utoipa::path(get, path = "/api/v1/delegation/check", tag = "delegation", security(("bearer" = [])), params(DayQuery),
     responses((status = 200, body = Object), (status = 401, body = ErrorBody)))]
-pub async fn delegation_check(State(state): State<AppState>, SignedIn(auth): SignedIn, Query(q): Query<DayQuery>) -> ApiResult<Json<DelegationCheck>> {
+pub async fn delegation_check(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<DayQuery>,
+) -> ApiResult<Json<DelegationCheck>> {
     Ok(Json(state.app.delegation_check(&auth.principal, parse_day(q.date.as_deref())?).await?))
 }
 
@@ -214,7 +244,8 @@ pub async fn create_assignment(
         power_code: body.power_code.trim().to_string(),
         body_code: body.body_code.trim().to_string(),
         territory: DivisionCode::parse(body.territory.trim()).map_err(|e| bad_request("bad_code", e.to_string()))?,
-        valid_from: parse_opt_day("valid_from", Some(&body.valid_from))?.ok_or_else(|| bad_request("bad_date", "valid_from is required"))?,
+        valid_from: parse_opt_day("valid_from", Some(&body.valid_from))?
+            .ok_or_else(|| bad_request("bad_date", "valid_from is required"))?,
         valid_to: parse_opt_day("valid_to", body.valid_to.as_deref())?,
         instrument: body.instrument.trim().to_string(),
         evaluation_due: parse_opt_day("evaluation_due", body.evaluation_due.as_deref())?,
@@ -227,7 +258,11 @@ pub async fn create_assignment(
 /// staffing change, with every problem. Nothing is written.
 #[utoipa::path(post, path = "/api/v1/plans/preview", tag = "delegation", security(("bearer" = [])), request_body = Object,
     responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
-pub async fn preview_plan(State(state): State<AppState>, SignedIn(auth): SignedIn, JsonBody(plan): JsonBody<Plan>) -> ApiResult<Json<PlanPreview>> {
+pub async fn preview_plan(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    JsonBody(plan): JsonBody<Plan>,
+) -> ApiResult<Json<PlanPreview>> {
     Ok(Json(state.app.preview_plan(&auth.principal, &plan).await?))
 }
 
@@ -366,7 +401,12 @@ struct CatalogPage {
     can_import: bool,
 }
 
-pub async fn catalog_page(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Query(q): Query<CatalogQuery>) -> Response {
+pub async fn catalog_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<CatalogQuery>,
+) -> Response {
     let result = async {
         let chrome = Chrome::new(&headers, Some(&auth));
         let filter = q.filter().map_err(|e| e.0)?;
@@ -378,10 +418,17 @@ pub async fn catalog_page(State(state): State<AppState>, headers: HeaderMap, Sig
         let found = state.app.catalog(&auth.principal, day, &filter).await?;
         let rows = found.iter().map(|p| power_row_view(&chrome, p)).collect();
         let value = |s: &Option<String>| s.clone().unwrap_or_default();
-        let export_query = [("text", &q.text), ("domain", &q.domain), ("kind", &q.kind), ("category", &q.category), ("law", &q.law), ("holder", &q.holder)]
-            .iter()
-            .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("&{k}={}", urlencode(v))))
-            .collect();
+        let export_query = [
+            ("text", &q.text),
+            ("domain", &q.domain),
+            ("kind", &q.kind),
+            ("category", &q.category),
+            ("law", &q.law),
+            ("holder", &q.holder),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("&{k}={}", urlencode(v))))
+        .collect();
         Ok(render(
             StatusCode::OK,
             &CatalogPage {
@@ -444,7 +491,12 @@ fn citations(c: &[gridward_domain::catalog::Citation]) -> Vec<CitationView> {
     c.iter().map(|c| CitationView { reference: c.reference(), text: c.text.clone() }).collect()
 }
 
-pub async fn power_page(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Path(code): Path<String>) -> Response {
+pub async fn power_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Path(code): Path<String>,
+) -> Response {
     let result = async {
         let chrome = Chrome::new(&headers, Some(&auth));
         let detail = state.app.power(&auth.principal, &code, gridward_app::today()).await?;
@@ -501,7 +553,11 @@ struct ResponsibilitiesIndex {
     bodies: Vec<(String, String, usize)>,
 }
 
-pub async fn responsibilities_index(State(state): State<AppState>, headers: HeaderMap, MaybeSignedIn(auth): MaybeSignedIn) -> Response {
+pub async fn responsibilities_index(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    MaybeSignedIn(auth): MaybeSignedIn,
+) -> Response {
     let result = async {
         let chrome = Chrome::new(&headers, auth.as_ref());
         let report = state.app.holdings(gridward_app::today(), |_| true).await?;
@@ -560,7 +616,13 @@ pub async fn responsibility_page(
                     name: r.power.name.clone(),
                     kind: label(chrome.lang, r.power.kind.zh(), r.power.kind.as_str()),
                     basis: citations(&r.power.violation_basis).into_iter().chain(citations(&r.power.penalty_basis)).collect(),
-                    penalty_types: r.power.penalty_types.iter().map(|t| label(chrome.lang, t.zh(), t.as_str())).collect::<Vec<_>>().join("、"),
+                    penalty_types: r
+                        .power
+                        .penalty_types
+                        .iter()
+                        .map(|t| label(chrome.lang, t.zh(), t.as_str()))
+                        .collect::<Vec<_>>()
+                        .join("、"),
                     fine: r.power.fine_text(),
                     territory_name: r.holding.territory_name.clone(),
                     since: r.holding.assignment.valid_from.to_string(),
@@ -663,7 +725,8 @@ pub struct PlanForm {
 impl PlanForm {
     fn plan(&self) -> Result<Plan, AppError> {
         let bad = |code: &'static str, m: &str| AppError::bad_request(code, m.to_string());
-        let effective_from: Date = self.effective_from.trim().parse().map_err(|_| bad("bad_date", "the plan needs the day it takes effect"))?;
+        let effective_from: Date =
+            self.effective_from.trim().parse().map_err(|_| bad("bad_date", "the plan needs the day it takes effect"))?;
         let territory = DivisionCode::parse(self.territory.trim()).map_err(|e| bad("bad_code", &e.to_string()))?;
         let evaluation_due = match self.evaluation_due.trim() {
             "" => None,
@@ -673,7 +736,12 @@ impl PlanForm {
             .powers
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|s| !s.is_empty())
-            .map(|p| PlanStep::Assign { power_code: p.to_string(), body_code: self.body_code.trim().to_string(), territory: territory.clone(), evaluation_due })
+            .map(|p| PlanStep::Assign {
+                power_code: p.to_string(),
+                body_code: self.body_code.trim().to_string(),
+                territory: territory.clone(),
+                evaluation_due,
+            })
             .collect();
         let mut quota_changes = Vec::new();
         if !self.quota_posts.trim().is_empty() && self.quota_posts.trim() != "0" {
@@ -686,7 +754,13 @@ impl PlanForm {
                 quota_changes.extend(QuotaChange::transfer(self.quota_from.trim(), self.quota_to.trim(), kind, posts));
             }
         }
-        Ok(Plan { title: self.title.trim().to_string(), instrument: self.instrument.trim().to_string(), effective_from, steps, quota_changes })
+        Ok(Plan {
+            title: self.title.trim().to_string(),
+            instrument: self.instrument.trim().to_string(),
+            effective_from,
+            steps,
+            quota_changes,
+        })
     }
 }
 
@@ -710,12 +784,23 @@ struct PlanEditor {
     error: Option<String>,
 }
 
-async fn editor(state: &AppState, chrome: Chrome, who: &gridward_domain::access::Principal, form: PlanForm, error: Option<String>) -> Result<Response, AppError> {
+async fn editor(
+    state: &AppState,
+    chrome: Chrome,
+    who: &gridward_domain::access::Principal,
+    form: PlanForm,
+    error: Option<String>,
+) -> Result<Response, AppError> {
     let powers = state.app.catalog(who, gridward_app::today(), &CatalogFilter::default()).await?;
     let chosen: std::collections::HashSet<&str> = form.powers.split(|c: char| c == ',' || c.is_whitespace()).collect();
     let mut groups: Vec<(String, Vec<PowerChoice>)> = Vec::new();
     for p in &powers {
-        let choice = PowerChoice { code: p.power.code.clone(), name: p.power.name.clone(), category: p.power.category.clone(), checked: chosen.contains(p.power.code.as_str()) };
+        let choice = PowerChoice {
+            code: p.power.code.clone(),
+            name: p.power.name.clone(),
+            category: p.power.category.clone(),
+            checked: chosen.contains(p.power.code.as_str()),
+        };
         match groups.iter_mut().find(|(c, _)| *c == p.power.category) {
             Some((_, list)) => list.push(choice),
             None => groups.push((p.power.category.clone(), vec![choice])),
@@ -733,10 +818,18 @@ pub struct NewPlanQuery {
     body: Option<String>,
 }
 
-pub async fn plan_editor(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Query(q): Query<NewPlanQuery>) -> Response {
+pub async fn plan_editor(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<NewPlanQuery>,
+) -> Response {
     let result = async {
         let chrome = Chrome::new(&headers, Some(&auth));
-        let mut form = PlanForm { effective_from: gridward_app::today().tomorrow().map(|d| d.to_string()).unwrap_or_default(), ..PlanForm::default() };
+        let mut form = PlanForm {
+            effective_from: gridward_app::today().tomorrow().map(|d| d.to_string()).unwrap_or_default(),
+            ..PlanForm::default()
+        };
         if let Some(body) = q.body.filter(|b| !b.is_empty()) {
             let b = state.app.body(&auth.principal, &body).await?;
             form.territory = b.division_code.to_string();
@@ -770,7 +863,12 @@ struct PlanPreviewPage {
     can_commit: bool,
 }
 
-pub async fn plan_preview_page(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Form(form): Form<PlanForm>) -> Response {
+pub async fn plan_preview_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Form(form): Form<PlanForm>,
+) -> Response {
     let result = async {
         let chrome = Chrome::new(&headers, Some(&auth));
         if !same_secret(&form.csrf, &auth.csrf_token) {
@@ -787,9 +885,20 @@ pub async fn plan_preview_page(State(state): State<AppState>, headers: HeaderMap
         let moves = preview
             .moves_named
             .iter()
-            .map(|(power, territory, from, to)| MoveView { power: power.clone(), territory: territory.clone(), from: from.clone(), to: to.clone() })
+            .map(|(power, territory, from, to)| MoveView {
+                power: power.clone(),
+                territory: territory.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            })
             .collect();
-        let totals = preview.effect.quotas.totals.iter().map(|t| (label(chrome.lang, t.kind.zh(), t.kind.as_str()), t.before, t.after)).collect();
+        let totals = preview
+            .effect
+            .quotas
+            .totals
+            .iter()
+            .map(|t| (label(chrome.lang, t.kind.zh(), t.kind.as_str()), t.before, t.after))
+            .collect();
         let problems = preview
             .effect
             .problems
@@ -808,12 +917,18 @@ pub async fn plan_preview_page(State(state): State<AppState>, headers: HeaderMap
     page_result(&headers, Some(&auth), result)
 }
 
-pub async fn plan_commit_page(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Form(form): Form<PlanForm>) -> Response {
+pub async fn plan_commit_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Form(form): Form<PlanForm>,
+) -> Response {
     let result = async {
         if !same_secret(&form.csrf, &auth.csrf_token) {
             return Err(AppError::bad_request("csrf", "the form's token is missing or stale"));
         }
-        let plan: Plan = serde_json::from_str(&form.plan).map_err(|_| AppError::bad_request("bad_plan", "the plan could not be read"))?;
+        let plan: Plan =
+            serde_json::from_str(&form.plan).map_err(|_| AppError::bad_request("bad_plan", "the plan could not be read"))?;
         let record = state.app.commit_plan(&auth.principal, &plan).await?;
         Ok(Redirect::to(&format!("/delegation?committed={}", record.id)).into_response())
     }

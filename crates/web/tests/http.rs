@@ -722,12 +722,21 @@ store_test!(the_catalog_and_delegation_over_http, |store: Arc<dyn Store>| async 
 
     // Catalog import: a broken file names its rows and changes nothing.
     let bad = "code,name,kind,domain,category,violation_basis,penalty_basis,penalty_types,hearing,default_level,valid_from\nBAD,,punish,x,,,,,maybe,moon,\n";
-    let reply = send(&router, Method::POST, "/api/v1/powers/import", &[("authorization", &format!("Bearer {admin}"))], Body::from(bad)).await;
+    let reply =
+        send(&router, Method::POST, "/api/v1/powers/import", &[("authorization", &format!("Bearer {admin}"))], Body::from(bad))
+            .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
     let problems = reply.json()["problems"].as_array().unwrap().clone();
     assert!(problems.len() >= 6 && problems.iter().all(|p| p["line"] == 2));
     let export = get(&router, "/api/v1/powers/export?format=xlsx", Some(&officer)).await;
-    let reply = send(&router, Method::POST, "/api/v1/powers/import", &[("authorization", &format!("Bearer {admin}"))], Body::from(export.body)).await;
+    let reply = send(
+        &router,
+        Method::POST,
+        "/api/v1/powers/import",
+        &[("authorization", &format!("Bearer {admin}"))],
+        Body::from(export.body),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.json()["added"], 0);
     assert_eq!(reply.json()["revised"], 0);
