@@ -302,117 +302,56 @@ impl Power {
     }
 }
 
-/// The columns of a catalog spreadsheet: the code used in files and the heading published lists use.
-/// Either may head a column on import; exports write the code.
-pub const POWER_COLUMNS: [(&str, &str); 17] = [
-    ("code", "事项编码"),
-    ("name", "事项名称"),
-    ("kind", "事项类型"),
-    ("domain", "执法领域"),
-    ("category", "事项类别"),
-    ("violation_basis", "定性依据"),
-    ("penalty_basis", "处罚依据"),
-    ("penalty_types", "处罚种类"),
-    ("fine_min", "罚款下限"),
-    ("fine_max", "罚款上限"),
-    ("fine_multiple_of", "倍数基数"),
-    ("fine_multiple_min", "倍数下限"),
-    ("fine_multiple_max", "倍数上限"),
-    ("hearing", "可能听证"),
-    ("default_level", "默认层级"),
-    ("valid_from", "生效日期"),
-    ("notes", "备注"),
-];
+/// Declares the catalog row once: the struct of text cells, the columns with their Chinese headings, and
+/// the conversions to and from cells in column order.
+macro_rules! power_row {
+    ($($field:ident => $heading:literal),+ $(,)?) => {
+        /// The columns of a catalog spreadsheet: the code used in files and the heading published lists
+        /// use. Either may head a column on import; exports write the code.
+        pub const POWER_COLUMNS: [(&str, &str); power_row!(@count $($field)+)] = [$((stringify!($field), $heading)),+];
 
-/// One catalog row as read from a spreadsheet, every cell as text.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PowerRow {
-    pub line: usize,
-    pub code: String,
-    pub name: String,
-    pub kind: String,
-    pub domain: String,
-    pub category: String,
-    pub violation_basis: String,
-    pub penalty_basis: String,
-    pub penalty_types: String,
-    pub fine_min: String,
-    pub fine_max: String,
-    pub fine_multiple_of: String,
-    pub fine_multiple_min: String,
-    pub fine_multiple_max: String,
-    pub hearing: String,
-    pub default_level: String,
-    pub valid_from: String,
-    pub notes: String,
+        /// One catalog row as read from a spreadsheet, every cell as text.
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+        pub struct PowerRow {
+            pub line: usize,
+            $(pub $field: String),+
+        }
+
+        impl PowerRow {
+            /// The cells in `POWER_COLUMNS` order.
+            pub fn cells(&self) -> [&str; POWER_COLUMNS.len()] {
+                [$(&self.$field),+]
+            }
+
+            /// A row from cells in `POWER_COLUMNS` order.
+            pub fn from_cells(line: usize, cells: [String; POWER_COLUMNS.len()]) -> PowerRow {
+                let [$($field),+] = cells;
+                PowerRow { line, $($field),+ }
+            }
+        }
+    };
+    (@count $($field:ident)+) => { 0 $(+ power_row!(@one $field))+ };
+    (@one $field:ident) => { 1 };
 }
 
-impl PowerRow {
-    /// The cells in `POWER_COLUMNS` order.
-    pub fn cells(&self) -> [&str; 17] {
-        [
-            &self.code,
-            &self.name,
-            &self.kind,
-            &self.domain,
-            &self.category,
-            &self.violation_basis,
-            &self.penalty_basis,
-            &self.penalty_types,
-            &self.fine_min,
-            &self.fine_max,
-            &self.fine_multiple_of,
-            &self.fine_multiple_min,
-            &self.fine_multiple_max,
-            &self.hearing,
-            &self.default_level,
-            &self.valid_from,
-            &self.notes,
-        ]
-    }
-
-    /// A row from cells in `POWER_COLUMNS` order.
-    pub fn from_cells(line: usize, cells: [String; 17]) -> PowerRow {
-        let [
-            code,
-            name,
-            kind,
-            domain,
-            category,
-            violation_basis,
-            penalty_basis,
-            penalty_types,
-            fine_min,
-            fine_max,
-            fine_multiple_of,
-            fine_multiple_min,
-            fine_multiple_max,
-            hearing,
-            default_level,
-            valid_from,
-            notes,
-        ] = cells;
-        PowerRow {
-            line,
-            code,
-            name,
-            kind,
-            domain,
-            category,
-            violation_basis,
-            penalty_basis,
-            penalty_types,
-            fine_min,
-            fine_max,
-            fine_multiple_of,
-            fine_multiple_min,
-            fine_multiple_max,
-            hearing,
-            default_level,
-            valid_from,
-            notes,
-        }
-    }
+power_row! {
+    code => "事项编码",
+    name => "事项名称",
+    kind => "事项类型",
+    domain => "执法领域",
+    category => "事项类别",
+    violation_basis => "定性依据",
+    penalty_basis => "处罚依据",
+    penalty_types => "处罚种类",
+    fine_min => "罚款下限",
+    fine_max => "罚款上限",
+    fine_multiple_of => "倍数基数",
+    fine_multiple_min => "倍数下限",
+    fine_multiple_max => "倍数上限",
+    hearing => "可能听证",
+    default_level => "默认层级",
+    valid_from => "生效日期",
+    notes => "备注",
 }
 
 /// Whether a power code is well formed: 3 to 64 lowercase letters, digits, '.' or '-', starting with a
