@@ -90,6 +90,7 @@ impl App {
         let synthetic = self.synthesize_boundaries().await?;
         let synthetic_boundaries = synthetic.len();
         self.store.upsert_divisions(&[], &synthetic, &change(&actor)).await?;
+        self.forget_locator();
 
         let all = self.store.all_divisions().await?;
         let bodies = demo_bodies(&all);
@@ -251,7 +252,7 @@ fn codes(divisions: &[Division]) -> Vec<String> {
     divisions.iter().map(|d| d.code.to_string()).collect()
 }
 
-fn parse_stored(b: &BoundaryRecord) -> AppResult<geo::MultiPolygon<f64>> {
+pub(crate) fn parse_stored(b: &BoundaryRecord) -> AppResult<geo::MultiPolygon<f64>> {
     gridward_grid::parse_geometry(&b.geometry.to_string())
         .map_err(|p| AppError::Internal(format!("stored outline of {} does not parse: {p:?}", b.code)))
 }

@@ -171,6 +171,7 @@ impl App {
     /// Every code must be a stored division, and a `level` property, when given, must match it. Geometry
     /// problems and these checks are reported together, in feature order.
     pub async fn import_boundaries(&self, text: &str, source: &str, actor: &Actor) -> AppResult<ImportReport> {
+        self.forget_locator();
         let geometry_problem = |p: gridward_grid::GeoProblem| (p.feature, feature_problem(p.feature, "bad_geometry", p.reason));
         let (features, geo_problems) = gridward_grid::read_boundaries(text)
             .map_err(|geo| AppError::Invalid(Problems(geo.into_iter().map(|p| geometry_problem(p).1).collect())))?;

@@ -34,6 +34,8 @@ pub struct App {
     witnesses: Arc<std::collections::BTreeMap<String, String>>,
     /// Where evidence files are kept.
     blobs: Option<Arc<dyn evidence::BlobStore>>,
+    /// Community outlines indexed for placing a point, built on first use and dropped when outlines change.
+    locator: Arc<std::sync::RwLock<Option<Arc<gridward_grid::Locator>>>>,
 }
 
 /// Concurrent password checks allowed at once.
@@ -49,6 +51,7 @@ impl App {
             signer: None,
             witnesses: Arc::default(),
             blobs: None,
+            locator: Arc::default(),
         })
     }
 

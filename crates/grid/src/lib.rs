@@ -1,14 +1,17 @@
 //! Boundary geometry for Gridward: reading and checking GeoJSON boundaries, writing them back
-//! out for the API, and carving a parent boundary into deterministic synthetic child regions.
+//! out for the API, finding the division a point lies in, and carving a parent boundary into
+//! deterministic synthetic child regions.
 //!
 //! Everything here is pure computation on in-memory values so that callers decide where text
 //! comes from and where results go. Coordinates are longitude/latitude degrees throughout.
 
 mod encode;
+mod locate;
 mod parse;
 mod partition;
 
 pub use encode::geometry_to_geojson;
+pub use locate::Locator;
 pub use parse::{parse_boundaries, parse_geometry, read_boundaries};
 pub use partition::synthesize_partition;
 

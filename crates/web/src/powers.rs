@@ -170,13 +170,16 @@ pub async fn get_power(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HolderQuery {
-    /// A 12-digit division code.
-    pub division: String,
+    /// A 12-digit division code; or give `lon` and `lat` instead.
+    pub division: Option<String>,
+    /// A point's longitude, in the datum of the stored outlines (GCJ-02 in the demo).
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
     /// Default today.
     pub date: Option<String>,
 }
 
-/// Who holds a power in a division on a day: exactly one body, or `holder: null` for nobody.
+/// Who holds a power in a division, or at a point, on a day: exactly one body, or `holder: null` for nobody.
 #[utoipa::path(get, path = "/api/v1/powers/{code}/holder", tag = "delegation", security(("bearer" = [])),
     params(("code" = String, Path, description = "power code"), HolderQuery),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -186,7 +189,15 @@ pub async fn power_holder(
     Path(code): Path<String>,
     Query(q): Query<HolderQuery>,
 ) -> ApiResult<Json<Resolution>> {
-    let division = DivisionCode::parse(q.division.trim()).map_err(|e| bad_request("bad_code", e.to_string()))?;
+    let division = match (q.division.as_deref(), q.lon, q.lat) {
+        (Some(d), None, None) => DivisionCode::parse(d.trim()).map_err(|e| bad_request("bad_code", e.to_string()))?,
+        (None, Some(lon), Some(lat)) => state
+            .app
+            .locate(lon, lat)
+            .await?
+            .ok_or_else(|| bad_request("point_outside", "no division outline contains the point"))?,
+        _ => return Err(bad_request("bad_place", "give either division, or lon and lat")),
+    };
     Ok(Json(state.app.resolve_power(&code, &division, parse_day(q.date.as_deref())?).await?))
 }
 

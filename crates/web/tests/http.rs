@@ -688,6 +688,19 @@ store_test!(the_catalog_and_delegation_over_http, |store: Arc<dyn Store>| async 
     // Resolution and the city-wide check.
     let holder = get(&router, "/api/v1/powers/dqwr.118.1/holder?division=320613007001", Some(&officer)).await.json();
     let holder_body = holder["holder"]["body_code"].as_str().unwrap().to_string();
+    // By point: the centre of 钟秀街道's outline lies in one of its communities.
+    let outline = get(&router, "/api/v1/divisions/320613007001/boundary", Some(&admin)).await.json();
+    let ring = outline["geometry"]["coordinates"][0][0].as_array().unwrap().clone();
+    let (lon, lat) = ring.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0].as_f64().unwrap(), y + p[1].as_f64().unwrap()));
+    let (lon, lat) = (lon / ring.len() as f64, lat / ring.len() as f64);
+    let by_point = get(&router, &format!("/api/v1/powers/dqwr.118.1/holder?lon={lon}&lat={lat}"), Some(&officer)).await;
+    assert_eq!(by_point.status, StatusCode::OK, "{}", by_point.text());
+    assert!(by_point.json()["division"].as_str().unwrap().starts_with("320613007"));
+    assert_eq!(by_point.json()["holder"]["body_code"], holder_body.as_str());
+    let far = get(&router, "/api/v1/powers/dqwr.118.1/holder?lon=0&lat=0", Some(&officer)).await;
+    assert_eq!(far.json()["error"], "point_outside");
+    let both = get(&router, "/api/v1/powers/dqwr.118.1/holder?division=320613007001&lon=1&lat=1", Some(&officer)).await;
+    assert_eq!(both.json()["error"], "bad_place");
     let check = get(&router, "/api/v1/delegation/check", Some(&officer)).await.json();
     assert_eq!(check["overlaps"].as_array().unwrap().len(), 0);
     assert_eq!(check["gap_pairs"], 0);
