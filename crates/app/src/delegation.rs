@@ -212,7 +212,7 @@ impl App {
             return Err(AppError::bad_request("bad_point", "longitude is -180..180 and latitude -90..90"));
         }
         let locator = self.locator().await?;
-        Ok(locator.locate(lon, lat).map(|c| DivisionCode::parse(c).map_err(|e| AppError::Internal(e.to_string()))).transpose()?)
+        locator.locate(lon, lat).map(|c| DivisionCode::parse(c).map_err(|e| AppError::Internal(e.to_string()))).transpose()
     }
 
     async fn locator(&self) -> AppResult<Arc<gridward_grid::Locator>> {
