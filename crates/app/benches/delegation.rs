@@ -319,7 +319,10 @@ fn resolution(w: &World, count: usize) {
         ("empty (timer)", timer),
     ];
     let base = rows[3].1.p50;
-    println!("{:>18}  {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}   p50 ratio to HashMap", "ns per query", "p50", "p90", "p99", "p99.9", "max", "mean");
+    println!(
+        "{:>18}  {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}   p50 ratio to HashMap",
+        "ns per query", "p50", "p90", "p99", "p99.9", "max", "mean"
+    );
     for (name, s) in &rows {
         println!(
             "{name:>18}  {:>8.0} {:>8.0} {:>8.0} {:>8.0} {:>9.0} {:>8.0}   {:.1}",
@@ -347,10 +350,17 @@ fn thousand_step_plan(w: &World) -> Plan {
         let power = &w.powers[rng.below(POWERS as u64) as usize];
         let street = &w.streets[rng.below(w.streets.len() as u64) as usize];
         let squad = squad_of(street);
-        if !seen.insert((power, street)) || w.index.exactly_at(power, street, effective_from).is_some_and(|a| a.body_code == squad) {
+        if !seen.insert((power, street))
+            || w.index.exactly_at(power, street, effective_from).is_some_and(|a| a.body_code == squad)
+        {
             continue;
         }
-        steps.push(PlanStep::Assign { power_code: power.clone(), body_code: squad, territory: street.clone(), evaluation_due: None });
+        steps.push(PlanStep::Assign {
+            power_code: power.clone(),
+            body_code: squad,
+            territory: street.clone(),
+            evaluation_due: None,
+        });
     }
     Plan {
         title: "街道综合执法事项调整".into(),
@@ -470,9 +480,7 @@ fn catalog_import(runs: usize) {
             Backend::Postgres => "PostgreSQL",
         };
         // The testkit store: a fresh database, migrated, with its ledger created, as the app has it.
-        let fresh = || -> Option<TestStore> {
-            runtime.block_on(async { tokio::spawn(TestStore::new(backend)).await.ok() })
-        };
+        let fresh = || -> Option<TestStore> { runtime.block_on(async { tokio::spawn(TestStore::new(backend)).await.ok() }) };
         let mut results: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
         for _ in 0..runs {
             for (k, bytes) in [Some(&xlsx), Some(&csv), None].into_iter().enumerate() {
@@ -486,7 +494,11 @@ fn catalog_import(runs: usize) {
                     match bytes {
                         Some(bytes) => app.import_catalog_as(bytes, &actor).await.expect("import"),
                         // The store's write alone: the validated powers, one transaction with their entries.
-                        None => db.store.import_powers(&powers, &Change { actor: actor.clone(), at: gridward_app::now() }).await.expect("write"),
+                        None => db
+                            .store
+                            .import_powers(&powers, &Change { actor: actor.clone(), at: gridward_app::now() })
+                            .await
+                            .expect("write"),
                     }
                 });
                 results[k].push(start.elapsed().as_secs_f64() * 1e3);
