@@ -328,6 +328,44 @@ macro_rules! impl_sql_store {
             .await
         }
 
+        /// Inserts many entries, `ENTRIES_PER_INSERT` per statement, numbered on from the newest, and
+        /// returns the first one's number. The caller holds the ledger's lock (`begin_recorded`).
+        async fn insert_entries(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            algorithm: gridward_ledger::HashAlgorithm,
+            records: &[$crate::ledger::Record<'_>],
+            change: &$crate::Change,
+        ) -> DbResult<i64> {
+            let first: i64 =
+                sqlx::query_scalar("SELECT coalesce(max(seq) + 1, 0) FROM ledger_entries").fetch_one(&mut **tx).await.map_err(db_err)?;
+            let mut next = first;
+            for chunk in records.chunks(ENTRIES_PER_INSERT) {
+                let mut sql = String::from(
+                    "INSERT INTO ledger_entries (seq, recorded_at, actor, role, action, object_type, object_id, jurisdiction, payload,
+                     payload_digest) VALUES ",
+                );
+                sql.push_str(&$crate::sql::value_rows(chunk.len(), 10));
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for record in chunk {
+                    let e = change.entry(algorithm, record);
+                    query = query
+                        .bind(next)
+                        .bind(e.recorded_at)
+                        .bind(e.actor)
+                        .bind(e.role)
+                        .bind(e.action)
+                        .bind(e.object_type)
+                        .bind(e.object_id)
+                        .bind(e.jurisdiction)
+                        .bind(e.payload)
+                        .bind(e.payload_digest.to_hex());
+                    next += 1;
+                }
+                query.execute(&mut **tx).await.map_err(db_err)?;
+            }
+            Ok(first)
+        }
+
         fn limit(page: &Page) -> i64 {
             i64::from(page.limit.clamp(1, 1000))
         }
@@ -755,41 +793,7 @@ macro_rules! impl_sql_store {
 
             async fn record_actions(&self, records: &[$crate::ledger::Record<'_>], change: &$crate::Change) -> DbResult<u64> {
                 let (mut tx, algorithm) = self.begin_recorded().await?;
-                let mut next: i64 =
-                    sqlx::query_scalar("SELECT coalesce(max(seq) + 1, 0) FROM ledger_entries").fetch_one(&mut *tx).await.map_err(db_err)?;
-                for chunk in records.chunks(ENTRIES_PER_INSERT) {
-                    let mut sql = String::from(
-                        "INSERT INTO ledger_entries (seq, recorded_at, actor, role, action, object_type, object_id, jurisdiction, payload,
-                         payload_digest) VALUES ",
-                    );
-                    for i in 0..chunk.len() {
-                        let p = 10 * i;
-                        if i > 0 {
-                            sql.push_str(", ");
-                        }
-                        sql.push_str(&format!(
-                            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                            p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9, p + 10
-                        ));
-                    }
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for record in chunk {
-                        let e = change.entry(algorithm, record);
-                        query = query
-                            .bind(next)
-                            .bind(e.recorded_at)
-                            .bind(e.actor)
-                            .bind(e.role)
-                            .bind(e.action)
-                            .bind(e.object_type)
-                            .bind(e.object_id)
-                            .bind(e.jurisdiction)
-                            .bind(e.payload)
-                            .bind(e.payload_digest.to_hex());
-                        next += 1;
-                    }
-                    query.execute(&mut *tx).await.map_err(db_err)?;
-                }
+                insert_entries(&mut tx, algorithm, records, change).await?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(records.len() as u64)
             }
@@ -1133,6 +1137,7 @@ macro_rules! impl_sql_store {
                     latest.insert(code, (version, power_detail(&detail)?));
                 }
                 let mut outcome = $crate::CatalogImport::default();
+                let mut written: Vec<(&gridward_domain::catalog::Power, i32, String, serde_json::Value)> = Vec::new();
                 for p in powers {
                     let version = match latest.get(&p.code) {
                         Some((_, stored)) if stored == p => {
@@ -1159,25 +1164,40 @@ macro_rules! impl_sql_store {
                     if let Some(map) = payload.as_object_mut() {
                         map.insert("version".into(), version.into());
                     }
-                    write_recorded(&mut tx, change.entry(algorithm, &$crate::ledger::Record {
-                        action: if version == 1 { "power.add" } else { "power.revise" },
+                    written.push((p, version, detail, payload));
+                }
+                // Entries first, then the rows naming them, many per statement: a catalog is thousands of rows.
+                let records: Vec<$crate::ledger::Record<'_>> = written
+                    .iter()
+                    .map(|(p, version, _, payload)| $crate::ledger::Record {
+                        action: if *version == 1 { "power.add" } else { "power.revise" },
                         object_type: "power",
                         object_id: &p.code,
                         jurisdiction: "",
-                        payload,
-                    }), "INSERT INTO powers (code, version, valid_from, name, kind, domain, category, default_level, detail, ledger_seq)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {seq})", |q| {
-                        q.bind(p.code.clone())
-                            .bind(version)
+                        payload: payload.clone(),
+                    })
+                    .collect();
+                let first = insert_entries(&mut tx, algorithm, &records, change).await?;
+                for (n, chunk) in written.chunks(ENTRIES_PER_INSERT).enumerate() {
+                    let mut sql = String::from(
+                        "INSERT INTO powers (code, version, valid_from, name, kind, domain, category, default_level, detail, ledger_seq) VALUES ",
+                    );
+                    sql.push_str(&$crate::sql::value_rows(chunk.len(), 10));
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (i, (p, version, detail, _)) in chunk.iter().enumerate() {
+                        query = query
+                            .bind(p.code.clone())
+                            .bind(*version)
                             .bind(p.valid_from.to_string())
                             .bind(p.name.clone())
                             .bind(p.kind.as_str())
                             .bind(p.domain.as_str())
                             .bind(p.category.clone())
                             .bind(p.default_level.as_str())
-                            .bind(detail)
-                    })
-                    .await?;
+                            .bind(detail.clone())
+                            .bind(first + (n * ENTRIES_PER_INSERT + i) as i64);
+                    }
+                    query.execute(&mut *tx).await.map_err(db_err)?;
                 }
                 tx.commit().await.map_err(db_err)?;
                 Ok(outcome)
@@ -1349,6 +1369,15 @@ macro_rules! impl_sql_store {
             }
         }
     };
+}
+
+/// `($1, …, $k), ($k+1, …)`: the VALUES of a multi-row INSERT of `rows` rows with `columns` parameters each.
+#[doc(hidden)]
+pub fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", (1..=columns).map(|c| format!("${}", r * columns + c)).collect::<Vec<_>>().join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Renumbers the `$n` placeholders of `sql` by `by`, so that a statement can follow another one's
