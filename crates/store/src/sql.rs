@@ -109,17 +109,7 @@ macro_rules! impl_sql_store {
             data_sql: &'static str,
             bind: impl FnOnce(sqlx::query::Query<'static, $db, Arguments>) -> sqlx::query::Query<'static, $db, Arguments>,
         ) -> DbResult<()> {
-            let entry = move |q: sqlx::query::Query<'static, $db, Arguments>| {
-                q.bind(e.recorded_at)
-                    .bind(e.actor)
-                    .bind(e.role)
-                    .bind(e.action)
-                    .bind(e.object_type)
-                    .bind(e.object_id)
-                    .bind(e.jurisdiction)
-                    .bind(e.payload)
-                    .bind(e.payload_digest.to_hex())
-            };
+            let entry = move |q: sqlx::query::Query<'static, $db, Arguments>| bind_entry(q, e);
             let sql = recorded_sql(data_sql);
             let done = if $one_round_trip {
                 bind(entry(sqlx::query(sql))).execute(&mut **tx).await.map_err(db_err)?
@@ -132,6 +122,22 @@ macro_rules! impl_sql_store {
                 return Err(DbError::Conflict("the recorded row was not written".into()));
             }
             Ok(())
+        }
+
+        /// Binds an entry's nine fields in the order `ENTRY_INSERT` (and each row of a batch) lists them.
+        fn bind_entry(
+            q: sqlx::query::Query<'static, $db, Arguments>,
+            e: $crate::ledger::NewEntry,
+        ) -> sqlx::query::Query<'static, $db, Arguments> {
+            q.bind(e.recorded_at)
+                .bind(e.actor)
+                .bind(e.role)
+                .bind(e.action)
+                .bind(e.object_type)
+                .bind(e.object_id)
+                .bind(e.jurisdiction)
+                .bind(e.payload)
+                .bind(e.payload_digest.to_hex())
         }
 
         /// Entries integrated into the tree per transaction.
@@ -347,18 +353,7 @@ macro_rules! impl_sql_store {
                 sql.push_str(&$crate::sql::value_rows(chunk.len(), 10));
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for record in chunk {
-                    let e = change.entry(algorithm, record);
-                    query = query
-                        .bind(next)
-                        .bind(e.recorded_at)
-                        .bind(e.actor)
-                        .bind(e.role)
-                        .bind(e.action)
-                        .bind(e.object_type)
-                        .bind(e.object_id)
-                        .bind(e.jurisdiction)
-                        .bind(e.payload)
-                        .bind(e.payload_digest.to_hex());
+                    query = bind_entry(query.bind(next), change.entry(algorithm, record));
                     next += 1;
                 }
                 query.execute(&mut **tx).await.map_err(db_err)?;

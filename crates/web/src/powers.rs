@@ -818,7 +818,7 @@ async fn editor(
         }
     }
     groups.sort_by(|a, b| a.0.cmp(&b.0));
-    let bodies = state.app.staffing(who).await?.lines.into_iter().map(|l| (l.body.code, l.body.name)).collect();
+    let bodies = state.app.store.all_bodies().await?.into_iter().map(|b| (b.code, b.name)).collect();
     let kinds = QuotaKind::ALL.iter().map(|k| (k.as_str().to_string(), label(chrome.lang, k.zh(), k.as_str()))).collect();
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     Ok(render(status, &PlanEditor { chrome, form, bodies, groups, kinds, error }))
