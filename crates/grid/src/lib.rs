@@ -5,15 +5,19 @@
 //! Everything here is pure computation on in-memory values so that callers decide where text
 //! comes from and where results go. Coordinates are longitude/latitude degrees throughout.
 
+pub mod datum;
 mod encode;
 mod locate;
 mod parse;
 mod partition;
+pub mod unit_grid;
 
 pub use encode::geometry_to_geojson;
 pub use locate::Locator;
 pub use parse::{parse_boundaries, parse_geometry, read_boundaries};
+pub use datum::Datum;
 pub use partition::synthesize_partition;
+pub use unit_grid::{GridCodeRule, GridFile, Lattice, UnitGrid, read_grid_file, synthesize_unit_grids};
 
 /// A boundary read from GeoJSON: one feature.
 #[derive(Debug, Clone, PartialEq)]

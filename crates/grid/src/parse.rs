@@ -29,8 +29,13 @@ pub fn parse_boundaries(text: &str) -> Result<Vec<BoundaryFeature>, Vec<GeoProbl
 /// Only a file that is not a FeatureCollection at all is an `Err`.
 #[allow(clippy::type_complexity)]
 pub fn read_boundaries(text: &str) -> Result<(Vec<(usize, BoundaryFeature)>, Vec<GeoProblem>), Vec<GeoProblem>> {
-    let root = parse_json(text)?;
-    let features = feature_array(&root).map_err(|reason| vec![GeoProblem { feature: None, reason }])?;
+    read_collection(&parse_json(text)?)
+}
+
+/// [`read_boundaries`] on an already parsed document.
+#[allow(clippy::type_complexity)]
+pub(crate) fn read_collection(root: &Value) -> Result<(Vec<(usize, BoundaryFeature)>, Vec<GeoProblem>), Vec<GeoProblem>> {
+    let features = feature_array(root).map_err(|reason| vec![GeoProblem { feature: None, reason }])?;
 
     let mut problems = Vec::new();
     let mut boundaries = Vec::with_capacity(features.len());
@@ -70,8 +75,18 @@ pub fn parse_geometry(text: &str) -> Result<MultiPolygon<f64>, Vec<GeoProblem>> 
 }
 
 /// Parses raw JSON, turning a syntax error into the single problem it is.
-fn parse_json(text: &str) -> Result<Value, Vec<GeoProblem>> {
+pub(crate) fn parse_json(text: &str) -> Result<Value, Vec<GeoProblem>> {
     serde_json::from_str(text).map_err(|error| vec![GeoProblem { feature: None, reason: format!("not valid JSON: {error}") }])
+}
+
+/// The name in a document's legacy `crs` member (`{"type": "name", "properties": {"name": …}}`), if it has
+/// one; GeoJSON without it is WGS-84 by RFC 7946.
+pub(crate) fn crs_name(root: &Value) -> Option<Result<&str, String>> {
+    let crs = root.get("crs")?;
+    if crs.is_null() {
+        return None;
+    }
+    Some(crs.pointer("/properties/name").and_then(Value::as_str).ok_or_else(|| format!("unreadable crs member {}", snippet(crs))))
 }
 
 /// Finds the `features` array of a FeatureCollection, explaining what the document is otherwise.

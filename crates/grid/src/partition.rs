@@ -157,7 +157,7 @@ fn voronoi_cell(index: usize, seeds: &[Coord<f64>], bounds: Rect<f64>) -> Vec<Co
 ///
 /// The side test for a pair of seeds is the exact negation of the test used for the swapped
 /// pair, so two neighbouring cells agree on which side every point lies.
-fn clip_to_half_plane(polygon: &[Coord<f64>], own: Coord<f64>, other: Coord<f64>) -> Vec<Coord<f64>> {
+pub(crate) fn clip_to_half_plane(polygon: &[Coord<f64>], own: Coord<f64>, other: Coord<f64>) -> Vec<Coord<f64>> {
     let middle = Coord { x: (own.x + other.x) / 2.0, y: (own.y + other.y) / 2.0 };
     let normal = other - own;
     let side = |p: Coord<f64>| (p.x - middle.x) * normal.x + (p.y - middle.y) * normal.y;
@@ -190,12 +190,12 @@ fn fallback_cell(parent: &MultiPolygon<f64>, bounds: Rect<f64>, seed: Coord<f64>
 
 /// A tiny hand-written PRNG (splitmix64) so that seeds never depend on a library's algorithm
 /// choices or version.
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(u64);
 
 impl SplitMix64 {
     /// Seeds the generator from an FNV-1a hash of the salt's bytes followed by the child's code;
     /// the salt has a fixed width, so different `(salt, code)` pairs never share a byte stream.
-    fn for_child(salt: u64, code: &str) -> Self {
+    pub(crate) fn for_child(salt: u64, code: &str) -> Self {
         let hash = salt
             .to_le_bytes()
             .iter()
@@ -213,7 +213,7 @@ impl SplitMix64 {
     }
 
     /// A uniform value in [0, 1) built from the top 53 bits, which an f64 represents exactly.
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         const INV_2_POW_53: f64 = 1.0 / 9_007_199_254_740_992.0;
         (self.next() >> 11) as f64 * INV_2_POW_53
     }
