@@ -2,7 +2,6 @@
 //! delegation plans (preview, then an atomic commit), responsibility lists (责任清单) and staffing.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use gridward_domain::access::{Principal, Role};
 use gridward_domain::catalog::Power;
@@ -203,43 +202,6 @@ impl App {
     pub async fn holdings(&self, day: Date, keep: impl Fn(&Assignment) -> bool) -> AppResult<Vec<Holding>> {
         let snapshot = self.delegation_snapshot(day).await?;
         Ok(snapshot.index.assignments().iter().filter(|a| a.is_valid_on(day) && keep(a)).map(|a| snapshot.holding(a)).collect())
-    }
-
-    /// The deepest division whose outline contains the point (longitude, latitude in the outlines' datum),
-    /// or `None` outside every outline.
-    pub async fn locate(&self, lon: f64, lat: f64) -> AppResult<Option<DivisionCode>> {
-        if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-            return Err(AppError::bad_request("bad_point", "longitude is -180..180 and latitude -90..90"));
-        }
-        let locator = self.locator().await?;
-        locator.locate(lon, lat).map(|c| DivisionCode::parse(c).map_err(|e| AppError::Internal(e.to_string()))).transpose()
-    }
-
-    async fn locator(&self) -> AppResult<Arc<gridward_grid::Locator>> {
-        if let Some(built) = self.locator.read().unwrap_or_else(|p| p.into_inner()).clone() {
-            return Ok(built);
-        }
-        // The places are the divisions without children that have outlines: communities where streets
-        // are partitioned, else the street or district itself.
-        let today = crate::today();
-        let divisions: Vec<Division> = self.store.all_divisions().await?.into_iter().filter(|d| d.is_valid_on(today)).collect();
-        let parents: HashSet<&DivisionCode> = divisions.iter().filter_map(|d| d.parent_code.as_ref()).collect();
-        let mut items = Vec::new();
-        for parent in divisions.iter().filter(|d| parents.contains(&d.code)) {
-            for b in self.store.child_boundaries(&parent.code).await? {
-                if !parents.contains(&b.code) {
-                    items.push((b.code.to_string(), crate::demo::parse_stored(&b)?));
-                }
-            }
-        }
-        let built = Arc::new(gridward_grid::Locator::new(items));
-        *self.locator.write().unwrap_or_else(|p| p.into_inner()) = Some(built.clone());
-        Ok(built)
-    }
-
-    /// Drops the point index after outlines change.
-    pub(crate) fn forget_locator(&self) {
-        *self.locator.write().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Who holds `power` at `place` on `day`.

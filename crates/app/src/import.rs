@@ -171,10 +171,13 @@ impl App {
     /// Every code must be a stored division, and a `level` property, when given, must match it. Geometry
     /// problems and these checks are reported together, in feature order.
     pub async fn import_boundaries(&self, text: &str, source: &str, actor: &Actor) -> AppResult<ImportReport> {
-        self.forget_locator();
         let geometry_problem = |p: gridward_grid::GeoProblem| (p.feature, feature_problem(p.feature, "bad_geometry", p.reason));
         let (features, geo_problems) = gridward_grid::read_boundaries(text)
             .map_err(|geo| AppError::Invalid(Problems(geo.into_iter().map(|p| geometry_problem(p).1).collect())))?;
+        // Outlines without a `crs` member are taken as GCJ-02, as published Chinese boundary data are.
+        let datum = gridward_grid::datum::geojson_datum(text)
+            .map_err(|reason| AppError::Invalid(Problems(vec![feature_problem(None, "unsupported_crs", reason)])))?
+            .unwrap_or(gridward_grid::Datum::Gcj02);
         let levels = self.store.division_levels().await?;
         let mut problems: Vec<(Option<usize>, Problem)> = geo_problems.into_iter().map(geometry_problem).collect();
         let mut records = Vec::new();
@@ -195,6 +198,7 @@ impl App {
                     geometry: gridward_grid::geometry_to_geojson(&f.geometry),
                     synthetic: false,
                     source: source.to_string(),
+                    datum: datum.code().to_string(),
                 }),
                 Err((code, message)) => problems.push((Some(*i), feature_problem(Some(*i), code, message))),
             }
@@ -204,6 +208,7 @@ impl App {
             return Err(AppError::Invalid(Problems(problems.into_iter().map(|(_, p)| p).collect())));
         }
         self.store.upsert_divisions(&[], &records, &change(actor)).await?;
+        self.refresh_places().await?;
         Ok(ImportReport { rows: records.len() })
     }
 

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod error;
 pub mod evidence;
 pub mod import;
+pub mod places;
 pub mod record;
 pub mod sheet;
 
@@ -34,8 +35,13 @@ pub struct App {
     witnesses: Arc<std::collections::BTreeMap<String, String>>,
     /// Where evidence files are kept.
     blobs: Option<Arc<dyn evidence::BlobStore>>,
-    /// Community outlines indexed for placing a point, built on first use and dropped when outlines change.
-    locator: Arc<std::sync::RwLock<Option<Arc<gridward_grid::Locator>>>>,
+    /// Grids and leaf outlines indexed for placing a point: built on first use, rebuilt and swapped whole
+    /// when grids or outlines change.
+    places: Arc<std::sync::RwLock<Option<Arc<places::PlaceIndex>>>>,
+    /// Serialises rebuilds of `places`.
+    places_rebuild: Arc<tokio::sync::Mutex<()>>,
+    /// How long grid codes are in this province.
+    grid_rule: gridward_grid::GridCodeRule,
 }
 
 /// Concurrent password checks allowed at once.
@@ -51,7 +57,9 @@ impl App {
             signer: None,
             witnesses: Arc::default(),
             blobs: None,
-            locator: Arc::default(),
+            places: Arc::default(),
+            places_rebuild: Arc::default(),
+            grid_rule: gridward_grid::GridCodeRule::default(),
         })
     }
 
@@ -71,6 +79,16 @@ impl App {
     pub fn with_evidence_store(mut self, blobs: Arc<dyn evidence::BlobStore>) -> App {
         self.blobs = Some(blobs);
         self
+    }
+
+    /// Uses `rule` for grid codes (the sequence length differs between provinces).
+    pub fn with_grid_rule(mut self, rule: gridward_grid::GridCodeRule) -> App {
+        self.grid_rule = rule;
+        self
+    }
+
+    pub fn grid_rule(&self) -> gridward_grid::GridCodeRule {
+        self.grid_rule
     }
 
     pub fn backend(&self) -> Backend {

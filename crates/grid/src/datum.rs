@@ -105,6 +105,15 @@ impl std::fmt::Display for Datum {
     }
 }
 
+/// The datum a GeoJSON document names in its `crs` member, if it names one.
+pub fn geojson_datum(text: &str) -> Result<Option<Datum>, String> {
+    let root = crate::parse::parse_json(text).map_err(|p| p.into_iter().map(|p| p.reason).collect::<Vec<_>>().join("; "))?;
+    match crate::parse::crs_name(&root) {
+        None => Ok(None),
+        Some(name) => Datum::parse(name?).map(Some),
+    }
+}
+
 /// Semi-major axis and first eccentricity squared of the Krasovsky 1940 ellipsoid, as the transform uses.
 const KRASOVSKY_A: f64 = 6_378_245.0;
 const KRASOVSKY_EE: f64 = 0.006_693_421_622_965_943;

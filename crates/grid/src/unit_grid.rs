@@ -12,6 +12,7 @@ use geo::{
     Area, BooleanOps, BoundingRect, ChamberlainDuquetteArea, Contains, Coord, InteriorPoint, Intersects, LineString,
     MultiPolygon, Polygon, Validation,
 };
+use geo::orient::{Direction, Orient};
 use rstar::{AABB, RTree, RTreeObject};
 
 use crate::datum::Datum;
@@ -368,10 +369,12 @@ pub fn area_m2(shape: &MultiPolygon<f64>) -> f64 {
 
 /// The parts of a community that none of its grids covers, ignoring slivers under `min_area_m2`.
 pub fn uncovered_parts(community: &MultiPolygon<f64>, grids: &[&MultiPolygon<f64>], min_area_m2: f64) -> MultiPolygon<f64> {
-    let mut covered = MultiPolygon::new(Vec::new());
-    for grid in grids {
-        covered = covered.union(*grid);
+    // Pairwise rounds: neighbours in the list are neighbours on the map, so shapes stay small.
+    let mut layer: Vec<MultiPolygon<f64>> = grids.iter().map(|g| (*g).clone()).collect();
+    while layer.len() > 1 {
+        layer = layer.chunks(2).map(|pair| if let [a, b] = pair { a.union(b) } else { pair[0].clone() }).collect();
     }
+    let covered = layer.pop().unwrap_or_else(|| MultiPolygon::new(Vec::new()));
     let rest = community.difference(&covered);
     MultiPolygon::new(rest.0.into_iter().filter(|p| p.chamberlain_duquette_unsigned_area() >= min_area_m2).collect())
 }
@@ -473,7 +476,8 @@ pub fn synthesize_unit_grids(community: &MultiPolygon<f64>, lattice: Lattice) ->
             None => grids.push((seed, sliver)),
         }
     }
-    grids.into_iter().map(|(_, grid)| grid).collect()
+    // Exteriors counter-clockwise, holes clockwise: the right-hand rule of RFC 7946.
+    grids.into_iter().map(|(_, grid)| grid.orient(Direction::Default)).collect()
 }
 
 fn distance2(a: Coord<f64>, b: Coord<f64>) -> f64 {
@@ -580,7 +584,8 @@ mod tests {
             grids.iter().enumerate().map(|(n, g)| UnitGrid { code: n.to_string(), name: String::new(), geometry: g.clone() }).collect();
         assert!(overlaps(&as_grids, OVERLAP_TOLERANCE_M2).is_empty());
         let refs: Vec<&MultiPolygon<f64>> = grids.iter().collect();
-        assert!(uncovered_parts(&community, &refs, 1.0).0.is_empty());
+        let rest = uncovered_parts(&community, &refs, 1.0);
+        assert!(rest.0.is_empty(), "{} pieces, {} m2", rest.0.len(), area_m2(&rest));
         assert!(!uncovered_parts(&community, &refs[1..], 1.0).0.is_empty(), "dropping a grid leaves a hole");
     }
 

@@ -1,6 +1,7 @@
 //! `gridward`: the server and its operations from the shell.
 
 mod bench;
+mod grid_bench;
 mod witness;
 
 use std::io::Write;
@@ -41,6 +42,9 @@ struct Cli {
     /// printed by `gridward witness --show-key`). Repeat for several.
     #[arg(long = "witness", global = true, env = "GRIDWARD_WITNESSES", value_delimiter = ',')]
     witnesses: Vec<String>,
+    /// Digits of a unit grid's sequence number after its 12-digit community code (provinces differ).
+    #[arg(long, global = true, env = "GRIDWARD_GRID_SEQUENCE_DIGITS", default_value_t = 3)]
+    grid_sequence_digits: usize,
     /// Log format.
     #[arg(long, global = true, env = "GRIDWARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -82,9 +86,12 @@ enum Command {
         kind: ImportKind,
         /// The file to read (CSV, or GeoJSON for boundaries).
         file: PathBuf,
-        /// For boundaries: where the outlines come from (kept for attribution).
+        /// For boundaries and grids: where the outlines come from (kept for attribution).
         #[arg(long, default_value = "imported")]
         source: String,
+        /// For grids: the datum of a file that names none (wgs84, cgcs2000, gcj02).
+        #[arg(long)]
+        datum: Option<String>,
     },
     /// Write stored data as CSV (to standard output unless --out is given).
     Export {
@@ -132,6 +139,19 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchKind {
+    /// Load the demo city, import GRIDS unit grids over its communities from GeoJSON (timed), then time point
+    /// lookups on one core, against PostGIS `ST_Contains` with a GiST index over the same grids and points
+    /// (one query per point, and one spatial join) when --postgis names a database with PostGIS available.
+    Grids {
+        #[arg(long, default_value_t = 100_000)]
+        grids: usize,
+        /// Random points looked up by Gridward (PostGIS answers a sample of them one by one, all of them joined).
+        #[arg(long, default_value_t = 1_000_000)]
+        points: usize,
+        /// A PostgreSQL URL where `CREATE EXTENSION postgis` works; its bench tables are replaced.
+        #[arg(long)]
+        postgis: Option<String>,
+    },
     /// Fill an empty ledger, build its tree, serve inclusion proofs and run `audit verify` over it, with
     /// single-core SM3 throughput measured in the same run.
     Ledger {
@@ -156,6 +176,8 @@ enum ImportKind {
     Staff,
     /// The power catalog, CSV or XLSX, with the columns of `export catalog` (or their Chinese headings).
     Catalog,
+    /// Unit grids: GeoJSON, or a zipped Shapefile (.shp, .dbf, .prj); each feature has a `code`.
+    Grids,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -260,7 +282,7 @@ const EVIDENCE_DIR: &str = "evidence";
 
 /// The app over the configured store, with the installation's checkpoint key (created on first use).
 async fn open_app(cli: &Cli) -> Result<App> {
-    let app = App::new(open(cli).await?).map_err(explain)?;
+    let app = new_app(cli).await?;
     std::fs::create_dir_all(&cli.data_dir)?;
     let file = cli.data_dir.join(SIGNING_KEY_FILE);
     let key = match std::fs::read_to_string(&file) {
@@ -281,6 +303,12 @@ async fn open_app(cli: &Cli) -> Result<App> {
     }
     let evidence = Arc::new(gridward_app::evidence::FsBlobStore::new(cli.data_dir.join(EVIDENCE_DIR)));
     Ok(app.with_signer(key, cli.origin.clone()).with_witnesses(witnesses).with_evidence_store(evidence))
+}
+
+/// The app over the configured store, with this province's grid codes.
+async fn new_app(cli: &Cli) -> Result<App> {
+    let rule = gridward_grid::GridCodeRule::new(cli.grid_sequence_digits).map_err(|e| anyhow::anyhow!("--grid-sequence-digits: {e}"))?;
+    Ok(App::new(open(cli).await?).map_err(explain)?.with_grid_rule(rule))
 }
 
 /// Turns a use-case error into a message for the terminal, listing every problem.
@@ -313,8 +341,8 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Import { kind, file, source } => {
-            import(cli, *kind, file, source).await?;
+        Command::Import { kind, file, source, datum } => {
+            import(cli, *kind, file, source, datum.as_deref()).await?;
             integrate(cli).await
         }
         Command::Export { kind, out } => export(cli, *kind, out.as_deref()).await,
@@ -323,6 +351,10 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
             integrate(cli).await
         }
         Command::Audit { action } => audit(cli, action).await,
+        Command::Bench { what: BenchKind::Grids { grids, points, postgis } } => {
+            let app = new_app(cli).await?;
+            grid_bench::run(&app, *grids, *points, postgis.as_deref()).await
+        }
         Command::Bench { what: BenchKind::Ledger { entries, proofs } } => {
             let app = open_app(cli).await?;
             let store = app.store.clone();
@@ -492,33 +524,50 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-async fn import(cli: &Cli, kind: ImportKind, file: &Path, source: &str) -> Result<()> {
+async fn import(cli: &Cli, kind: ImportKind, file: &Path, source: &str, datum: Option<&str>) -> Result<()> {
     let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
     if size > MAX_IMPORT_BYTES {
         bail!("file_too_large: {} is {size} bytes; the limit is {MAX_IMPORT_BYTES}", file.display());
     }
     let text = match kind {
-        // A catalog may be a workbook, which is not text.
+        // A catalog may be a workbook, and grids a zip archive: neither is text.
         ImportKind::Catalog => return import_catalog(cli, file).await,
+        ImportKind::Grids => return import_grids(cli, file, source, datum).await,
         _ => std::fs::read_to_string(file),
     };
     let text = text.with_context(|| format!("{} is not UTF-8 text", file.display()))?;
-    let app = App::new(open(cli).await?).map_err(explain)?;
+    let app = new_app(cli).await?;
     let report = match kind {
         ImportKind::Divisions => app.import_divisions(&text, &operator()).await,
         ImportKind::Boundaries => app.import_boundaries(&text, source, &operator()).await,
         ImportKind::Bodies => app.import_bodies(&text, &operator()).await,
         ImportKind::Staff => app.import_staff(&text, &operator()).await,
         ImportKind::Catalog => return import_catalog(cli, file).await,
+        ImportKind::Grids => return import_grids(cli, file, source, datum).await,
     }
     .map_err(explain)?;
     println!("imported {} rows", report.rows);
     Ok(())
 }
 
+async fn import_grids(cli: &Cli, file: &Path, source: &str, datum: Option<&str>) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let declared = datum.map(gridward_grid::Datum::parse).transpose().map_err(|e| anyhow::anyhow!("unsupported_crs: {e}"))?;
+    let app = new_app(cli).await?;
+    let report = app.import_grid_file(&operator(), &bytes, declared, source).await.map_err(explain)?;
+    println!(
+        "grids ({}): {} added, {} revised, {} unchanged, {} retired, in {} communities",
+        report.datum, report.outcome.added, report.outcome.revised, report.outcome.unchanged, report.outcome.retired, report.communities
+    );
+    for part in &report.uncovered {
+        println!("  {} {}: {} m² not covered by any grid", part.community, part.name, part.area_m2);
+    }
+    Ok(())
+}
+
 async fn import_catalog(cli: &Cli, file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let app = App::new(open(cli).await?).map_err(explain)?;
+    let app = new_app(cli).await?;
     let outcome = app.import_catalog_as(&bytes, &operator()).await.map_err(explain)?;
     println!("powers: {} added, {} revised, {} unchanged", outcome.added, outcome.revised, outcome.unchanged);
     Ok(())
@@ -696,7 +745,7 @@ fn read_new_password() -> Result<String> {
 }
 
 async fn users(cli: &Cli, action: &UsersAction) -> Result<()> {
-    let app = App::new(open(cli).await?).map_err(explain)?;
+    let app = new_app(cli).await?;
     match action {
         UsersAction::List => {
             for u in app.store.users().await? {

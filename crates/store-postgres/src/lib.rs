@@ -24,6 +24,7 @@ gridward_store::migrations!(
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "entries_without_leaves", include_str!("../migrations/0002_entries_without_leaves.sql")),
     (3, "catalog_and_delegation", include_str!("../migrations/0003_catalog_and_delegation.sql")),
+    (4, "grids", include_str!("../migrations/0004_grids.sql")),
 );
 
 impl PostgresStore {

@@ -55,6 +55,8 @@ pub struct BoundaryRecord {
     pub synthetic: bool,
     /// Where the outline came from, for attribution.
     pub source: String,
+    /// The datum of the coordinates: `wgs84`, `cgcs2000` or `gcj02`.
+    pub datum: String,
 }
 
 /// One piece of evidence as stored (the file itself is in the evidence store, by digest).
@@ -128,6 +130,39 @@ pub struct PowerVersion {
     pub power: Power,
     pub version: u32,
     pub ledger_seq: i64,
+}
+
+/// A unit grid (单元网格) as stored: its outline as GeoJSON text in the datum it came in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GridRecord {
+    pub code: String,
+    pub community: DivisionCode,
+    pub name: String,
+    /// `wgs84`, `cgcs2000` or `gcj02`.
+    pub datum: String,
+    /// A GeoJSON MultiPolygon, as text, exactly as stored.
+    pub geometry: String,
+    pub area_m2: f64,
+    pub synthetic: bool,
+    pub source: String,
+}
+
+/// What a grid import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct GridImport {
+    pub added: usize,
+    pub revised: usize,
+    pub unchanged: usize,
+    pub retired: usize,
+}
+
+/// Who owns a grid: a squad, its primary officer and backups (staff numbers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct GridOwner {
+    pub grid: String,
+    pub squad: String,
+    pub primary_officer: Option<String>,
+    pub backups: Vec<String>,
 }
 
 /// What a catalog import did.
@@ -306,6 +341,21 @@ pub trait Store: Send + Sync {
     async fn set_quotas(&self, quotas: &[Quota], change: &Change) -> DbResult<()>;
     /// Active staff per body.
     async fn headcounts(&self) -> DbResult<HashMap<String, Headcount>>;
+
+    // Unit grids and their owners.
+
+    /// Writes validated grids in one transaction: a new code is added, a changed one revised (a retired
+    /// grid comes back), an unchanged one left; the grids named in `retire` are retired.
+    async fn import_grids(&self, grids: &[GridRecord], retire: &[String], change: &Change) -> DbResult<GridImport>;
+    /// Every grid in service, by code.
+    async fn grids(&self) -> DbResult<Vec<GridRecord>>;
+    /// The grids in service whose code starts with `prefix` (a division's territory prefix), by code.
+    async fn grids_within(&self, prefix: &str) -> DbResult<Vec<GridRecord>>;
+    async fn grid(&self, code: &str) -> DbResult<Option<GridRecord>>;
+    /// Sets the owners of grids, one entry each; an unchanged owner writes nothing.
+    async fn set_grid_owners(&self, owners: &[GridOwner], change: &Change) -> DbResult<usize>;
+    /// The owners of grids in service, by grid code.
+    async fn grid_owners(&self) -> DbResult<Vec<GridOwner>>;
 
     /// Whether a named seed (e.g. the demo city) was already loaded.
     async fn seed_applied(&self, name: &str) -> DbResult<bool>;

@@ -383,6 +383,30 @@ macro_rules! impl_sql_store {
                 geometry: serde_json::from_str(&geometry).map_err(|e| DbError::Corrupt(e.to_string()))?,
                 synthetic: r.try_get("synthetic").map_err(db_err)?,
                 source: r.try_get("source").map_err(db_err)?,
+                datum: r.try_get("datum").map_err(db_err)?,
+            })
+        }
+
+        fn grid_row(r: &$row) -> DbResult<$crate::GridRecord> {
+            Ok($crate::GridRecord {
+                code: r.try_get("code").map_err(db_err)?,
+                community: decode::code(&r.try_get::<String, _>("community").map_err(db_err)?)?,
+                name: r.try_get("name").map_err(db_err)?,
+                datum: r.try_get("datum").map_err(db_err)?,
+                geometry: r.try_get("geometry").map_err(db_err)?,
+                area_m2: r.try_get("area_m2").map_err(db_err)?,
+                synthetic: r.try_get("synthetic").map_err(db_err)?,
+                source: r.try_get("source").map_err(db_err)?,
+            })
+        }
+
+        fn grid_owner_row(r: &$row) -> DbResult<$crate::GridOwner> {
+            let backups: String = r.try_get("backups").map_err(db_err)?;
+            Ok($crate::GridOwner {
+                grid: r.try_get("grid_code").map_err(db_err)?,
+                squad: r.try_get("squad").map_err(db_err)?,
+                primary_officer: r.try_get("primary_officer").map_err(db_err)?,
+                backups: backups.split(';').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             })
         }
 
@@ -490,6 +514,7 @@ macro_rules! impl_sql_store {
                         "synthetic": b.synthetic,
                         "source": b.source,
                         "geometry_digest": algorithm.digest(geometry.as_bytes()).to_hex(),
+                        "datum": b.datum,
                     });
                     write_recorded(&mut tx, change.entry(algorithm, &$crate::ledger::Record {
                         action: "boundary.upsert",
@@ -497,14 +522,15 @@ macro_rules! impl_sql_store {
                         object_id: b.code.as_str(),
                         jurisdiction: b.code.as_str(),
                         payload,
-                    }), "INSERT INTO division_boundaries (code, geometry, synthetic, source, ledger_seq) VALUES ($1, $2, $3, $4, {seq})
+                    }), "INSERT INTO division_boundaries (code, geometry, synthetic, source, datum, ledger_seq) VALUES ($1, $2, $3, $4, $5, {seq})
                          ON CONFLICT (code) DO UPDATE SET geometry = excluded.geometry, synthetic = excluded.synthetic, source = excluded.source,
-                         ledger_seq = excluded.ledger_seq", |q| {
+                         datum = excluded.datum, ledger_seq = excluded.ledger_seq", |q| {
                         q
                             .bind(b.code.as_str())
                             .bind(geometry)
                             .bind(b.synthetic)
                             .bind(&b.source)
+                            .bind(&b.datum)
                     })
                     .await?;
                 }
@@ -1096,6 +1122,188 @@ macro_rules! impl_sql_store {
                 .map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(sessions.rows_affected() + attempts.rows_affected())
+            }
+
+
+            async fn import_grids(&self, grids: &[$crate::GridRecord], retire: &[String], change: &$crate::Change) -> DbResult<$crate::GridImport> {
+                let (mut tx, algorithm) = self.begin_recorded().await?;
+                let rows = sqlx::query("SELECT code, geometry, name, datum, retired FROM grids").fetch_all(&mut *tx).await.map_err(db_err)?;
+                let mut stored: HashMap<String, (String, String, String, bool)> = HashMap::with_capacity(rows.len());
+                for r in &rows {
+                    stored.insert(
+                        r.try_get("code").map_err(db_err)?,
+                        (r.try_get("geometry").map_err(db_err)?, r.try_get("name").map_err(db_err)?, r.try_get("datum").map_err(db_err)?, r.try_get("retired").map_err(db_err)?),
+                    );
+                }
+                let mut outcome = $crate::GridImport::default();
+                let mut written: Vec<(&$crate::GridRecord, serde_json::Value, &'static str)> = Vec::new();
+                for g in grids {
+                    let action = match stored.get(&g.code) {
+                        Some((geometry, name, datum, false)) if *geometry == g.geometry && *name == g.name && *datum == g.datum => {
+                            outcome.unchanged += 1;
+                            continue;
+                        }
+                        Some(_) => {
+                            outcome.revised += 1;
+                            "grid.revise"
+                        }
+                        None => {
+                            outcome.added += 1;
+                            "grid.add"
+                        }
+                    };
+                    // The outline stays in its table; the record binds it by digest.
+                    let payload = serde_json::json!({
+                        "code": g.code,
+                        "community": g.community.as_str(),
+                        "name": g.name,
+                        "datum": g.datum,
+                        "area_m2": g.area_m2,
+                        "synthetic": g.synthetic,
+                        "source": g.source,
+                        "geometry_digest": algorithm.digest(g.geometry.as_bytes()).to_hex(),
+                    });
+                    written.push((g, payload, action));
+                }
+                let retiring: Vec<&String> = retire.iter().filter(|code| matches!(stored.get(*code), Some((_, _, _, false)))).collect();
+                outcome.retired = retiring.len();
+                let mut records: Vec<$crate::ledger::Record<'_>> = written
+                    .iter()
+                    .map(|(g, payload, action)| $crate::ledger::Record {
+                        action,
+                        object_type: "grid",
+                        object_id: &g.code,
+                        jurisdiction: g.community.as_str(),
+                        payload: payload.clone(),
+                    })
+                    .collect();
+                records.extend(retiring.iter().map(|code| $crate::ledger::Record {
+                    action: "grid.retire",
+                    object_type: "grid",
+                    object_id: code.as_str(),
+                    jurisdiction: &code[..12.min(code.len())],
+                    payload: serde_json::json!({ "code": code, "retired": true }),
+                }));
+                let first = insert_entries(&mut tx, algorithm, &records, change).await?;
+                for (n, chunk) in written.chunks(ENTRIES_PER_INSERT).enumerate() {
+                    let mut sql = String::from(
+                        "INSERT INTO grids (code, community, name, datum, geometry, area_m2, synthetic, source, retired, ledger_seq) VALUES ",
+                    );
+                    sql.push_str(&$crate::sql::value_rows(chunk.len(), 10));
+                    sql.push_str(
+                        " ON CONFLICT (code) DO UPDATE SET community = excluded.community, name = excluded.name, datum = excluded.datum,
+                         geometry = excluded.geometry, area_m2 = excluded.area_m2, synthetic = excluded.synthetic, source = excluded.source,
+                         retired = excluded.retired, ledger_seq = excluded.ledger_seq",
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (i, (g, _, _)) in chunk.iter().enumerate() {
+                        query = query
+                            .bind(g.code.clone())
+                            .bind(g.community.as_str().to_owned())
+                            .bind(g.name.clone())
+                            .bind(g.datum.clone())
+                            .bind(g.geometry.clone())
+                            .bind(g.area_m2)
+                            .bind(g.synthetic)
+                            .bind(g.source.clone())
+                            .bind(false)
+                            .bind(first + (n * ENTRIES_PER_INSERT + i) as i64);
+                    }
+                    query.execute(&mut *tx).await.map_err(db_err)?;
+                }
+                let retire_first = first + written.len() as i64;
+                for (i, code) in retiring.iter().enumerate() {
+                    sqlx::query("UPDATE grids SET retired = $1, ledger_seq = $2 WHERE code = $3")
+                        .bind(true)
+                        .bind(retire_first + i as i64)
+                        .bind(code.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(outcome)
+            }
+
+            async fn grids(&self) -> DbResult<Vec<$crate::GridRecord>> {
+                let rows = sqlx::query("SELECT * FROM grids WHERE retired = $1 ORDER BY code")
+                    .bind(false)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(grid_row).collect()
+            }
+
+            async fn grids_within(&self, prefix: &str) -> DbResult<Vec<$crate::GridRecord>> {
+                let rows = sqlx::query("SELECT * FROM grids WHERE retired = $1 AND code LIKE $2 ORDER BY code")
+                    .bind(false)
+                    .bind(format!("{}%", prefix.replace(['%', '_'], "")))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                rows.iter().map(grid_row).collect()
+            }
+
+            async fn grid(&self, code: &str) -> DbResult<Option<$crate::GridRecord>> {
+                let row = sqlx::query("SELECT * FROM grids WHERE code = $1 AND retired = $2")
+                    .bind(code)
+                    .bind(false)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                row.as_ref().map(grid_row).transpose()
+            }
+
+            async fn set_grid_owners(&self, owners: &[$crate::GridOwner], change: &$crate::Change) -> DbResult<usize> {
+                let (mut tx, algorithm) = self.begin_recorded().await?;
+                let rows = sqlx::query("SELECT * FROM grid_owners").fetch_all(&mut *tx).await.map_err(db_err)?;
+                let current: HashMap<String, $crate::GridOwner> =
+                    rows.iter().map(grid_owner_row).map(|o| o.map(|o| (o.grid.clone(), o))).collect::<DbResult<_>>()?;
+                let changed: Vec<&$crate::GridOwner> = owners.iter().filter(|o| current.get(&o.grid) != Some(*o)).collect();
+                let records: Vec<$crate::ledger::Record<'_>> = changed
+                    .iter()
+                    .map(|o| {
+                        Ok($crate::ledger::Record {
+                            action: if current.contains_key(&o.grid) { "grid.reassign" } else { "grid.assign" },
+                            object_type: "grid_owner",
+                            object_id: &o.grid,
+                            jurisdiction: &o.grid[..12.min(o.grid.len())],
+                            payload: to_payload(o)?,
+                        })
+                    })
+                    .collect::<DbResult<_>>()?;
+                let first = insert_entries(&mut tx, algorithm, &records, change).await?;
+                for (n, chunk) in changed.chunks(ENTRIES_PER_INSERT).enumerate() {
+                    let mut sql = String::from("INSERT INTO grid_owners (grid_code, squad, primary_officer, backups, ledger_seq) VALUES ");
+                    sql.push_str(&$crate::sql::value_rows(chunk.len(), 5));
+                    sql.push_str(
+                        " ON CONFLICT (grid_code) DO UPDATE SET squad = excluded.squad, primary_officer = excluded.primary_officer,
+                         backups = excluded.backups, ledger_seq = excluded.ledger_seq",
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for (i, o) in chunk.iter().enumerate() {
+                        query = query
+                            .bind(o.grid.clone())
+                            .bind(o.squad.clone())
+                            .bind(o.primary_officer.clone())
+                            .bind(o.backups.join(";"))
+                            .bind(first + (n * ENTRIES_PER_INSERT + i) as i64);
+                    }
+                    query.execute(&mut *tx).await.map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(changed.len())
+            }
+
+            async fn grid_owners(&self) -> DbResult<Vec<$crate::GridOwner>> {
+                let rows = sqlx::query(
+                    "SELECT o.* FROM grid_owners o JOIN grids g ON g.code = o.grid_code WHERE g.retired = $1 ORDER BY o.grid_code",
+                )
+                .bind(false)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter().map(grid_owner_row).collect()
             }
 
             async fn seed_applied(&self, name: &str) -> DbResult<bool> {

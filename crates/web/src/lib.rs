@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
+pub mod places;
 pub mod powers;
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router, middleware};
 use gridward_app::App;
 use gridward_app::directory::STAFF_READERS;
@@ -75,6 +76,8 @@ pub fn city_of(code: &DivisionCode) -> DivisionCode {
         powers::list_powers, powers::export_powers, powers::import_powers, powers::get_power, powers::power_holder,
         powers::delegation_check, powers::create_assignment, powers::preview_plan, powers::commit_plan, powers::list_plans,
         powers::staffing, powers::division_responsibilities, powers::export_responsibilities, powers::dormant_duties,
+        places::route, places::list_grids, places::get_grid, places::import_grids, places::set_owner, places::set_owners,
+        places::coverage,
     ),
     modifiers(&BearerAuth),
 )]
@@ -134,6 +137,10 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
 const ADMINS: &[Role] = &[Role::Admin];
 /// Who may draft delegation plans and read staffing: administration and leadership.
 const PLANNERS: &[Role] = &[Role::Admin, Role::Leader];
+/// Who reads grid coverage: those who assign work and those who check it.
+const GRID_KEEPERS: &[Role] = &[Role::Admin, Role::Leader, Role::Dispatcher, Role::Supervisor];
+/// Who may give grids to squads and officers (inside their territory; the use-case checks it).
+const GRID_ASSIGNERS: &[Role] = &[Role::Admin, Role::Leader, Role::Dispatcher];
 /// Who may read entries of the record with their proofs: administration, leadership, legal review and the
 /// procuratorate's oversight.
 pub(crate) const RECORD_READERS: &[Role] = &[Role::Admin, Role::Leader, Role::LegalReviewer, Role::Procuratorate];
@@ -220,6 +227,21 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::POST, "/plans/preview", Roles(PLANNERS), post(powers::plan_preview_page))
         .add(Method::POST, "/plans/commit", Roles(ADMINS), post(powers::plan_commit_page))
         .add(Method::GET, "/staffing", Roles(PLANNERS), get(powers::staffing_page))
+        .add(Method::GET, "/api/v1/route", SignedIn, get(places::route))
+        .add(Method::GET, "/api/v1/grids", SignedIn, get(places::list_grids))
+        .add(Method::GET, "/api/v1/grids/coverage", Roles(GRID_KEEPERS), get(places::coverage))
+        .add(
+            Method::POST,
+            "/api/v1/grids/import",
+            Roles(ADMINS),
+            post(places::import_grids).layer(DefaultBodyLimit::max(places::MAX_GRID_FILE_BYTES)),
+        )
+        .add(Method::POST, "/api/v1/grids/owners", Roles(GRID_ASSIGNERS), post(places::set_owners))
+        .add(Method::GET, "/api/v1/grids/{code}", SignedIn, get(places::get_grid))
+        .add(Method::PUT, "/api/v1/grids/{code}/owner", Roles(GRID_ASSIGNERS), put(places::set_owner))
+        .add(Method::GET, "/grids", Roles(GRID_KEEPERS), get(places::coverage_page))
+        .add(Method::GET, "/grids/{code}", SignedIn, get(places::grid_page))
+        .add(Method::POST, "/grids/{code}/owner", Roles(GRID_ASSIGNERS), post(places::grid_owner_form))
         .add_public_external(Method::GET, "/api/openapi.json")
         .add_public_external(Method::GET, "/api/docs")
         .add_public_external(Method::GET, "/api/docs/")
@@ -232,9 +254,9 @@ const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 /// How long an evidence upload may take: a 64 MB video from a phone on a slow link needs minutes.
 const UPLOAD_DEADLINE: Duration = Duration::from_secs(600);
 
-/// Evidence uploads are the only requests whose bodies may be large.
+/// Evidence uploads and grid files are the only requests whose bodies may be large.
 fn is_upload(method: &Method, path: &str) -> bool {
-    method == Method::POST && path.ends_with("/evidence")
+    method == Method::POST && (path.ends_with("/evidence") || path == "/api/v1/grids/import")
 }
 
 /// Answers 408 when a request outlasts its deadline.

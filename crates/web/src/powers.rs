@@ -172,9 +172,11 @@ pub async fn get_power(
 pub struct HolderQuery {
     /// A 12-digit division code; or give `lon` and `lat` instead.
     pub division: Option<String>,
-    /// A point's longitude, in the datum of the stored outlines (GCJ-02 in the demo).
+    /// A point's longitude and latitude, in `datum`.
     pub lon: Option<f64>,
     pub lat: Option<f64>,
+    /// `wgs84` (default), `cgcs2000` or `gcj02`.
+    pub datum: Option<String>,
     /// Default today.
     pub date: Option<String>,
 }
@@ -193,7 +195,7 @@ pub async fn power_holder(
         (Some(d), None, None) => DivisionCode::parse(d.trim()).map_err(|e| bad_request("bad_code", e.to_string()))?,
         (None, Some(lon), Some(lat)) => state
             .app
-            .locate(lon, lat)
+            .locate(lon, lat, crate::places::parse_datum(q.datum.as_deref())?)
             .await?
             .ok_or_else(|| bad_request("point_outside", "no division outline contains the point"))?,
         _ => return Err(bad_request("bad_place", "give either division, or lon and lat")),

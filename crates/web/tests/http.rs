@@ -693,7 +693,7 @@ store_test!(the_catalog_and_delegation_over_http, |store: Arc<dyn Store>| async 
     let ring = outline["geometry"]["coordinates"][0][0].as_array().unwrap().clone();
     let (lon, lat) = ring.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0].as_f64().unwrap(), y + p[1].as_f64().unwrap()));
     let (lon, lat) = (lon / ring.len() as f64, lat / ring.len() as f64);
-    let by_point = get(&router, &format!("/api/v1/powers/dqwr.118.1/holder?lon={lon}&lat={lat}"), Some(&officer)).await;
+    let by_point = get(&router, &format!("/api/v1/powers/dqwr.118.1/holder?lon={lon}&lat={lat}&datum=gcj02"), Some(&officer)).await;
     assert_eq!(by_point.status, StatusCode::OK, "{}", by_point.text());
     assert!(by_point.json()["division"].as_str().unwrap().starts_with("320613007"));
     assert_eq!(by_point.json()["holder"]["body_code"], holder_body.as_str());
