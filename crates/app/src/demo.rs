@@ -87,11 +87,19 @@ impl App {
         Ok(self.store.seed_applied(SEED_NAME).await?)
     }
 
-    /// Loads the demo city unless it is already there. `password` is every demo account's password.
+    /// Loads the demo city unless it is already there, with its unit grids. `password` is every demo
+    /// account's password.
     pub async fn load_demo(&self, password: &str) -> AppResult<DemoOutcome> {
+        let outcome = self.load_demo_city(password).await?;
+        self.load_demo_grids().await?;
+        Ok(outcome)
+    }
+
+    /// The demo city without its unit grids: divisions, outlines, bodies, staff, accounts, the catalog and
+    /// its delegation. The fifty thousand grids take most of a load, so what needs no grids starts here.
+    pub async fn load_demo_city(&self, password: &str) -> AppResult<DemoOutcome> {
         if self.store.seed_applied(SEED_NAME).await? {
             self.load_demo_delegation().await?;
-            self.load_demo_grids().await?;
             return Ok(DemoOutcome { loaded: false, divisions: 0, bodies: 0, staff: 0, synthetic_boundaries: 0 });
         }
         let actor = Actor::new(DEMO_ACTOR, "system");
@@ -133,7 +141,6 @@ impl App {
         }
         self.store.mark_seed_applied(SEED_NAME, now()).await?;
         self.load_demo_delegation().await?;
-        self.load_demo_grids().await?;
         Ok(DemoOutcome { loaded: true, divisions, bodies: bodies.len(), staff: staff.len(), synthetic_boundaries })
     }
 
@@ -265,7 +272,7 @@ impl App {
                     features.push(serde_json::json!({
                         "type": "Feature",
                         "properties": {"code": code, "name": format!("{}第{}网格", community.name, n + 1)},
-                        "geometry": gridward_grid::geometry_to_geojson(cell),
+                        "geometry": gridward_grid::grid_to_geojson(cell),
                     }));
                 }
             }

@@ -57,6 +57,16 @@ impl PlaceIndex {
         self.places.locate(lon, lat)
     }
 
+    /// The grid found by testing every grid in turn, without the R-tree: the reference for tests.
+    pub fn grid_by_scan(&self, lon: f64, lat: f64) -> Option<&str> {
+        self.grids.locate_by_scan(lon, lat)
+    }
+
+    /// Every grid containing the point (several on a shared border), lowest code first.
+    pub fn grids_containing(&self, lon: f64, lat: f64) -> Vec<&str> {
+        self.grids.locate_all(lon, lat)
+    }
+
     pub fn grid_count(&self) -> usize {
         self.grids.len()
     }
@@ -390,7 +400,7 @@ impl App {
                         community: DivisionCode::parse(community_of(&g.code)).expect("checked above"),
                         name: g.name.clone(),
                         datum: datum.code().to_string(),
-                        geometry: gridward_grid::geometry_to_geojson(&g.geometry).to_string(),
+                        geometry: gridward_grid::grid_to_geojson(&g.geometry).to_string(),
                         area_m2: (area_m2(&g.geometry) * 100.0).round() / 100.0,
                         synthetic,
                         source: source.clone(),

@@ -23,7 +23,7 @@ fn principal(roles: &[Role]) -> Principal {
 
 async fn demo_app(store: Arc<dyn Store>) -> App {
     let app = App::new(store).unwrap();
-    app.load_demo("demo-password-1").await.unwrap();
+    app.load_demo_city("demo-password-1").await.unwrap();
     app
 }
 

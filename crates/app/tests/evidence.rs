@@ -48,7 +48,7 @@ fn jpeg_with_exif() -> Vec<u8> {
 store_test!(evidence_is_typed_recorded_and_kept_in_its_territory, |store: Arc<dyn Store>| async move {
     let blobs = tempfile::tempdir().unwrap();
     let app = App::new(store.clone()).unwrap().with_evidence_store(Arc::new(FsBlobStore::new(blobs.path())));
-    app.load_demo("demo-password-1").await.unwrap();
+    app.load_demo_city("demo-password-1").await.unwrap();
     let wenfeng = officer("320613008000");
     let upload = |object_id: &'static str, bytes: &'static [u8]| Upload {
         object_type: "body",

@@ -24,14 +24,14 @@ async fn fingerprint(store: &Arc<dyn Store>) -> (usize, usize, usize) {
 
 store_test!(demo_loads_once_with_every_part, |store: Arc<dyn Store>| async move {
     let app = App::new(store.clone()).unwrap();
-    let first = app.load_demo(PASSWORD).await.unwrap();
+    let first = app.load_demo_city(PASSWORD).await.unwrap();
     assert!(first.loaded);
     assert_eq!(first.divisions, 2150);
     assert!((90..=130).contains(&first.staff), "about a hundred staff, got {}", first.staff);
     // Every current street and community outside the development zone (which has no real outline) gets one.
     assert_eq!(first.synthetic_boundaries, synthesized_expected(&store).await);
     let before = fingerprint(&store).await;
-    let again = app.load_demo(PASSWORD).await.unwrap();
+    let again = app.load_demo_city(PASSWORD).await.unwrap();
     assert!(!again.loaded);
     assert_eq!(fingerprint(&store).await, before);
 

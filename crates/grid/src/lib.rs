@@ -12,7 +12,7 @@ mod parse;
 mod partition;
 pub mod unit_grid;
 
-pub use encode::geometry_to_geojson;
+pub use encode::{geometry_to_geojson, grid_to_geojson};
 pub use locate::Locator;
 pub use parse::{parse_boundaries, parse_geometry, read_boundaries};
 pub use datum::Datum;

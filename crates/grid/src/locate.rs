@@ -30,6 +30,8 @@ pub struct Locator {
     tree: RTree<Envelope>,
     /// The outlines, sorted by code, so that a lower index is a lower code.
     items: Vec<(String, MultiPolygon<f64>)>,
+    /// Each outline's bounding rectangle (min x, min y, max x, max y), for the scan without the tree.
+    rects: Vec<[f64; 4]>,
 }
 
 impl Locator {
@@ -48,8 +50,13 @@ impl Locator {
                 Some(Envelope { rect, index })
             })
             .collect();
+        let rects = items
+            .iter()
+            .filter_map(|(_, shape)| shape.bounding_rect())
+            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+            .collect();
         // Bulk loading packs the tree better than inserting one by one, and is faster.
-        Locator { tree: RTree::bulk_load(envelopes), items }
+        Locator { tree: RTree::bulk_load(envelopes), items, rects }
     }
 
     /// The code of the division containing the point (longitude, latitude in degrees), or `None`
@@ -63,6 +70,23 @@ impl Locator {
             .filter(|&i| self.items[i].1.intersects(&point))
             .min()
             .map(|i| self.items[i].0.as_str())
+    }
+
+    /// The same answer as [`Locator::locate`] by testing every outline in turn, without the tree: the
+    /// brute-force reference the tree is checked against.
+    pub fn locate_by_scan(&self, lon: f64, lat: f64) -> Option<&str> {
+        let point = Point::new(lon, lat);
+        self.rects
+            .iter()
+            .zip(&self.items)
+            .find(|([x0, y0, x1, y1], (_, shape))| *x0 <= lon && lon <= *x1 && *y0 <= lat && lat <= *y1 && shape.intersects(&point))
+            .map(|(_, (code, _))| code.as_str())
+    }
+
+    /// The codes of every outline containing the point (on its border included), lowest first.
+    pub fn locate_all(&self, lon: f64, lat: f64) -> Vec<&str> {
+        let point = Point::new(lon, lat);
+        self.items.iter().filter(|(_, shape)| shape.intersects(&point)).map(|(code, _)| code.as_str()).collect()
     }
 
     /// How many outlines the locator holds.
@@ -119,6 +143,10 @@ mod tests {
         assert_eq!(locator.locate(1.0, 0.5), Some("320613007001"), "the shared border goes to the lower code");
         assert_eq!(locator.locate(2.0, 0.5), Some("320613007002"), "an outer border still belongs to its square");
         assert_eq!(locator.locate(1.0, 1.5), None);
+        for (x, y) in [(0.5, 0.5), (1.0, 0.5), (1.5, 0.5), (2.0, 0.5), (1.0, 1.5)] {
+            assert_eq!(locator.locate_by_scan(x, y), locator.locate(x, y));
+        }
+        assert_eq!(locator.locate_all(1.0, 0.5), ["320613007001", "320613007002"]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::{Cursor, Read};
 
 use geo::{
-    Area, BooleanOps, BoundingRect, ChamberlainDuquetteArea, Contains, Coord, InteriorPoint, Intersects, LineString,
+    Haversine, Length, MapCoords, Area, BooleanOps, BoundingRect, ChamberlainDuquetteArea, Contains, Coord, InteriorPoint, Intersects, LineString,
     MultiPolygon, Polygon, Validation,
 };
 use geo::orient::{Direction, Orient};
@@ -30,9 +30,9 @@ pub struct GridCodeRule {
 }
 
 impl Default for GridCodeRule {
-    /// Three digits: a community of a few square kilometres holds a few hundred grids.
+    /// Four digits: a suburban community of 15 km² holds some 1,500 grids of 10,000 m².
     fn default() -> Self {
-        GridCodeRule { sequence_digits: 3 }
+        GridCodeRule { sequence_digits: 4 }
     }
 }
 
@@ -94,8 +94,12 @@ pub struct GridFile {
     pub grids: Vec<UnitGrid>,
 }
 
-/// Overlap between two grids above this many square metres is an error; below it, digitising noise.
+/// Overlap between two grids is an error when it is larger than this many square metres…
 pub const OVERLAP_TOLERANCE_M2: f64 = 1.0;
+/// …and wider on average than this many metres. Neighbours digitised to 6 decimals (about 0.1 m) share a
+/// border only to within that, which along a 100 m edge is a strip of several square metres but never
+/// more than a few centimetres wide; a real overlap is as wide as the grids are.
+pub const OVERLAP_WIDTH_TOLERANCE_M: f64 = 0.2;
 
 /// Reads a grid file: a zipped Shapefile (by its bytes) or GeoJSON.
 ///
@@ -126,8 +130,8 @@ pub fn read_grid_file(bytes: &[u8], declared: Option<Datum>, rule: GridCodeRule)
     problems.extend(overlaps(&grids, OVERLAP_TOLERANCE_M2).into_iter().map(|overlap| GeoProblem {
         feature: Some(indices[overlap.second]),
         reason: format!(
-            "grid {} overlaps grid {} (feature {}) by {:.1} m²",
-            grids[overlap.second].code, grids[overlap.first].code, indices[overlap.first], overlap.area_m2
+            "grid {} overlaps grid {} (feature {}) by {:.1} m² (about {:.2} m wide)",
+            grids[overlap.second].code, grids[overlap.first].code, indices[overlap.first], overlap.area_m2, overlap.width_m
         ),
     }));
     if problems.is_empty() {
@@ -274,12 +278,13 @@ fn geometry_problems(geometry: &MultiPolygon<f64>) -> Vec<String> {
     geometry.validation_errors().into_iter().map(|e| format!("invalid geometry: {e}")).collect()
 }
 
-/// Two grids that overlap: their positions in the list and the shared area.
+/// Two grids that overlap: their positions in the list, the shared area and its mean width.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Overlap {
     pub first: usize,
     pub second: usize,
     pub area_m2: f64,
+    pub width_m: f64,
 }
 
 struct Bounds {
@@ -294,7 +299,8 @@ impl RTreeObject for Bounds {
     }
 }
 
-/// Every pair of grids sharing more than `tolerance_m2` of area.
+/// Every pair of grids sharing more than `tolerance_m2` of area in a strip wider than
+/// [`OVERLAP_WIDTH_TOLERANCE_M`]. The mean width of the shared part is twice its area over its perimeter.
 ///
 /// Neighbours found through an R-tree of bounding boxes are first tested cheaply (an edge of one
 /// properly crossing an edge of the other, or a point of one strictly inside the other); only pairs
@@ -321,9 +327,15 @@ pub fn overlaps(grids: &[UnitGrid], tolerance_m2: f64) -> Vec<Overlap> {
         if !interiors_meet(ga, gb, &edges[first], &edges[second]) {
             continue;
         }
-        let area_m2 = ga.intersection(gb).chamberlain_duquette_unsigned_area();
-        if area_m2 > tolerance_m2 {
-            found.push(Overlap { first, second, area_m2 });
+        let shared = ga.intersection(gb);
+        let area_m2 = shared.chamberlain_duquette_unsigned_area();
+        if area_m2 <= tolerance_m2 {
+            continue;
+        }
+        let perimeter_m: f64 = shared.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).map(|r| Haversine.length(r)).sum();
+        let width_m = if perimeter_m > 0.0 { 2.0 * area_m2 / perimeter_m } else { 0.0 };
+        if width_m > OVERLAP_WIDTH_TOLERANCE_M {
+            found.push(Overlap { first, second, area_m2, width_m });
         }
     }
     found.sort_by_key(|o| (o.second, o.first));
@@ -476,8 +488,23 @@ pub fn synthesize_unit_grids(community: &MultiPolygon<f64>, lattice: Lattice) ->
             None => grids.push((seed, sliver)),
         }
     }
-    // Exteriors counter-clockwise, holes clockwise: the right-hand rule of RFC 7946.
-    grids.into_iter().map(|(_, grid)| grid.orient(Direction::Default)).collect()
+    // Exteriors counter-clockwise, holes clockwise (the right-hand rule of RFC 7946), at stored precision.
+    grids.into_iter().filter_map(|(_, grid)| stored_form(grid)).collect()
+}
+
+/// A grid as it will be stored, or `None` if no valid form of it survives rounding. The overlay engine
+/// can return a ring that touches itself at a vertex, and rounding can fold a thin spike onto itself;
+/// overlaying the shape with nothing once more splits such rings into valid polygons.
+fn stored_form(grid: MultiPolygon<f64>) -> Option<MultiPolygon<f64>> {
+    let round = |g: &MultiPolygon<f64>| g.orient(Direction::Default).map_coords(|c| Coord { x: round7(c.x), y: round7(c.y) });
+    let first = round(&grid);
+    if first.is_valid() {
+        return Some(first);
+    }
+    let cleaned = first.union(&MultiPolygon::new(Vec::new()));
+    let cleaned = MultiPolygon::new(cleaned.0.into_iter().filter(|p| p.unsigned_area() > 0.0).collect());
+    let second = round(&cleaned);
+    (second.is_valid() && !second.0.is_empty()).then_some(second)
 }
 
 fn distance2(a: Coord<f64>, b: Coord<f64>) -> f64 {
@@ -490,6 +517,9 @@ mod tests {
 
     use super::*;
 
+    /// Three-digit sequences, as some provinces use.
+    const RULE: GridCodeRule = GridCodeRule { sequence_digits: 3 };
+
     fn square_feature(code: &str, x: f64, y: f64, side: f64) -> serde_json::Value {
         serde_json::json!({"type": "Feature", "properties": {"code": code},
             "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + side, y], [x + side, y + side], [x, y + side], [x, y]]]}})
@@ -501,7 +531,8 @@ mod tests {
 
     #[test]
     fn codes_follow_the_rule() {
-        let rule = GridCodeRule::default();
+        assert_eq!(GridCodeRule::default().code_len(), 16);
+        let rule = RULE;
         assert!(rule.check("320613007001001").is_ok());
         assert!(rule.check("32061300700101").unwrap_err().contains("15 digits"));
         assert!(rule.check("320613007001000").unwrap_err().contains("sequence 0"));
@@ -519,16 +550,16 @@ mod tests {
             square_feature("320613007001002", 120.001, 32.0, 0.001),
         ]))
         .unwrap();
-        let read = read_grid_file(&serde_json::to_vec(&doc).unwrap(), None, GridCodeRule::default()).unwrap();
+        let read = read_grid_file(&serde_json::to_vec(&doc).unwrap(), None, RULE).unwrap();
         assert_eq!(read.datum, Datum::Wgs84);
         assert_eq!(read.grids.len(), 2);
         doc["crs"] = serde_json::json!({"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}});
-        let read = read_grid_file(&serde_json::to_vec(&doc).unwrap(), None, GridCodeRule::default()).unwrap();
+        let read = read_grid_file(&serde_json::to_vec(&doc).unwrap(), None, RULE).unwrap();
         assert_eq!(read.datum, Datum::Cgcs2000);
-        let conflict = read_grid_file(&serde_json::to_vec(&doc).unwrap(), Some(Datum::Gcj02), GridCodeRule::default()).unwrap_err();
+        let conflict = read_grid_file(&serde_json::to_vec(&doc).unwrap(), Some(Datum::Gcj02), RULE).unwrap_err();
         assert!(conflict[0].reason.contains("declared gcj02"));
         doc["crs"] = serde_json::json!({"type": "name", "properties": {"name": "EPSG:3857"}});
-        let unknown = read_grid_file(&serde_json::to_vec(&doc).unwrap(), None, GridCodeRule::default()).unwrap_err();
+        let unknown = read_grid_file(&serde_json::to_vec(&doc).unwrap(), None, RULE).unwrap_err();
         assert_eq!(unknown[0].feature, None);
         assert!(unknown[0].reason.contains("unsupported coordinate reference system"));
     }
@@ -546,7 +577,7 @@ mod tests {
             unclosed,
             square_feature("3206130070010", 122.0, 32.0, 0.001),
         ]);
-        let problems = read_grid_file(&file, None, GridCodeRule::default()).unwrap_err();
+        let problems = read_grid_file(&file, None, RULE).unwrap_err();
         let by_feature = |i: usize| problems.iter().filter(|p| p.feature == Some(i)).map(|p| p.reason.clone()).collect::<Vec<_>>().join("; ");
         assert!(by_feature(1).contains("overlaps grid 320613007001001 (feature 0)"), "{problems:?}");
         assert!(by_feature(2).contains("self-intersection"), "{problems:?}");
@@ -563,6 +594,9 @@ mod tests {
             geometry: MultiPolygon::new(vec![polygon![(x: x, y: 32.0), (x: x + 0.001, y: 32.0), (x: x + 0.001, y: 32.001), (x: x, y: 32.001)]]),
         };
         assert!(overlaps(&[grid("a", 120.0), grid("b", 120.001)], 1.0).is_empty());
+        // Five centimetres of digitising noise along a shared edge is not an overlap.
+        assert!(overlaps(&[grid("a", 120.0), grid("b", 120.000_999_5)], 1.0).is_empty());
+        assert_eq!(overlaps(&[grid("a", 120.0), grid("b", 120.000_9)], 1.0).len(), 1, "a 9 m strip is");
         let same = overlaps(&[grid("a", 120.0), grid("b", 120.0)], 1.0);
         assert_eq!(same.len(), 1);
         assert!((same[0].area_m2 - 10_400.0).abs() < 300.0, "{same:?}");
@@ -584,9 +618,9 @@ mod tests {
             grids.iter().enumerate().map(|(n, g)| UnitGrid { code: n.to_string(), name: String::new(), geometry: g.clone() }).collect();
         assert!(overlaps(&as_grids, OVERLAP_TOLERANCE_M2).is_empty());
         let refs: Vec<&MultiPolygon<f64>> = grids.iter().collect();
-        let rest = uncovered_parts(&community, &refs, 1.0);
+        let rest = uncovered_parts(&community, &refs, 10.0);
         assert!(rest.0.is_empty(), "{} pieces, {} m2", rest.0.len(), area_m2(&rest));
-        assert!(!uncovered_parts(&community, &refs[1..], 1.0).0.is_empty(), "dropping a grid leaves a hole");
+        assert!(!uncovered_parts(&community, &refs[1..], 10.0).0.is_empty(), "dropping a grid leaves a hole");
     }
 
     /// A zipped Shapefile of two adjacent squares, with `prj` as its .prj file when given.
@@ -627,19 +661,19 @@ mod tests {
     #[test]
     fn a_zipped_shapefile_is_read_with_the_datum_of_its_prj() {
         let wgs84 = r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]]]"#;
-        let read = read_grid_file(&zipped_shapefile(Some(wgs84)), None, GridCodeRule::default()).unwrap();
+        let read = read_grid_file(&zipped_shapefile(Some(wgs84)), None, RULE).unwrap();
         assert_eq!(read.datum, Datum::Wgs84);
         assert_eq!(read.grids.iter().map(|g| g.code.as_str()).collect::<Vec<_>>(), ["320613007001001", "320613007001002"]);
         assert_eq!(read.grids[1].name, "grid 2");
         assert!((area_m2(&read.grids[0].geometry) - 10_400.0).abs() < 300.0);
 
-        let without_prj = read_grid_file(&zipped_shapefile(None), None, GridCodeRule::default()).unwrap_err();
+        let without_prj = read_grid_file(&zipped_shapefile(None), None, RULE).unwrap_err();
         assert!(without_prj[0].reason.contains("no .prj"), "{without_prj:?}");
-        let declared = read_grid_file(&zipped_shapefile(None), Some(Datum::Gcj02), GridCodeRule::default()).unwrap();
+        let declared = read_grid_file(&zipped_shapefile(None), Some(Datum::Gcj02), RULE).unwrap();
         assert_eq!(declared.datum, Datum::Gcj02);
-        let projected = read_grid_file(&zipped_shapefile(Some(r#"PROJCS["CGCS2000_3_Degree_GK_CM_120E"]"#)), None, GridCodeRule::default());
+        let projected = read_grid_file(&zipped_shapefile(Some(r#"PROJCS["CGCS2000_3_Degree_GK_CM_120E"]"#)), None, RULE);
         assert!(projected.unwrap_err()[0].reason.contains("projected"));
-        let broken = read_grid_file(b"PK\x03\x04 not really a zip", None, GridCodeRule::default()).unwrap_err();
+        let broken = read_grid_file(b"PK\x03\x04 not really a zip", None, RULE).unwrap_err();
         assert!(broken[0].reason.contains("zip"));
     }
 }

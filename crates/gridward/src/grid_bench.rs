@@ -130,7 +130,7 @@ async fn synthesize(app: &App, target: usize) -> Result<(Vec<u8>, GridCodeRule, 
                 features.push(serde_json::json!({
                     "type": "Feature",
                     "properties": {"code": rule.code(code, n + 1)},
-                    "geometry": gridward_grid::geometry_to_geojson(shape),
+                    "geometry": gridward_grid::grid_to_geojson(shape),
                 }));
             }
         }

@@ -43,7 +43,7 @@ struct Cli {
     #[arg(long = "witness", global = true, env = "GRIDWARD_WITNESSES", value_delimiter = ',')]
     witnesses: Vec<String>,
     /// Digits of a unit grid's sequence number after its 12-digit community code (provinces differ).
-    #[arg(long, global = true, env = "GRIDWARD_GRID_SEQUENCE_DIGITS", default_value_t = 3)]
+    #[arg(long, global = true, env = "GRIDWARD_GRID_SEQUENCE_DIGITS", default_value_t = 4)]
     grid_sequence_digits: usize,
     /// Log format.
     #[arg(long, global = true, env = "GRIDWARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -315,6 +315,8 @@ async fn new_app(cli: &Cli) -> Result<App> {
 fn explain(e: AppError) -> anyhow::Error {
     match &e {
         AppError::Invalid(problems) => anyhow::anyhow!("{} ({}):\n{problems}", e.code(), "nothing was written"),
+        // The operator at the shell may see what a web caller may not.
+        AppError::Internal(detail) => anyhow::anyhow!("internal: {detail}"),
         _ => anyhow::anyhow!("{}: {e}", e.code()),
     }
 }

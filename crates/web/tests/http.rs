@@ -72,7 +72,7 @@ async fn demo_router(store: Arc<dyn Store>) -> Router {
         .unwrap()
         .with_signer(gridward_ledger::CheckpointKey::generate().unwrap(), "test.gridward")
         .with_evidence_store(Arc::new(gridward_app::evidence::FsBlobStore::new(evidence_dir.path())));
-    app.load_demo(PASSWORD).await.unwrap();
+    app.load_demo_city(PASSWORD).await.unwrap();
     app.sign_checkpoint().await.unwrap();
     router_with_table(AppState::new(app, true, false)).0
 }
