@@ -754,3 +754,108 @@ store_test!(the_catalog_and_delegation_over_http, |store: Arc<dyn Store>| async 
     assert_eq!(reply.json()["added"], 0);
     assert_eq!(reply.json()["revised"], 0);
 });
+
+/// Squares of 0.001° in a row, GCJ-02, around a point: the grid file a test imports.
+fn grid_file(community: &str, lon: f64, lat: f64, n: usize) -> Vec<u8> {
+    let features: Vec<Value> = (0..n)
+        .map(|i| {
+            let x = lon + i as f64 * 0.001;
+            json!({"type": "Feature", "properties": {"code": format!("{community}{:04}", i + 1)},
+                "geometry": {"type": "Polygon", "coordinates": [[[x, lat], [x + 0.001, lat], [x + 0.001, lat + 0.001], [x, lat + 0.001], [x, lat]]]}})
+        })
+        .collect();
+    serde_json::to_vec(&json!({"type": "FeatureCollection", "features": features})).unwrap()
+}
+
+store_test!(grids_route_and_owners_over_http, |store: Arc<dyn Store>| async move {
+    let router = demo_router(store).await;
+    let admin = token(&router, "admin").await;
+    let officer = token(&router, "officer.zhongxiu").await;
+    // A point well inside 钟秀街道's first community (its outline's interior point, GCJ-02).
+    let outline = get(&router, "/api/v1/divisions/320613007001/boundary", Some(&admin)).await.json();
+    let shape = gridward_grid::parse_geometry(&outline["geometry"].to_string()).unwrap();
+    let p = geo::InteriorPoint::interior_point(&shape).unwrap();
+    let (lon, lat) = (p.x() - 0.0005, p.y() - 0.0005);
+
+    // Import: administrators only; the datum is declared for a file that names none.
+    let file = grid_file("320613007001", lon, lat, 2);
+    let import = |token: String, uri: &'static str, body: Vec<u8>| {
+        let router = router.clone();
+        async move {
+            let auth = format!("Bearer {token}");
+            send(&router, Method::POST, uri, &[("authorization", &auth), ("content-type", "application/geo+json")], Body::from(body)).await
+        }
+    };
+    assert_eq!(import(officer.clone(), "/api/v1/grids/import?datum=gcj02", file.clone()).await.status, StatusCode::FORBIDDEN);
+    let bad = import(admin.clone(), "/api/v1/grids/import?datum=epsg:3857", file.clone()).await;
+    assert_eq!((bad.status, bad.json()["error"].as_str()), (StatusCode::BAD_REQUEST, Some("unsupported_crs")));
+    let broken = import(admin.clone(), "/api/v1/grids/import?datum=gcj02", b"{\"type\": \"FeatureCollection\"".to_vec()).await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", broken.text());
+    let done = import(admin.clone(), "/api/v1/grids/import?datum=gcj02", file).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    assert_eq!(done.json()["added"], 2);
+
+    // Routing: from WGS-84 by default; the chain, the grid, the power's holder and its legal basis.
+    let (wlon, wlat) = gridward_grid::Datum::Gcj02.convert(gridward_grid::Datum::Wgs84, lon + 0.0005, lat + 0.0005);
+    let route = get(&router, &format!("/api/v1/route?lon={wlon}&lat={wlat}&power=dqwr.118.1"), Some(&officer)).await;
+    assert_eq!(route.status, StatusCode::OK, "{}", route.text());
+    let route = route.json();
+    assert_eq!(route["grid"]["code"], "3206130070010001");
+    assert_eq!(route["point"]["datum"], "wgs84");
+    assert_eq!(route["located"]["datum"], "gcj02");
+    assert_eq!(route["divisions"][1]["code"], "320613007000");
+    assert_eq!(route["holder"]["body_code"], "squad.320613007");
+    assert!(route["power"]["legal_basis"][0].as_str().unwrap().contains("《"));
+    let outside = get(&router, "/api/v1/route?lon=116.39&lat=39.91&datum=wgs84", Some(&officer)).await;
+    assert_eq!(outside.json()["error"], "outside_jurisdiction");
+    let bad_point = get(&router, "/api/v1/route?lon=200&lat=0", Some(&officer)).await;
+    assert_eq!(bad_point.json()["error"], "bad_point");
+    assert_eq!(get(&router, "/api/v1/route?lon=1&lat=1", None).await.status, StatusCode::UNAUTHORIZED);
+
+    // The map's grid layer, an owner set over the API, and coverage.
+    let grids = get(&router, "/api/v1/grids?territory=320613007000", Some(&officer)).await.json();
+    assert_eq!(grids["features"].as_array().unwrap().len(), 2);
+    assert_eq!(get(&router, "/api/v1/grids?territory=320613008000", Some(&officer)).await.status, StatusCode::NOT_FOUND);
+    let staff = get(&router, "/api/v1/bodies/squad.320613007/staff", Some(&admin)).await.json();
+    let officer_no = staff["items"].as_array().unwrap().iter().find(|s| s["auxiliary"] == false).unwrap()["staff_no"].as_str().unwrap().to_string();
+    let put = send(
+        &router,
+        Method::PUT,
+        "/api/v1/grids/3206130070010001/owner",
+        &[("authorization", &format!("Bearer {admin}")), ("content-type", "application/json")],
+        Body::from(json!({"squad": "squad.320613007", "primary_officer": officer_no}).to_string()),
+    )
+    .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    let refused = send(
+        &router,
+        Method::PUT,
+        "/api/v1/grids/3206130070010001/owner",
+        &[("authorization", &format!("Bearer {officer}")), ("content-type", "application/json")],
+        Body::from(json!({"squad": "squad.320613007"}).to_string()),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let coverage = get(&router, "/api/v1/grids/coverage?territory=320613007000", Some(&admin)).await.json();
+    assert_eq!((coverage["grids"].as_u64(), coverage["owned"].as_u64()), (Some(2), Some(1)));
+
+    // Pages: the coverage report and the grid with its owner form, which saves through the record.
+    let leader = browser(&router, "leader").await;
+    let page = leader.get(&router, "/grids?territory=320613007000", &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("3206130070010002"), "the unowned grid is listed");
+    let page = leader.get(&router, "/grids/3206130070010002", &[]).await;
+    assert!(page.text().contains("owner-form"));
+    let form = format!("csrf={}&squad=squad.320613007&primary_officer={officer_no}", leader.csrf);
+    let saved = send(
+        &router,
+        Method::POST,
+        "/grids/3206130070010002/owner",
+        &[("cookie", &leader.cookie), ("content-type", "application/x-www-form-urlencoded")],
+        Body::from(form),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let coverage = get(&router, "/api/v1/grids/coverage?territory=320613007000", Some(&admin)).await.json();
+    assert_eq!(coverage["owned"].as_u64(), Some(2));
+});
