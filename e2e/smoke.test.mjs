@@ -327,3 +327,65 @@ test('an administrator previews and commits a delegation plan to 文峰街道', 
     await page.context().close();
   }
 });
+
+test('an officer clicks the map and sees who is responsible there, and why', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await signIn(page, PASSWORD, 'officer.zhongxiu');
+    await page.goto(BASE + '/map');
+    await page.waitForSelector('body[data-map-ready]', { state: 'attached', timeout: 20_000 });
+    await page.waitForSelector('#who-power option[value="dqwr.118.1"]', { state: 'attached' });
+    await page.selectOption('#who-power', 'dqwr.118.1');
+    // Zoom in on the middle of one of 钟秀街道's grids; the grid layer loads at this zoom.
+    const point = await page.evaluate(async () => {
+      const fc = await (await fetch('/api/v1/grids?territory=320613007000')).json();
+      const ring = fc.features[Math.floor(fc.features.length / 2)].geometry.coordinates[0][0].slice(1);
+      const lng = ring.reduce((s, c) => s + c[0], 0) / ring.length;
+      const lat = ring.reduce((s, c) => s + c[1], 0) / ring.length;
+      window.gridwardMap.setView([lat, lng], 17, { animate: false });
+      return { lat, lng };
+    });
+    await page.waitForSelector('body[data-grids-shown]', { state: 'attached', timeout: 20_000 });
+    const at = await page.evaluate(({ lat, lng }) => {
+      const p = window.gridwardMap.latLngToContainerPoint([lat, lng]);
+      const r = window.gridwardMap.getContainer().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    }, point);
+    await page.mouse.click(at.x, at.y);
+    await page.waitForSelector('body[data-route-ready]', { state: 'attached', timeout: 20_000 });
+    const grid = await page.getAttribute('body', 'data-route-ready');
+    assert.match(grid, /^3206130070\d{6}$/);
+    const panel = await page.locator('#who-result').innerText();
+    assert.match(panel, /钟秀街道/);
+    assert.match(panel, /钟秀街道综合执法队/);
+    assert.match(panel, /《/, 'the legal basis is quoted');
+    assert.ok(Number(await page.getAttribute('body', 'data-grids-shown')) > 100);
+    await page.screenshot({ path: SHOTS + 'map-who.png' });
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('a leader reads grid coverage, opens a grid and sees its owner form', async () => {
+  const page = await newPage(DESKTOP);
+  try {
+    await signIn(page, PASSWORD, 'leader');
+    await page.click('nav a[href="/grids"]');
+    assert.match(await page.locator('#coverage-summary').innerText(), /网格 \d{5}/);
+    await page.screenshot({ path: SHOTS + 'grids-city.png' });
+    await page.click('#streets a:has-text("钟秀街道")');
+    assert.ok(await page.locator('#loads tbody tr').count() >= 3, 'each of the squad\'s officers has a load');
+    assert.ok(await page.locator('#uncovered-none').isVisible(), 'the demo grids cover their communities');
+    await page.screenshot({ path: SHOTS + 'grids-street.png', fullPage: true });
+    const code = (await page.locator('#loads tbody tr').first().innerText()).split(/\s+/)[0];
+    assert.match(code, /^NT\d{4}$/);
+    await page.goto(BASE + '/grids/3206130070010001');
+    assert.match(await page.locator('#owner').innerText(), /钟秀街道综合执法队/);
+    assert.ok(await page.locator('#owner-form').isVisible());
+    await page.screenshot({ path: SHOTS + 'grid.png', fullPage: true });
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.context().close();
+  }
+});

@@ -51,7 +51,8 @@ export GRIDWARD_DEMO_PASSWORD="${GRIDWARD_DEMO_PASSWORD:-smoke-test-$RANDOM-pass
 ./target/debug/gridward serve --demo --addr "127.0.0.1:$port" --data-dir "$data_dir" >"$data_dir/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$data_dir"' EXIT
-for _ in $(seq 1 60); do
+# A new demo city synthesizes and checks some fifty thousand unit grids; unoptimised, that takes a minute.
+for _ in $(seq 1 360); do
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   kill -0 $server 2>/dev/null || { cat "$data_dir/server.log"; exit 1; }
   sleep 0.5

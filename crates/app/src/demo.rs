@@ -249,8 +249,10 @@ impl App {
         let actor = Actor::new(DEMO_ACTOR, "system");
         let everything = Page { after: None, limit: 1000 };
         let district = DivisionCode::parse(CHONGCHUAN).map_err(|e| AppError::Internal(e.to_string()))?;
-        let streets: Vec<Division> =
-            current(self.store.child_divisions(&district, &everything).await?).into_iter().filter(|s| s.name.ends_with("街道")).collect();
+        let streets: Vec<Division> = current(self.store.child_divisions(&district, &everything).await?)
+            .into_iter()
+            .filter(|s| s.name.ends_with("街道"))
+            .collect();
         let mut communities = Vec::new();
         for street in &streets {
             for community in current(self.store.child_divisions(&street.code, &everything).await?) {
@@ -267,7 +269,10 @@ impl App {
                 for (n, cell) in gridward_grid::synthesize_unit_grids(outline, lattice).iter().enumerate() {
                     let code = rule.code(community.code.as_str(), n + 1);
                     if code.len() != rule.code_len() {
-                        return Err(AppError::Internal(format!("{} needs more than {} sequence digits", community.name, rule.sequence_digits)));
+                        return Err(AppError::Internal(format!(
+                            "{} needs more than {} sequence digits",
+                            community.name, rule.sequence_digits
+                        )));
                     }
                     features.push(serde_json::json!({
                         "type": "Feature",

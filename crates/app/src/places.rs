@@ -214,9 +214,26 @@ pub struct Coverage {
     /// Credentialed officers of squads in the territory who own no grid.
     pub idle_officers: Vec<OfficerRef>,
     pub uncovered: Vec<UncoveredPart>,
+    /// False when the territory holds too many grids to check coverage on request; a street's is checked.
+    pub uncovered_checked: bool,
+    /// For a district or the city: each street with grids, its grids and how many have an owner.
+    pub streets: Vec<StreetCoverage>,
     /// Communities in the territory without a single grid.
     pub communities_without_grids: Vec<(DivisionCode, String)>,
 }
+
+/// One street's share of a coverage report.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreetCoverage {
+    pub code: DivisionCode,
+    pub name: String,
+    pub grids: usize,
+    pub owned: usize,
+}
+
+/// Coverage reports check uncovered parts (a union of every grid) only up to this many grids, a large
+/// street's worth; a district's or the city's report links to its streets instead.
+const UNCOVERED_CHECK_MAX_GRIDS: usize = 5_000;
 
 /// A point to route, in the datum it was given in.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -314,7 +331,13 @@ impl App {
     /// Imports a grid file (GeoJSON or zipped Shapefile), all or nothing. Each grid's community must be a
     /// stored community; the grids must not overlap each other or the stored grids of other communities.
     /// Stored grids of the file's communities that the file no longer has are retired. Administrators only.
-    pub async fn import_grids(&self, who: &Principal, bytes: &[u8], declared: Option<Datum>, source: &str) -> AppResult<GridImportReport> {
+    pub async fn import_grids(
+        &self,
+        who: &Principal,
+        bytes: &[u8],
+        declared: Option<Datum>,
+        source: &str,
+    ) -> AppResult<GridImportReport> {
         if !who.has(Role::Admin) {
             return Err(AppError::Forbidden);
         }
@@ -367,11 +390,21 @@ impl App {
         let kept: Vec<UnitGrid> = stored
             .iter()
             .filter(|g| !communities.contains(&g.community))
-            .map(|g| Ok(UnitGrid { code: g.code.clone(), name: g.name.clone(), geometry: in_datum(&g.geometry, &g.datum, file.datum, &g.code)? }))
+            .map(|g| {
+                Ok(UnitGrid {
+                    code: g.code.clone(),
+                    name: g.name.clone(),
+                    geometry: in_datum(&g.geometry, &g.datum, file.datum, &g.code)?,
+                })
+            })
             .collect::<AppResult<_>>()?;
         let retire: Vec<String> = {
             let incoming: HashSet<&str> = file.grids.iter().map(|g| g.code.as_str()).collect();
-            stored.iter().filter(|g| communities.contains(&g.community) && !incoming.contains(g.code.as_str())).map(|g| g.code.clone()).collect()
+            stored
+                .iter()
+                .filter(|g| communities.contains(&g.community) && !incoming.contains(g.code.as_str()))
+                .map(|g| g.code.clone())
+                .collect()
         };
         let (records, clashes) = tokio::task::spawn_blocking({
             let grids = file.grids.clone();
@@ -426,7 +459,9 @@ impl App {
     async fn uncovered_in(&self, communities: &[DivisionCode]) -> AppResult<Vec<UncoveredPart>> {
         let mut work = Vec::new();
         for code in communities {
-            let (Some(outline), Some(division)) = (self.store.boundary(code).await?, self.store.division(code).await?) else { continue };
+            let (Some(outline), Some(division)) = (self.store.boundary(code).await?, self.store.division(code).await?) else {
+                continue;
+            };
             let grids = self.store.grids_within(code.territory_prefix()).await?;
             if grids.is_empty() {
                 continue;
@@ -469,8 +504,12 @@ impl App {
         let staff = self.staff_by_no().await?;
         let owner = owners.iter().find(|o| o.grid == grid.code).map(|o| owner_view(o, &bodies, &staff));
         let mut candidates = Vec::new();
-        for body in bodies.values().filter(|b| b.division_code.covers(&grid.community) && b.division_code.implied_level() >= Level::Street) {
-            let members: Vec<OfficerRef> = staff.values().filter(|s| s.body_code == body.code && s.active).map(OfficerRef::from).collect();
+        for body in bodies
+            .values()
+            .filter(|b| b.division_code.covers(&grid.community) && b.division_code.implied_level() >= Level::Street)
+        {
+            let members: Vec<OfficerRef> =
+                staff.values().filter(|s| s.body_code == body.code && s.active).map(OfficerRef::from).collect();
             candidates.push((BodyRef::from(body), members));
         }
         candidates.sort_by(|a, b| a.0.code.cmp(&b.0.code));
@@ -523,7 +562,11 @@ impl App {
             }
             if let Some(primary) = &o.primary_officer {
                 match staff.get(primary) {
-                    Some(s) if s.body_code == o.squad && s.active && !s.auxiliary && s.credential.as_ref().is_some_and(|c| c.valid_to >= today) => {}
+                    Some(s)
+                        if s.body_code == o.squad
+                            && s.active
+                            && !s.auxiliary
+                            && s.credential.as_ref().is_some_and(|c| c.valid_to >= today) => {}
                     Some(s) if s.body_code != o.squad => problems.push(Problem::at(
                         line,
                         "primary_officer",
@@ -534,9 +577,14 @@ impl App {
                         line,
                         "primary_officer",
                         "not_an_officer",
-                        format!("{} ({}) is inactive, auxiliary or without a valid credential; only officers own grids", s.name, s.staff_no),
+                        format!(
+                            "{} ({}) is inactive, auxiliary or without a valid credential; only officers own grids",
+                            s.name, s.staff_no
+                        ),
                     )),
-                    None => problems.push(Problem::at(line, "primary_officer", "unknown_staff", format!("no staff member {primary}"))),
+                    None => {
+                        problems.push(Problem::at(line, "primary_officer", "unknown_staff", format!("no staff member {primary}")))
+                    }
                 }
             }
             let mut seen = HashSet::new();
@@ -573,8 +621,14 @@ impl App {
         }
         let territory_name = self.store.division(&territory).await?.ok_or(AppError::NotFound("division"))?.name;
         let grids = self.store.grids_within(territory.territory_prefix()).await?;
-        let owners: HashMap<String, GridOwner> =
-            self.store.grid_owners().await?.into_iter().filter(|o| o.grid.starts_with(territory.territory_prefix())).map(|o| (o.grid.clone(), o)).collect();
+        let owners: HashMap<String, GridOwner> = self
+            .store
+            .grid_owners()
+            .await?
+            .into_iter()
+            .filter(|o| o.grid.starts_with(territory.territory_prefix()))
+            .map(|o| (o.grid.clone(), o))
+            .collect();
         let bodies: HashMap<String, Body> = self.store.all_bodies().await?.into_iter().map(|b| (b.code.clone(), b)).collect();
         let staff = self.staff_by_no().await?;
         let mut loads: HashMap<String, OfficerLoad> = HashMap::new();
@@ -639,7 +693,35 @@ impl App {
             communities.iter().filter(|c| !with_grids.contains(&c.code)).map(|c| (c.code.clone(), c.name.clone())).collect();
         let mut gridded: Vec<DivisionCode> = with_grids.into_iter().cloned().collect();
         gridded.sort();
-        let uncovered = self.uncovered_in(&gridded).await?;
+        let uncovered_checked = grids.len() <= UNCOVERED_CHECK_MAX_GRIDS;
+        let uncovered = if uncovered_checked { self.uncovered_in(&gridded).await? } else { Vec::new() };
+        let mut streets: Vec<StreetCoverage> = Vec::new();
+        if territory.implied_level() < Level::Street {
+            let names: HashMap<DivisionCode, String> = self
+                .store
+                .all_divisions()
+                .await?
+                .into_iter()
+                .filter(|d| d.level == Level::Street)
+                .map(|d| (d.code, d.name))
+                .collect();
+            for g in &grids {
+                let Some(street) = g.community.ancestor_at(Level::Street) else { continue };
+                let owned = usize::from(owners.get(&g.code).is_some_and(|o| o.primary_officer.is_some()));
+                match streets.last_mut() {
+                    Some(last) if last.code == street => {
+                        last.grids += 1;
+                        last.owned += owned;
+                    }
+                    _ => streets.push(StreetCoverage {
+                        name: names.get(&street).cloned().unwrap_or_default(),
+                        code: street,
+                        grids: 1,
+                        owned,
+                    }),
+                }
+            }
+        }
         Ok(Coverage {
             territory,
             territory_name,
@@ -650,6 +732,8 @@ impl App {
             loads,
             idle_officers,
             uncovered,
+            uncovered_checked,
+            streets,
             communities_without_grids,
         })
     }
@@ -661,7 +745,8 @@ impl App {
             return Err(AppError::NotFound("division"));
         }
         let grids = self.store.grids_within(territory.territory_prefix()).await?;
-        let owners: HashMap<String, GridOwner> = self.store.grid_owners().await?.into_iter().map(|o| (o.grid.clone(), o)).collect();
+        let owners: HashMap<String, GridOwner> =
+            self.store.grid_owners().await?.into_iter().map(|o| (o.grid.clone(), o)).collect();
         // Shown over the outlines, so in their datum.
         let datum = self.places().await?.datum;
         let features: Vec<serde_json::Value> = grids
@@ -773,7 +858,8 @@ impl App {
                         ));
                         let acting = owner.as_ref().filter(|o| {
                             o.squad.code == h.assignment.body_code
-                                || bodies.get(&o.squad.code).and_then(|s| s.parent_code.as_deref()) == Some(h.assignment.body_code.as_str())
+                                || bodies.get(&o.squad.code).and_then(|s| s.parent_code.as_deref())
+                                    == Some(h.assignment.body_code.as_str())
                         });
                         match acting {
                             Some(o) => {
@@ -809,10 +895,11 @@ impl App {
 }
 
 fn owner_view(o: &GridOwner, bodies: &HashMap<String, Body>, staff: &HashMap<String, Staff>) -> OwnerView {
-    let squad = bodies
-        .get(&o.squad)
-        .map(BodyRef::from)
-        .unwrap_or_else(|| BodyRef { code: o.squad.clone(), name: o.squad.clone(), kind: String::new() });
+    let squad = bodies.get(&o.squad).map(BodyRef::from).unwrap_or_else(|| BodyRef {
+        code: o.squad.clone(),
+        name: o.squad.clone(),
+        kind: String::new(),
+    });
     OwnerView {
         squad,
         primary_officer: o.primary_officer.as_ref().and_then(|no| staff.get(no)).map(OfficerRef::from),
@@ -839,7 +926,11 @@ fn geo_problems(problems: Vec<gridward_grid::GeoProblem>, code: &'static str) ->
             .map(|p| Problem {
                 line: None,
                 column: p.feature.map(|i| format!("features[{i}]")),
-                code: if p.reason.contains("coordinate reference system") || p.reason.contains(".prj") { "unsupported_crs" } else { code },
+                code: if p.reason.contains("coordinate reference system") || p.reason.contains(".prj") {
+                    "unsupported_crs"
+                } else {
+                    code
+                },
                 message: p.reason,
             })
             .collect(),

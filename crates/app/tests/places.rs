@@ -71,7 +71,8 @@ async fn demo_grids_route_like_a_brute_force_scan_on_both_backends() {
         let shape: serde_json::Value = serde_json::from_str(&grids[0].geometry).unwrap();
         let ring = shape["coordinates"][0][0].as_array().unwrap();
         let (a, b) = (&ring[0], &ring[1]);
-        let mid = ((a[0].as_f64().unwrap() + b[0].as_f64().unwrap()) / 2.0, (a[1].as_f64().unwrap() + b[1].as_f64().unwrap()) / 2.0);
+        let mid =
+            ((a[0].as_f64().unwrap() + b[0].as_f64().unwrap()) / 2.0, (a[1].as_f64().unwrap() + b[1].as_f64().unwrap()) / 2.0);
         let sharing = index.grids_containing(mid.0, mid.1);
         assert!(!sharing.is_empty());
         assert_eq!(index.grid_at(mid.0, mid.1), sharing.first().copied(), "lowest code wins on a border");
@@ -163,8 +164,13 @@ store_test!(grid_files_are_all_or_nothing_and_owners_are_checked, |store: Arc<dy
     assert_eq!(problems.0[0].code, "grid_overlap");
 
     // Owners: the squad must cover the grid, the primary officer must be one of its credentialed officers.
-    let squad_staff: Vec<_> =
-        store.staff_within(&code(demo::ZHONGXIU)).await.unwrap().into_iter().filter(|s| s.body_code == demo::ZHONGXIU_SQUAD).collect();
+    let squad_staff: Vec<_> = store
+        .staff_within(&code(demo::ZHONGXIU))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.body_code == demo::ZHONGXIU_SQUAD)
+        .collect();
     let officer_no = squad_staff.iter().find(|s| !s.auxiliary).unwrap().staff_no.clone();
     let auxiliary_no = squad_staff.iter().find(|s| s.auxiliary).unwrap().staff_no.clone();
     let grid = format!("{community}0001");
@@ -183,8 +189,15 @@ store_test!(grid_files_are_all_or_nothing_and_owners_are_checked, |store: Arc<dy
     assert!(matches!(&refused, AppError::Invalid(p) if p.0[0].code == "not_an_officer"), "{refused:?}");
     let before = store.integrate_ledger().await.unwrap();
     let dispatcher = principal(&[Role::Dispatcher], demo::ZHONGXIU);
-    assert_eq!(app.assign_grids(&dispatcher, &[owner(demo::ZHONGXIU_SQUAD, &officer_no, vec![auxiliary_no.clone()])]).await.unwrap(), 1);
-    assert_eq!(app.assign_grids(&dispatcher, &[owner(demo::ZHONGXIU_SQUAD, &officer_no, vec![auxiliary_no.clone()])]).await.unwrap(), 0, "unchanged");
+    assert_eq!(
+        app.assign_grids(&dispatcher, &[owner(demo::ZHONGXIU_SQUAD, &officer_no, vec![auxiliary_no.clone()])]).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        app.assign_grids(&dispatcher, &[owner(demo::ZHONGXIU_SQUAD, &officer_no, vec![auxiliary_no.clone()])]).await.unwrap(),
+        0,
+        "unchanged"
+    );
     let entries = store.ledger_entries(before.size, 10).await.unwrap();
     let assigned: Vec<_> = entries.iter().filter(|e| e.entry.object_type == "grid_owner").collect();
     assert_eq!(assigned.len(), 1, "the reassignment went through the record");

@@ -43,7 +43,9 @@ impl Datum {
             .or_else(|| normal.strip_prefix("urn:ogc:def:crs:epsg:"))
             .or_else(|| normal.strip_prefix("http://www.opengis.net/def/crs/epsg/0/"));
         match (normal.as_str(), epsg) {
-            (_, Some("4326")) | ("wgs84" | "crs84" | "urn:ogc:def:crs:ogc:1.3:crs84" | "urn:ogc:def:crs:ogc::crs84", _) => Ok(Datum::Wgs84),
+            (_, Some("4326")) | ("wgs84" | "crs84" | "urn:ogc:def:crs:ogc:1.3:crs84" | "urn:ogc:def:crs:ogc::crs84", _) => {
+                Ok(Datum::Wgs84)
+            }
             (_, Some("4490")) | ("cgcs2000", _) => Ok(Datum::Cgcs2000),
             ("gcj02", _) => Ok(Datum::Gcj02),
             _ => Err(format!(
@@ -63,7 +65,10 @@ impl Datum {
             ));
         }
         let upper = text.to_ascii_uppercase();
-        if upper.contains("CGCS") || upper.contains("CHINA_GEODETIC_COORDINATE_SYSTEM_2000") || upper.contains("CHINA GEODETIC COORDINATE SYSTEM 2000") {
+        if upper.contains("CGCS")
+            || upper.contains("CHINA_GEODETIC_COORDINATE_SYSTEM_2000")
+            || upper.contains("CHINA GEODETIC COORDINATE SYSTEM 2000")
+        {
             Ok(Datum::Cgcs2000)
         } else if upper.contains("WGS_1984") || upper.contains("WGS 84") || upper.contains("WGS84") {
             Ok(Datum::Wgs84)
@@ -184,12 +189,16 @@ mod tests {
         assert_eq!(Datum::parse("wgs84"), Ok(Datum::Wgs84));
         assert!(Datum::parse("EPSG:3857").unwrap_err().contains("unsupported coordinate reference system"));
         assert!(Datum::parse("EPSG:4547").is_err());
-        assert_eq!(Datum::from_prj(r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]]]"#), Ok(Datum::Wgs84));
+        assert_eq!(
+            Datum::from_prj(r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]]]"#),
+            Ok(Datum::Wgs84)
+        );
         assert_eq!(
             Datum::from_prj(r#"GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000"]]"#),
             Ok(Datum::Cgcs2000)
         );
-        let projected = Datum::from_prj(r#"PROJCS["CGCS2000_3_Degree_GK_CM_120E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000"]]"#);
+        let projected =
+            Datum::from_prj(r#"PROJCS["CGCS2000_3_Degree_GK_CM_120E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000"]]"#);
         assert!(projected.unwrap_err().contains("projected \"CGCS2000_3_Degree_GK_CM_120E\""));
     }
 

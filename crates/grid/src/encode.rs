@@ -32,5 +32,3 @@ fn encode(geometry: &MultiPolygon<f64>, scale: f64) -> serde_json::Value {
     // Adding zero turns a rounded `-0.0` into `0.0`, so output never shows a confusing negative zero.
     serde_json::Value::from(&GeometryValue::new_multi_polygon(polygons))
 }
-
-

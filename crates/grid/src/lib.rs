@@ -12,10 +12,10 @@ mod parse;
 mod partition;
 pub mod unit_grid;
 
+pub use datum::Datum;
 pub use encode::{geometry_to_geojson, grid_to_geojson};
 pub use locate::Locator;
 pub use parse::{parse_boundaries, parse_geometry, read_boundaries};
-pub use datum::Datum;
 pub use partition::synthesize_partition;
 pub use unit_grid::{GridCodeRule, GridFile, Lattice, UnitGrid, read_grid_file, synthesize_unit_grids};
 

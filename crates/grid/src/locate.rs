@@ -79,7 +79,9 @@ impl Locator {
         self.rects
             .iter()
             .zip(&self.items)
-            .find(|([x0, y0, x1, y1], (_, shape))| *x0 <= lon && lon <= *x1 && *y0 <= lat && lat <= *y1 && shape.intersects(&point))
+            .find(|([x0, y0, x1, y1], (_, shape))| {
+                *x0 <= lon && lon <= *x1 && *y0 <= lat && lat <= *y1 && shape.intersects(&point)
+            })
             .map(|(_, (code, _))| code.as_str())
     }
 

@@ -8,11 +8,11 @@
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
 
-use geo::{
-    Haversine, Length, MapCoords, Area, BooleanOps, BoundingRect, ChamberlainDuquetteArea, Contains, Coord, InteriorPoint, Intersects, LineString,
-    MultiPolygon, Polygon, Validation,
-};
 use geo::orient::{Direction, Orient};
+use geo::{
+    Area, BooleanOps, BoundingRect, ChamberlainDuquetteArea, Contains, Coord, Haversine, InteriorPoint, Intersects, Length,
+    LineString, MapCoords, MultiPolygon, Polygon, Validation,
+};
 use rstar::{AABB, RTree, RTreeObject};
 
 use crate::datum::Datum;
@@ -332,7 +332,8 @@ pub fn overlaps(grids: &[UnitGrid], tolerance_m2: f64) -> Vec<Overlap> {
         if area_m2 <= tolerance_m2 {
             continue;
         }
-        let perimeter_m: f64 = shared.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).map(|r| Haversine.length(r)).sum();
+        let perimeter_m: f64 =
+            shared.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).map(|r| Haversine.length(r)).sum();
         let width_m = if perimeter_m > 0.0 { 2.0 * area_m2 / perimeter_m } else { 0.0 };
         if width_m > OVERLAP_WIDTH_TOLERANCE_M {
             found.push(Overlap { first, second, area_m2, width_m });
@@ -440,7 +441,8 @@ impl Lattice {
                 }
             }
         }
-        let ring: Vec<Coord<f64>> = cell.into_iter().map(|c| Coord { x: round7(c.x * self.dx), y: round7(c.y * self.dy) }).collect();
+        let ring: Vec<Coord<f64>> =
+            cell.into_iter().map(|c| Coord { x: round7(c.x * self.dx), y: round7(c.y * self.dy) }).collect();
         Polygon::new(LineString::new(ring), Vec::new())
     }
 }
@@ -475,7 +477,8 @@ pub fn synthesize_unit_grids(community: &MultiPolygon<f64>, lattice: Lattice) ->
         }
     }
     let nominal = lattice.dx * lattice.dy;
-    let (slivers, mut grids): (Vec<_>, Vec<_>) = pieces.into_iter().partition(|(_, piece)| piece.unsigned_area() < nominal * SLIVER_SHARE);
+    let (slivers, mut grids): (Vec<_>, Vec<_>) =
+        pieces.into_iter().partition(|(_, piece)| piece.unsigned_area() < nominal * SLIVER_SHARE);
     for (seed, sliver) in slivers {
         let nearest = grids
             .iter()
@@ -578,7 +581,8 @@ mod tests {
             square_feature("3206130070010", 122.0, 32.0, 0.001),
         ]);
         let problems = read_grid_file(&file, None, RULE).unwrap_err();
-        let by_feature = |i: usize| problems.iter().filter(|p| p.feature == Some(i)).map(|p| p.reason.clone()).collect::<Vec<_>>().join("; ");
+        let by_feature =
+            |i: usize| problems.iter().filter(|p| p.feature == Some(i)).map(|p| p.reason.clone()).collect::<Vec<_>>().join("; ");
         assert!(by_feature(1).contains("overlaps grid 320613007001001 (feature 0)"), "{problems:?}");
         assert!(by_feature(2).contains("self-intersection"), "{problems:?}");
         assert!(by_feature(3).contains("not closed"), "{problems:?}");
@@ -591,7 +595,9 @@ mod tests {
         let grid = |code: &str, x: f64| UnitGrid {
             code: code.into(),
             name: code.into(),
-            geometry: MultiPolygon::new(vec![polygon![(x: x, y: 32.0), (x: x + 0.001, y: 32.0), (x: x + 0.001, y: 32.001), (x: x, y: 32.001)]]),
+            geometry: MultiPolygon::new(vec![
+                polygon![(x: x, y: 32.0), (x: x + 0.001, y: 32.0), (x: x + 0.001, y: 32.001), (x: x, y: 32.001)],
+            ]),
         };
         assert!(overlaps(&[grid("a", 120.0), grid("b", 120.001)], 1.0).is_empty());
         // Five centimetres of digitising noise along a shared edge is not an overlap.
@@ -614,8 +620,11 @@ mod tests {
         assert!((total - whole).abs() < whole * 1e-4, "grids {total} vs community {whole}");
         let mean = total / grids.len() as f64;
         assert!((7_000.0..13_000.0).contains(&mean), "mean grid {mean} m² over {} grids", grids.len());
-        let as_grids: Vec<UnitGrid> =
-            grids.iter().enumerate().map(|(n, g)| UnitGrid { code: n.to_string(), name: String::new(), geometry: g.clone() }).collect();
+        let as_grids: Vec<UnitGrid> = grids
+            .iter()
+            .enumerate()
+            .map(|(n, g)| UnitGrid { code: n.to_string(), name: String::new(), geometry: g.clone() })
+            .collect();
         assert!(overlaps(&as_grids, OVERLAP_TOLERANCE_M2).is_empty());
         let refs: Vec<&MultiPolygon<f64>> = grids.iter().collect();
         let rest = uncovered_parts(&community, &refs, 10.0);

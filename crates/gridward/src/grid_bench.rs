@@ -27,7 +27,11 @@ pub async fn run(app: &App, target: usize, points: usize, postgis: Option<&str>)
     println!("demo city loaded in {:.1} s", started.elapsed().as_secs_f64());
 
     let (file, rule, count) = synthesize(app, target).await?;
-    println!("grid file: {count} grids, {:.1} MB of GeoJSON, sequence of {} digits", file.len() as f64 / 1e6, rule.sequence_digits);
+    println!(
+        "grid file: {count} grids, {:.1} MB of GeoJSON, sequence of {} digits",
+        file.len() as f64 / 1e6,
+        rule.sequence_digits
+    );
     let app = app.clone().with_grid_rule(rule);
 
     let started = Instant::now();
@@ -65,7 +69,10 @@ pub async fn run(app: &App, target: usize, points: usize, postgis: Option<&str>)
         return Ok(());
     };
     let pg = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await.context("connecting to PostGIS")?;
-    sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis").execute(&pg).await.context("PostGIS is not available in that database")?;
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis")
+        .execute(&pg)
+        .await
+        .context("PostGIS is not available in that database")?;
     let version: String = sqlx::query_scalar("SELECT postgis_full_version()").fetch_one(&pg).await?;
     println!("postgis: {}", version.split_whitespace().take(2).collect::<Vec<_>>().join(" "));
     load_postgis(&pg, &stored, &queries[..JOIN_POINTS]).await?;
@@ -100,7 +107,10 @@ pub async fn run(app: &App, target: usize, points: usize, postgis: Option<&str>)
     let join = started.elapsed();
     println!("postgis, one spatial join over {JOIN_POINTS} points: {:.3} s ({joined} pairs)", join.as_secs_f64());
     println!("ratio, gridward lookups/s over postgis queries/s: {:.0}×", rate / single_rate);
-    println!("ratio, postgis join time over gridward's time for the same points: {:.1}×", join.as_secs_f64() / join_elapsed.as_secs_f64());
+    println!(
+        "ratio, postgis join time over gridward's time for the same points: {:.1}×",
+        join.as_secs_f64() / join_elapsed.as_secs_f64()
+    );
     Ok(())
 }
 
@@ -120,8 +130,10 @@ async fn synthesize(app: &App, target: usize) -> Result<(Vec<u8>, GridCodeRule, 
         let area: f64 = communities.iter().map(|(_, s)| gridward_grid::unit_grid::area_m2(s)).sum();
         let spacing = (area / target as f64).sqrt();
         let lattice = Lattice::new(spacing, 32.0, 7);
-        let cells: Vec<(String, Vec<geo::MultiPolygon<f64>>)> =
-            communities.iter().map(|(code, shape)| (code.clone(), gridward_grid::synthesize_unit_grids(shape, lattice))).collect();
+        let cells: Vec<(String, Vec<geo::MultiPolygon<f64>>)> = communities
+            .iter()
+            .map(|(code, shape)| (code.clone(), gridward_grid::synthesize_unit_grids(shape, lattice)))
+            .collect();
         let most = cells.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
         let rule = GridCodeRule::new(most.to_string().len().max(3)).map_err(anyhow::Error::msg)?;
         let mut features = Vec::new();

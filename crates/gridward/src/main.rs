@@ -307,7 +307,8 @@ async fn open_app(cli: &Cli) -> Result<App> {
 
 /// The app over the configured store, with this province's grid codes.
 async fn new_app(cli: &Cli) -> Result<App> {
-    let rule = gridward_grid::GridCodeRule::new(cli.grid_sequence_digits).map_err(|e| anyhow::anyhow!("--grid-sequence-digits: {e}"))?;
+    let rule =
+        gridward_grid::GridCodeRule::new(cli.grid_sequence_digits).map_err(|e| anyhow::anyhow!("--grid-sequence-digits: {e}"))?;
     Ok(App::new(open(cli).await?).map_err(explain)?.with_grid_rule(rule))
 }
 
@@ -559,7 +560,12 @@ async fn import_grids(cli: &Cli, file: &Path, source: &str, datum: Option<&str>)
     let report = app.import_grid_file(&operator(), &bytes, declared, source).await.map_err(explain)?;
     println!(
         "grids ({}): {} added, {} revised, {} unchanged, {} retired, in {} communities",
-        report.datum, report.outcome.added, report.outcome.revised, report.outcome.unchanged, report.outcome.retired, report.communities
+        report.datum,
+        report.outcome.added,
+        report.outcome.revised,
+        report.outcome.unchanged,
+        report.outcome.retired,
+        report.communities
     );
     for part in &report.uncovered {
         println!("  {} {}: {} m² not covered by any grid", part.community, part.name, part.area_m2);

@@ -132,8 +132,13 @@ store_test!(division_validity_is_kept, |store: Arc<dyn Store>| async move {
 
 store_test!(a_failed_batch_writes_nothing, |store: Arc<dyn Store>| async move {
     seed_divisions(&store).await;
-    let bad =
-        BoundaryRecord { code: code("320699000000"), geometry: serde_json::json!({}), synthetic: false, source: "test".into(), datum: "gcj02".into() };
+    let bad = BoundaryRecord {
+        code: code("320699000000"),
+        geometry: serde_json::json!({}),
+        synthetic: false,
+        source: "test".into(),
+        datum: "gcj02".into(),
+    };
     let new = division("320612002000", "新街道", Level::Street, Some("320612000000"));
     let err = store.upsert_divisions(&[new], &[bad], &test_change()).await.unwrap_err();
     assert!(matches!(err, DbError::Conflict(_)), "{err:?}");

@@ -44,6 +44,8 @@
 
     // SVG paths (not canvas) so each boundary is a DOM element that tests can count.
     const map = L.map(el, { preferCanvas: false, zoomSnap: 0.25 });
+    // Browser tests drive the map through this handle.
+    window.gridwardMap = map;
     map.setView([35, 105], 4); // a neutral view until the districts arrive
 
     // Pin an element in a map corner without letting clicks fall through to the map.

@@ -56,7 +56,11 @@ pub struct RouteQuery {
 /// answers `outside_jurisdiction`. On a border shared by grids or divisions, the lowest code wins.
 #[utoipa::path(get, path = "/api/v1/route", tag = "grids", security(("bearer" = [])), params(RouteQuery),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn route(State(state): State<AppState>, SignedIn(auth): SignedIn, Query(q): Query<RouteQuery>) -> ApiResult<Json<Route>> {
+pub async fn route(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<RouteQuery>,
+) -> ApiResult<Json<Route>> {
     let datum = parse_datum(q.datum.as_deref())?;
     let power = q.power.as_deref().map(str::trim).filter(|p| !p.is_empty());
     Ok(Json(state.app.route(&auth.principal, GivenPoint { lon: q.lon, lat: q.lat, datum }, power).await?))
@@ -85,7 +89,11 @@ pub async fn list_grids(
 #[utoipa::path(get, path = "/api/v1/grids/{code}", tag = "grids", security(("bearer" = [])),
     params(("code" = String, Path, description = "grid code, e.g. 320613007001001")),
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
-pub async fn get_grid(State(state): State<AppState>, SignedIn(auth): SignedIn, Path(code): Path<String>) -> ApiResult<Json<GridDetail>> {
+pub async fn get_grid(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(code): Path<String>,
+) -> ApiResult<Json<GridDetail>> {
     Ok(Json(state.app.grid_detail(&auth.principal, &code).await?))
 }
 
@@ -260,7 +268,8 @@ pub async fn grid_owner_form(
         if !same_secret(&field("csrf").unwrap_or_default(), &auth.csrf_token) {
             return Err(AppError::bad_request("csrf", "the form's token is missing or stale"));
         }
-        let squad = field("squad").filter(|s| !s.is_empty()).ok_or_else(|| AppError::bad_request("missing_squad", "choose a squad"))?;
+        let squad =
+            field("squad").filter(|s| !s.is_empty()).ok_or_else(|| AppError::bad_request("missing_squad", "choose a squad"))?;
         let primary_officer = field("primary_officer").filter(|s| !s.is_empty());
         let backups = fields.iter().filter(|(k, v)| k == "backup" && !v.is_empty()).map(|(_, v)| v.clone()).collect();
         state.app.assign_grids(&auth.principal, &[GridOwner { grid: code.clone(), squad, primary_officer, backups }]).await?;

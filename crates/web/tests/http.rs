@@ -693,7 +693,8 @@ store_test!(the_catalog_and_delegation_over_http, |store: Arc<dyn Store>| async 
     let ring = outline["geometry"]["coordinates"][0][0].as_array().unwrap().clone();
     let (lon, lat) = ring.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0].as_f64().unwrap(), y + p[1].as_f64().unwrap()));
     let (lon, lat) = (lon / ring.len() as f64, lat / ring.len() as f64);
-    let by_point = get(&router, &format!("/api/v1/powers/dqwr.118.1/holder?lon={lon}&lat={lat}&datum=gcj02"), Some(&officer)).await;
+    let by_point =
+        get(&router, &format!("/api/v1/powers/dqwr.118.1/holder?lon={lon}&lat={lat}&datum=gcj02"), Some(&officer)).await;
     assert_eq!(by_point.status, StatusCode::OK, "{}", by_point.text());
     assert!(by_point.json()["division"].as_str().unwrap().starts_with("320613007"));
     assert_eq!(by_point.json()["holder"]["body_code"], holder_body.as_str());
@@ -783,7 +784,14 @@ store_test!(grids_route_and_owners_over_http, |store: Arc<dyn Store>| async move
         let router = router.clone();
         async move {
             let auth = format!("Bearer {token}");
-            send(&router, Method::POST, uri, &[("authorization", &auth), ("content-type", "application/geo+json")], Body::from(body)).await
+            send(
+                &router,
+                Method::POST,
+                uri,
+                &[("authorization", &auth), ("content-type", "application/geo+json")],
+                Body::from(body),
+            )
+            .await
         }
     };
     assert_eq!(import(officer.clone(), "/api/v1/grids/import?datum=gcj02", file.clone()).await.status, StatusCode::FORBIDDEN);
@@ -817,7 +825,10 @@ store_test!(grids_route_and_owners_over_http, |store: Arc<dyn Store>| async move
     assert_eq!(grids["features"].as_array().unwrap().len(), 2);
     assert_eq!(get(&router, "/api/v1/grids?territory=320613008000", Some(&officer)).await.status, StatusCode::NOT_FOUND);
     let staff = get(&router, "/api/v1/bodies/squad.320613007/staff", Some(&admin)).await.json();
-    let officer_no = staff["items"].as_array().unwrap().iter().find(|s| s["auxiliary"] == false).unwrap()["staff_no"].as_str().unwrap().to_string();
+    let officer_no = staff["items"].as_array().unwrap().iter().find(|s| s["auxiliary"] == false).unwrap()["staff_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let put = send(
         &router,
         Method::PUT,
