@@ -20,15 +20,8 @@ fn principal(roles: &[Role], scope: &str) -> Principal {
 
 /// A deterministic stream of points in [0, 1)².
 fn points(n: usize) -> impl Iterator<Item = (f64, f64)> {
-    let mut state = 0x5eed_u64;
-    let mut unit = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
-    (0..n).map(move |_| (unit(), unit()))
+    let mut rng = gridward_grid::SplitMix64::from_seed(0x5eed);
+    (0..n).map(move |_| (rng.unit(), rng.unit()))
 }
 
 /// The demo's grids on both backends: they are the same grids, and 100,000 random points over 崇川区 (and

@@ -16,7 +16,7 @@ pub use datum::Datum;
 pub use encode::{geometry_to_geojson, grid_to_geojson};
 pub use locate::Locator;
 pub use parse::{parse_boundaries, parse_geometry, read_boundaries};
-pub use partition::synthesize_partition;
+pub use partition::{SplitMix64, synthesize_partition};
 pub use unit_grid::{GridCodeRule, GridFile, Lattice, UnitGrid, read_grid_file, synthesize_unit_grids};
 
 /// A boundary read from GeoJSON: one feature.

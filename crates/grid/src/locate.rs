@@ -8,10 +8,10 @@
 use geo::{BoundingRect, Intersects, MultiPolygon, Point};
 use rstar::{AABB, RTree, RTreeObject};
 
-/// One outline's bounding rectangle in the R-tree, pointing back at the outline.
-struct Envelope {
-    rect: AABB<[f64; 2]>,
-    index: usize,
+/// One outline's bounding rectangle in an R-tree, pointing back at the outline by its position.
+pub(crate) struct Envelope {
+    pub(crate) rect: AABB<[f64; 2]>,
+    pub(crate) index: usize,
 }
 
 impl RTreeObject for Envelope {

@@ -189,10 +189,15 @@ fn fallback_cell(parent: &MultiPolygon<f64>, bounds: Rect<f64>, seed: Coord<f64>
 }
 
 /// A tiny hand-written PRNG (splitmix64) so that seeds never depend on a library's algorithm
-/// choices or version.
-pub(crate) struct SplitMix64(u64);
+/// choices or version. Tests and benchmarks draw their random points from it too, so every run asks the
+/// same questions.
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
+    pub fn from_seed(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
     /// Seeds the generator from an FNV-1a hash of the salt's bytes followed by the child's code;
     /// the salt has a fixed width, so different `(salt, code)` pairs never share a byte stream.
     pub(crate) fn for_child(salt: u64, code: &str) -> Self {
@@ -204,7 +209,7 @@ impl SplitMix64 {
         SplitMix64(hash)
     }
 
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -213,7 +218,7 @@ impl SplitMix64 {
     }
 
     /// A uniform value in [0, 1) built from the top 53 bits, which an f64 represents exactly.
-    pub(crate) fn unit(&mut self) -> f64 {
+    pub fn unit(&mut self) -> f64 {
         const INV_2_POW_53: f64 = 1.0 / 9_007_199_254_740_992.0;
         (self.next() >> 11) as f64 * INV_2_POW_53
     }

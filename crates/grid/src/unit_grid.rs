@@ -13,9 +13,10 @@ use geo::{
     Area, BooleanOps, BoundingRect, ChamberlainDuquetteArea, Contains, Coord, Haversine, InteriorPoint, Intersects, Length,
     LineString, MapCoords, MultiPolygon, Polygon, Validation,
 };
-use rstar::{AABB, RTree, RTreeObject};
+use rstar::{AABB, RTree};
 
 use crate::datum::Datum;
+use crate::locate::Envelope;
 use crate::parse::{crs_name, parse_json, read_collection};
 use crate::partition::{SplitMix64, clip_to_half_plane};
 use crate::{BoundaryFeature, GeoProblem};
@@ -287,18 +288,6 @@ pub struct Overlap {
     pub width_m: f64,
 }
 
-struct Bounds {
-    rect: AABB<[f64; 2]>,
-    index: usize,
-}
-
-impl RTreeObject for Bounds {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        self.rect
-    }
-}
-
 /// Every pair of grids sharing more than `tolerance_m2` of area in a strip wider than
 /// [`OVERLAP_WIDTH_TOLERANCE_M`]. The mean width of the shared part is twice its area over its perimeter.
 ///
@@ -306,12 +295,12 @@ impl RTreeObject for Bounds {
 /// properly crossing an edge of the other, or a point of one strictly inside the other); only pairs
 /// that fail it (a few, in a good file) have their shared area computed exactly.
 pub fn overlaps(grids: &[UnitGrid], tolerance_m2: f64) -> Vec<Overlap> {
-    let boxes: Vec<Bounds> = grids
+    let boxes: Vec<Envelope> = grids
         .iter()
         .enumerate()
         .filter_map(|(index, g)| {
             let r = g.geometry.bounding_rect()?;
-            Some(Bounds { rect: AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), index })
+            Some(Envelope { rect: AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), index })
         })
         .collect();
     let edges: Vec<Vec<geo::Line<f64>>> = grids.iter().map(|g| g.geometry.iter().flat_map(polygon_edges).collect()).collect();

@@ -172,15 +172,8 @@ fn bounds_of(grids: &[gridward_store::GridRecord]) -> Result<geo::Rect<f64>> {
 
 /// Uniform points over the grids' bounding box, from a fixed seed, so every run asks the same questions.
 fn random_points(bounds: geo::Rect<f64>, n: usize) -> Vec<(f64, f64)> {
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut unit = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
-    (0..n).map(|_| (bounds.min().x + unit() * bounds.width(), bounds.min().y + unit() * bounds.height())).collect()
+    let mut rng = gridward_grid::SplitMix64::from_seed(0x2545_f491_4f6c_dd1d);
+    (0..n).map(|_| (bounds.min().x + rng.unit() * bounds.width(), bounds.min().y + rng.unit() * bounds.height())).collect()
 }
 
 fn time_lookups(index: &gridward_app::places::PlaceIndex, points: &[(f64, f64)]) -> (Duration, usize) {
