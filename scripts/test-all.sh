@@ -51,10 +51,15 @@ export GRIDWARD_DEMO_PASSWORD="${GRIDWARD_DEMO_PASSWORD:-smoke-test-$RANDOM-pass
 ./target/debug/gridward serve --demo --addr "127.0.0.1:$port" --data-dir "$data_dir" >"$data_dir/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$data_dir"' EXIT
-# A new demo city synthesizes and checks some fifty thousand unit grids; unoptimised, that takes a minute.
-for _ in $(seq 1 360); do
+for _ in $(seq 1 60); do
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   kill -0 $server 2>/dev/null || { cat "$data_dir/server.log"; exit 1; }
+  sleep 0.5
+done
+# The demo's unit grids load after the server answers.
+for _ in $(seq 1 360); do
+  grep -q "demo grids loaded" "$data_dir/server.log" && break
+  grep -q "loading the demo grids failed" "$data_dir/server.log" && { cat "$data_dir/server.log"; exit 1; }
   sleep 0.5
 done
 (cd e2e && GRIDWARD_URL="http://127.0.0.1:$port" npm test)

@@ -144,6 +144,11 @@ impl App {
         Ok(DemoOutcome { loaded: true, divisions, bodies: bodies.len(), staff: staff.len(), synthetic_boundaries })
     }
 
+    /// What the demo gained after a city may have been loaded: the catalog and its delegation.
+    pub async fn load_demo_additions(&self) -> AppResult<()> {
+        self.load_demo_delegation().await
+    }
+
     /// The catalog grounded in real law, every power held by a district bureau in its district (or the
     /// city bureau city-wide for powers that sit at city level), 钟秀街道's squad holding the 143
     /// street-level powers after the reform plan, and quotas for every body. Both allocations are
@@ -242,7 +247,7 @@ impl App {
     /// their owners: each street's grids split among its squad's officers in contiguous runs (分片包干),
     /// with the next officer and the squad's auxiliaries as backups. The grids go through the same import
     /// as a user's file, so they are checked the same way.
-    async fn load_demo_grids(&self) -> AppResult<()> {
+    pub async fn load_demo_grids(&self) -> AppResult<()> {
         if self.store.seed_applied(GRIDS_SEED_NAME).await? {
             return Ok(());
         }

@@ -11,7 +11,7 @@ use gridward_domain::access::{Principal, Role};
 use gridward_domain::division::{Division, DivisionCode, Level};
 use gridward_domain::org::{Body, Staff};
 use gridward_domain::{Problem, Problems};
-use gridward_grid::unit_grid::{area_m2, community_of, overlaps, uncovered_parts};
+use gridward_grid::unit_grid::{area_m2, community_of, overlaps_between, par_map, uncovered_parts};
 use gridward_grid::{Datum, Locator, UnitGrid};
 use gridward_store::{BoundaryRecord, GridImport, GridOwner, GridRecord};
 use serde::Serialize;
@@ -36,13 +36,12 @@ impl PlaceIndex {
     /// from its own datum into the index's.
     pub fn build(outlines: &[BoundaryRecord], grids: &[GridRecord]) -> AppResult<PlaceIndex> {
         let datum = most_common_datum(outlines.iter().map(|b| b.datum.as_str()));
-        let places = outlines
-            .iter()
-            .map(|b| Ok((b.code.to_string(), in_datum(&b.geometry.to_string(), &b.datum, datum, b.code.as_str())?)))
-            .collect::<AppResult<Vec<_>>>()?;
-        let grids = grids
-            .iter()
-            .map(|g| Ok((g.code.clone(), in_datum(&g.geometry, &g.datum, datum, &g.code)?)))
+        let places =
+            par_map(outlines, |b| Ok((b.code.to_string(), in_datum(&b.geometry.to_string(), &b.datum, datum, b.code.as_str())?)))
+                .into_iter()
+                .collect::<AppResult<Vec<_>>>()?;
+        let grids = par_map(grids, |g| Ok((g.code.clone(), in_datum(&g.geometry, &g.datum, datum, &g.code)?)))
+            .into_iter()
             .collect::<AppResult<Vec<_>>>()?;
         Ok(PlaceIndex { datum, grids: Locator::new(grids), places: Locator::new(places) })
     }
@@ -125,6 +124,9 @@ pub struct GridImportReport {
     pub outcome: GridImport,
     /// Communities of the file whose outline the grids leave partly uncovered.
     pub uncovered: Vec<UncoveredPart>,
+    /// False for a file of more grids than a street holds: its coverage is checked street by street in the
+    /// coverage report instead.
+    pub uncovered_checked: bool,
 }
 
 /// Part of a community that no grid covers.
@@ -231,8 +233,8 @@ pub struct StreetCoverage {
     pub owned: usize,
 }
 
-/// Coverage reports check uncovered parts (a union of every grid) only up to this many grids, a large
-/// street's worth; a district's or the city's report links to its streets instead.
+/// Coverage reports and imports check uncovered parts (a union of every grid) only up to this many grids,
+/// a large street's worth (a few seconds); a district's or the city's report links to its streets instead.
 const UNCOVERED_CHECK_MAX_GRIDS: usize = 5_000;
 
 /// A point to route, in the datum it was given in.
@@ -365,6 +367,7 @@ impl App {
     ) -> AppResult<GridImportReport> {
         let rule = self.grid_rule;
         let bytes = bytes.to_vec();
+        let started = std::time::Instant::now();
         let file = tokio::task::spawn_blocking(move || gridward_grid::read_grid_file(&bytes, declared, rule))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?
@@ -385,6 +388,7 @@ impl App {
             }
         }
         problems.into_result(())?;
+        tracing::info!(grids = file.grids.len(), ms = started.elapsed().as_millis() as u64, "grid file read and checked");
         // Grids kept from other communities must not be overlapped either.
         let stored = self.store.grids().await?;
         let kept: Vec<UnitGrid> = stored
@@ -411,34 +415,29 @@ impl App {
             let datum = file.datum;
             let source = source.to_string();
             move || {
-                let new_count = grids.len();
-                let mut all = grids;
-                all.extend(kept);
-                let clashes: Vec<Problem> = overlaps(&all, gridward_grid::unit_grid::OVERLAP_TOLERANCE_M2)
+                let clashes: Vec<Problem> = overlaps_between(&grids, &kept, gridward_grid::unit_grid::OVERLAP_TOLERANCE_M2)
                     .into_iter()
-                    .filter(|o| o.first < new_count && o.second >= new_count || o.second < new_count && o.first >= new_count)
                     .map(|o| {
-                        let (new, old) = if o.first < new_count { (o.first, o.second) } else { (o.second, o.first) };
                         feature_problem(
-                            new,
+                            o.first,
                             "grid_overlap",
-                            format!("grid {} overlaps stored grid {} by {:.1} m²", all[new].code, all[old].code, o.area_m2),
+                            format!(
+                                "grid {} overlaps stored grid {} by {:.1} m²",
+                                grids[o.first].code, kept[o.second].code, o.area_m2
+                            ),
                         )
                     })
                     .collect();
-                let records: Vec<GridRecord> = all[..new_count]
-                    .iter()
-                    .map(|g| GridRecord {
-                        code: g.code.clone(),
-                        community: DivisionCode::parse(community_of(&g.code)).expect("checked above"),
-                        name: g.name.clone(),
-                        datum: datum.code().to_string(),
-                        geometry: gridward_grid::grid_to_geojson(&g.geometry).to_string(),
-                        area_m2: (area_m2(&g.geometry) * 100.0).round() / 100.0,
-                        synthetic,
-                        source: source.clone(),
-                    })
-                    .collect();
+                let records: Vec<GridRecord> = par_map(&grids, |g| GridRecord {
+                    code: g.code.clone(),
+                    community: DivisionCode::parse(community_of(&g.code)).expect("checked above"),
+                    name: g.name.clone(),
+                    datum: datum.code().to_string(),
+                    geometry: gridward_grid::grid_to_geojson(&g.geometry).to_string(),
+                    area_m2: (area_m2(&g.geometry) * 100.0).round() / 100.0,
+                    synthetic,
+                    source: source.clone(),
+                });
                 (records, clashes)
             }
         })
@@ -447,12 +446,24 @@ impl App {
         if !clashes.is_empty() {
             return Err(AppError::Invalid(Problems(clashes)));
         }
+        tracing::info!(stored = stored.len(), ms = started.elapsed().as_millis() as u64, "grids checked against the stored ones");
         let outcome = self.store.import_grids(&records, &retire, &change(actor)).await?;
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "grids written");
         self.refresh_places().await?;
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "point index rebuilt");
         let mut touched: Vec<DivisionCode> = communities.into_iter().collect();
         touched.sort();
-        let uncovered = self.uncovered_in(&touched).await?;
-        Ok(GridImportReport { datum: file.datum, grids: records.len(), communities: touched.len(), outcome, uncovered })
+        let uncovered_checked = records.len() <= UNCOVERED_CHECK_MAX_GRIDS;
+        let uncovered = if uncovered_checked { self.uncovered_in(&touched).await? } else { Vec::new() };
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "uncovered parts found");
+        Ok(GridImportReport {
+            datum: file.datum,
+            grids: records.len(),
+            communities: touched.len(),
+            outcome,
+            uncovered,
+            uncovered_checked,
+        })
     }
 
     /// The parts of these communities that no grid in service covers (communities without an outline are skipped).

@@ -115,12 +115,13 @@ pub fn read_grid_file(bytes: &[u8], declared: Option<Datum>, rule: GridCodeRule)
         if bytes.starts_with(b"PK\x03\x04") { read_shapefile_zip(bytes, declared)? } else { read_geojson(bytes, declared)? };
     let mut grids = Vec::with_capacity(features.len());
     let mut indices = Vec::with_capacity(features.len());
-    for (index, feature) in features {
+    let checked = par_map(&features, |(_, feature)| geometry_problems(&feature.geometry));
+    for ((index, feature), geometry_reasons) in features.into_iter().zip(checked) {
         let mut reasons = Vec::new();
         if let Err(reason) = rule.check(&feature.code) {
             reasons.push(reason);
         }
-        reasons.extend(geometry_problems(&feature.geometry));
+        reasons.extend(geometry_reasons);
         if reasons.is_empty() {
             indices.push(index);
             grids.push(UnitGrid { code: feature.code, name: feature.name, geometry: feature.geometry });
@@ -295,41 +296,98 @@ pub struct Overlap {
 /// properly crossing an edge of the other, or a point of one strictly inside the other); only pairs
 /// that fail it (a few, in a good file) have their shared area computed exactly.
 pub fn overlaps(grids: &[UnitGrid], tolerance_m2: f64) -> Vec<Overlap> {
-    let boxes: Vec<Envelope> = grids
+    let tree = RTree::bulk_load(envelopes(grids));
+    let pairs: Vec<(usize, usize)> = tree
+        .intersection_candidates_with_other_tree(&tree)
+        // Each unordered pair comes twice; keep one, and boxes that only touch share no area.
+        .filter(|(a, b)| a.index < b.index && boxes_share_area(&a.rect, &b.rect))
+        .map(|(a, b)| (a.index, b.index))
+        .collect();
+    let shapes = Shapes::of(grids);
+    let mut found = measure_pairs(&pairs, &shapes, &shapes, tolerance_m2);
+    found.sort_by_key(|o| (o.second, o.first));
+    found
+}
+
+/// Every overlap between one of `new` and one of `kept` (`first` indexes `new`, `second` indexes `kept`).
+pub fn overlaps_between(new: &[UnitGrid], kept: &[UnitGrid], tolerance_m2: f64) -> Vec<Overlap> {
+    if new.is_empty() || kept.is_empty() {
+        return Vec::new();
+    }
+    let tree = RTree::bulk_load(envelopes(kept));
+    let pairs: Vec<(usize, usize)> = envelopes(new)
+        .iter()
+        .flat_map(|a| {
+            tree.locate_in_envelope_intersecting(&a.rect)
+                .filter(|b| boxes_share_area(&a.rect, &b.rect))
+                .map(|b| (a.index, b.index))
+        })
+        .collect();
+    let mut found = measure_pairs(&pairs, &Shapes::of(new), &Shapes::of(kept), tolerance_m2);
+    found.sort_by_key(|o| (o.first, o.second));
+    found
+}
+
+fn envelopes(grids: &[UnitGrid]) -> Vec<Envelope> {
+    grids
         .iter()
         .enumerate()
         .filter_map(|(index, g)| {
             let r = g.geometry.bounding_rect()?;
             Some(Envelope { rect: AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), index })
         })
-        .collect();
-    let edges: Vec<Vec<geo::Line<f64>>> = grids.iter().map(|g| g.geometry.iter().flat_map(polygon_edges).collect()).collect();
-    let tree = RTree::bulk_load(boxes);
-    let mut found = Vec::new();
-    for (a, b) in tree.intersection_candidates_with_other_tree(&tree) {
-        let (first, second) = (a.index.min(b.index), a.index.max(b.index));
-        // Each unordered pair comes twice; keep one, and boxes that only touch share no area.
-        if a.index >= b.index || !boxes_share_area(&a.rect, &b.rect) {
-            continue;
+        .collect()
+}
+
+/// What the overlap test reads of each grid, worked out once.
+struct Shapes<'a> {
+    shapes: Vec<&'a MultiPolygon<f64>>,
+    edges: Vec<Vec<geo::Line<f64>>>,
+    inner: Vec<Option<geo::Point<f64>>>,
+}
+
+impl<'a> Shapes<'a> {
+    fn of(grids: &'a [UnitGrid]) -> Shapes<'a> {
+        Shapes {
+            shapes: grids.iter().map(|g| &g.geometry).collect(),
+            edges: par_map(grids, |g| g.geometry.iter().flat_map(polygon_edges).collect()),
+            inner: par_map(grids, |g| g.geometry.interior_point()),
         }
-        let (ga, gb) = (&grids[first].geometry, &grids[second].geometry);
-        if !interiors_meet(ga, gb, &edges[first], &edges[second]) {
-            continue;
+    }
+}
+
+/// Measures each candidate pair, on every core.
+fn measure_pairs(pairs: &[(usize, usize)], a: &Shapes<'_>, b: &Shapes<'_>, tolerance_m2: f64) -> Vec<Overlap> {
+    par_map(pairs, |&(i, j)| {
+        if !interiors_meet(a.shapes[i], b.shapes[j], &a.edges[i], &b.edges[j], a.inner[i], b.inner[j]) {
+            return None;
         }
-        let shared = ga.intersection(gb);
+        let shared = a.shapes[i].intersection(b.shapes[j]);
         let area_m2 = shared.chamberlain_duquette_unsigned_area();
         if area_m2 <= tolerance_m2 {
-            continue;
+            return None;
         }
         let perimeter_m: f64 =
             shared.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).map(|r| Haversine.length(r)).sum();
         let width_m = if perimeter_m > 0.0 { 2.0 * area_m2 / perimeter_m } else { 0.0 };
-        if width_m > OVERLAP_WIDTH_TOLERANCE_M {
-            found.push(Overlap { first, second, area_m2, width_m });
-        }
+        (width_m > OVERLAP_WIDTH_TOLERANCE_M).then_some(Overlap { first: i, second: j, area_m2, width_m })
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// `f` over every item, the items split among the machine's cores, results in order.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads == 1 || items.len() < 1_000 {
+        return items.iter().map(&f).collect();
     }
-    found.sort_by_key(|o| (o.second, o.first));
-    found
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
+        parts.into_iter().flat_map(|p| p.join().expect("a worker panicked")).collect()
+    })
 }
 
 fn boxes_share_area(a: &AABB<[f64; 2]>, b: &AABB<[f64; 2]>) -> bool {
@@ -346,7 +404,14 @@ fn polygon_edges(polygon: &Polygon<f64>) -> impl Iterator<Item = geo::Line<f64>>
 /// of one does (identical shapes). Edges that meet only at shared vertices, or coincide, say nothing;
 /// an edge touching another mid-way or lying partly along it could go either way, so it also answers
 /// yes and the caller measures the shared area exactly.
-fn interiors_meet(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>, a_edges: &[geo::Line<f64>], b_edges: &[geo::Line<f64>]) -> bool {
+fn interiors_meet(
+    a: &MultiPolygon<f64>,
+    b: &MultiPolygon<f64>,
+    a_edges: &[geo::Line<f64>],
+    b_edges: &[geo::Line<f64>],
+    a_inner: Option<geo::Point<f64>>,
+    b_inner: Option<geo::Point<f64>>,
+) -> bool {
     use geo::line_intersection::{LineIntersection, line_intersection};
     let is_end = |p: Coord<f64>, e: &geo::Line<f64>| p == e.start || p == e.end;
     let undecided = a_edges.iter().any(|ea| {
@@ -360,8 +425,8 @@ fn interiors_meet(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>, a_edges: &[geo::
     undecided
         || a_edges.iter().any(|e| b.contains(&e.start))
         || b_edges.iter().any(|e| a.contains(&e.start))
-        || a.interior_point().is_some_and(|p| b.contains(&p))
-        || b.interior_point().is_some_and(|p| a.contains(&p))
+        || a_inner.is_some_and(|p| b.contains(&p))
+        || b_inner.is_some_and(|p| a.contains(&p))
 }
 
 /// Area in square metres of a lon/lat shape (on the sphere).

@@ -401,7 +401,7 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
             }
         } else {
             let (password, generated) = demo_password_for(&cli.data_dir)?;
-            let outcome = app.load_demo(&password).await.map_err(explain)?;
+            let outcome = app.load_demo_city(&password).await.map_err(explain)?;
             tracing::info!(
                 divisions = outcome.divisions,
                 bodies = outcome.bodies,
@@ -412,6 +412,23 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
             match generated {
                 Some(file) => format!("Demo password: {password}  (kept in {})", file.display()),
                 None => "Demo password: from GRIDWARD_DEMO_PASSWORD".to_string(),
+            }
+        });
+    }
+    if demo {
+        // What the demo gained later (the catalog) reaches a city loaded before it. The unit grids, most of
+        // a first load, arrive in the background, so the server answers at once; the log says when.
+        app.load_demo_additions().await.map_err(explain)?;
+        let background = app.clone();
+        tokio::spawn(async move {
+            match background.load_demo_grids().await {
+                Ok(()) => {
+                    tracing::info!("demo grids loaded");
+                    if let Err(e) = background.sign_checkpoint().await {
+                        tracing::warn!(error = %e, "checkpoint signing failed");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "loading the demo grids failed"),
             }
         });
     }
