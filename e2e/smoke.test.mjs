@@ -357,7 +357,7 @@ test('an officer clicks the map and sees who is responsible there, and why', asy
     assert.match(grid, /^3206130070\d{6}$/);
     const panel = await page.locator('#who-result').innerText();
     assert.match(panel, /钟秀街道/);
-    assert.match(panel, /钟秀街道综合执法队/);
+    assert.match(panel, /钟秀街道综合行政执法队/);
     assert.match(panel, /《/, 'the legal basis is quoted');
     assert.ok(Number(await page.getAttribute('body', 'data-grids-shown')) > 100);
     await page.screenshot({ path: SHOTS + 'map-who.png' });
@@ -371,17 +371,17 @@ test('a leader reads grid coverage, opens a grid and sees its owner form', async
   const page = await newPage(DESKTOP);
   try {
     await signIn(page, PASSWORD, 'leader');
-    await page.click('nav a[href="/grids"]');
+    await Promise.all([page.waitForURL(/\/grids$/), page.click('nav a[href="/grids"]')]);
     assert.match(await page.locator('#coverage-summary').innerText(), /网格 \d{5}/);
     await page.screenshot({ path: SHOTS + 'grids-city.png' });
-    await page.click('#streets a:has-text("钟秀街道")');
+    await Promise.all([page.waitForURL(/territory=320613007000/), page.click('#streets a:has-text("钟秀街道")')]);
     assert.ok(await page.locator('#loads tbody tr').count() >= 3, 'each of the squad\'s officers has a load');
     assert.ok(await page.locator('#uncovered-none').isVisible(), 'the demo grids cover their communities');
     await page.screenshot({ path: SHOTS + 'grids-street.png', fullPage: true });
     const code = (await page.locator('#loads tbody tr').first().innerText()).split(/\s+/)[0];
     assert.match(code, /^NT\d{4}$/);
     await page.goto(BASE + '/grids/3206130070010001');
-    assert.match(await page.locator('#owner').innerText(), /钟秀街道综合执法队/);
+    assert.match(await page.locator('#owner').innerText(), /钟秀街道综合行政执法队/);
     assert.ok(await page.locator('#owner-form').isVisible());
     await page.screenshot({ path: SHOTS + 'grid.png', fullPage: true });
     assert.deepEqual(page.problems, []);

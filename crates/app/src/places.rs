@@ -216,7 +216,7 @@ pub struct Coverage {
     /// Credentialed officers of squads in the territory who own no grid.
     pub idle_officers: Vec<OfficerRef>,
     pub uncovered: Vec<UncoveredPart>,
-    /// False when the territory holds too many grids to check coverage on request; a street's is checked.
+    /// True for a street or a community; a district's or the city's report is checked street by street.
     pub uncovered_checked: bool,
     /// For a district or the city: each street with grids, its grids and how many have an owner.
     pub streets: Vec<StreetCoverage>,
@@ -233,9 +233,9 @@ pub struct StreetCoverage {
     pub owned: usize,
 }
 
-/// Coverage reports and imports check uncovered parts (a union of every grid) only up to this many grids,
-/// a large street's worth (a few seconds); a district's or the city's report links to its streets instead.
-const UNCOVERED_CHECK_MAX_GRIDS: usize = 5_000;
+/// Imports check uncovered parts (a union of every grid) only up to this many grids, a large street's
+/// worth (a few seconds); a bigger file's coverage is read street by street in the coverage report.
+const UNCOVERED_CHECK_MAX_GRIDS: usize = 10_000;
 
 /// A point to route, in the datum it was given in.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -704,7 +704,9 @@ impl App {
             communities.iter().filter(|c| !with_grids.contains(&c.code)).map(|c| (c.code.clone(), c.name.clone())).collect();
         let mut gridded: Vec<DivisionCode> = with_grids.into_iter().cloned().collect();
         gridded.sort();
-        let uncovered_checked = grids.len() <= UNCOVERED_CHECK_MAX_GRIDS;
+        // A street's parts are checked whatever its size (a few seconds for thousands of grids); a district's
+        // or the city's report links to its streets instead.
+        let uncovered_checked = territory.implied_level() >= Level::Street;
         let uncovered = if uncovered_checked { self.uncovered_in(&gridded).await? } else { Vec::new() };
         let mut streets: Vec<StreetCoverage> = Vec::new();
         if territory.implied_level() < Level::Street {
