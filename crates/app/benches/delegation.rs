@@ -81,24 +81,8 @@ fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// SplitMix64: a small, fixed pseudo-random sequence, so every run uses the same data and queries.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+/// A small, fixed pseudo-random sequence, so every run uses the same data and queries.
+use gridward_grid::SplitMix64 as Rng;
 
 struct World {
     powers: Vec<String>,
@@ -180,7 +164,7 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
     // Each power: five consecutive periods (2021 … 2024 one year each, 2025 open); in each, every
     // district's bureau holds it in its district and 0–8 streets' squads hold it in their street.
     let started = Instant::now();
-    let mut rng = Rng(20261128);
+    let mut rng = Rng::from_seed(20261128);
     let powers: Vec<String> = (0..POWERS).map(|p| format!("bench.{p}")).collect();
     let mut assignments = Vec::new();
     let mut bodies = HashMap::new();
@@ -228,7 +212,7 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
     let index = DelegationIndex::new(assignments);
     build.push(("index", started.elapsed()));
 
-    let mut rng = Rng(7);
+    let mut rng = Rng::from_seed(7);
     let first = day(2021, 1, 1);
     let queries = (0..env_or("GRIDWARD_BENCH_QUERIES", 100_000).max(10_000))
         .map(|_| {
@@ -343,7 +327,7 @@ fn resolution(w: &World, count: usize) {
 /// that squad there, so the plan is clean.
 fn thousand_step_plan(w: &World) -> Plan {
     let effective_from = day(2026, 3, 1);
-    let mut rng = Rng(99);
+    let mut rng = Rng::from_seed(99);
     let mut seen = HashSet::new();
     let mut steps = Vec::new();
     while steps.len() < 1_000 {

@@ -510,10 +510,10 @@ impl App {
             return Err(AppError::NotFound("grid"));
         }
         let community_name = self.store.division(&grid.community).await?.map(|d| d.name).unwrap_or_default();
-        let owners = self.store.grid_owners().await?;
+        let owners = self.store.grid_owners_within(&grid.code).await?;
         let bodies: HashMap<String, Body> = self.store.all_bodies().await?.into_iter().map(|b| (b.code.clone(), b)).collect();
         let staff = self.staff_by_no().await?;
-        let owner = owners.iter().find(|o| o.grid == grid.code).map(|o| owner_view(o, &bodies, &staff));
+        let owner = owners.first().map(|o| owner_view(o, &bodies, &staff));
         let mut candidates = Vec::new();
         for body in bodies
             .values()
@@ -632,14 +632,8 @@ impl App {
         }
         let territory_name = self.store.division(&territory).await?.ok_or(AppError::NotFound("division"))?.name;
         let grids = self.store.grids_within(territory.territory_prefix()).await?;
-        let owners: HashMap<String, GridOwner> = self
-            .store
-            .grid_owners()
-            .await?
-            .into_iter()
-            .filter(|o| o.grid.starts_with(territory.territory_prefix()))
-            .map(|o| (o.grid.clone(), o))
-            .collect();
+        let owners: HashMap<String, GridOwner> =
+            self.store.grid_owners_within(territory.territory_prefix()).await?.into_iter().map(|o| (o.grid.clone(), o)).collect();
         let bodies: HashMap<String, Body> = self.store.all_bodies().await?.into_iter().map(|b| (b.code.clone(), b)).collect();
         let staff = self.staff_by_no().await?;
         let mut loads: HashMap<String, OfficerLoad> = HashMap::new();
@@ -759,7 +753,7 @@ impl App {
         }
         let grids = self.store.grids_within(territory.territory_prefix()).await?;
         let owners: HashMap<String, GridOwner> =
-            self.store.grid_owners().await?.into_iter().map(|o| (o.grid.clone(), o)).collect();
+            self.store.grid_owners_within(territory.territory_prefix()).await?.into_iter().map(|o| (o.grid.clone(), o)).collect();
         // Shown over the outlines, so in their datum.
         let datum = self.places().await?.datum;
         let features: Vec<serde_json::Value> = grids
@@ -827,7 +821,7 @@ impl App {
         let staff = self.staff_by_no().await?;
         let sees_people = who.covers(&place);
         let stored_owner = match &grid {
-            Some(g) => self.store.grid_owners().await?.into_iter().find(|o| o.grid == g.code),
+            Some(g) => self.store.grid_owners_within(&g.code).await?.into_iter().next(),
             None => None,
         };
         let owner = stored_owner.as_ref().map(|o| {

@@ -209,7 +209,7 @@ impl SplitMix64 {
         SplitMix64(hash)
     }
 
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -217,10 +217,15 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// A value in [0, n), for n > 0 (modulo bias is negligible for the small n of test data).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
     /// A uniform value in [0, 1) built from the top 53 bits, which an f64 represents exactly.
     pub fn unit(&mut self) -> f64 {
         const INV_2_POW_53: f64 = 1.0 / 9_007_199_254_740_992.0;
-        (self.next() >> 11) as f64 * INV_2_POW_53
+        (self.next_u64() >> 11) as f64 * INV_2_POW_53
     }
 }
 

@@ -356,6 +356,8 @@ pub trait Store: Send + Sync {
     async fn set_grid_owners(&self, owners: &[GridOwner], change: &Change) -> DbResult<usize>;
     /// The owners of grids in service, by grid code.
     async fn grid_owners(&self) -> DbResult<Vec<GridOwner>>;
+    /// The owners of grids in service whose code starts with `prefix` (a territory, or one grid's code).
+    async fn grid_owners_within(&self, prefix: &str) -> DbResult<Vec<GridOwner>>;
 
     /// Whether a named seed (e.g. the demo city) was already loaded.
     async fn seed_applied(&self, name: &str) -> DbResult<bool>;

@@ -1296,10 +1296,16 @@ macro_rules! impl_sql_store {
             }
 
             async fn grid_owners(&self) -> DbResult<Vec<$crate::GridOwner>> {
+                self.grid_owners_within("").await
+            }
+
+            async fn grid_owners_within(&self, prefix: &str) -> DbResult<Vec<$crate::GridOwner>> {
                 let rows = sqlx::query(
-                    "SELECT o.* FROM grid_owners o JOIN grids g ON g.code = o.grid_code WHERE g.retired = $1 ORDER BY o.grid_code",
+                    "SELECT o.* FROM grid_owners o JOIN grids g ON g.code = o.grid_code
+                     WHERE g.retired = $1 AND o.grid_code LIKE $2 ORDER BY o.grid_code",
                 )
                 .bind(false)
+                .bind(format!("{}%", prefix.replace(['%', '_'], "")))
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_err)?;
