@@ -21,8 +21,6 @@ pub enum Datum {
 }
 
 impl Datum {
-    pub const ALL: [Datum; 3] = [Datum::Wgs84, Datum::Cgcs2000, Datum::Gcj02];
-
     /// The stable code stored beside every geometry.
     pub fn code(self) -> &'static str {
         match self {

@@ -6,21 +6,6 @@
 //! rectangle holds the point get the exact test.
 
 use geo::{BoundingRect, Coord, MultiPolygon};
-use rstar::{AABB, RTreeObject};
-
-/// One outline's bounding rectangle in an R-tree, pointing back at the outline by its position.
-pub(crate) struct Envelope {
-    pub(crate) rect: AABB<[f64; 2]>,
-    pub(crate) index: usize,
-}
-
-impl RTreeObject for Envelope {
-    type Envelope = AABB<[f64; 2]>;
-
-    fn envelope(&self) -> Self::Envelope {
-        self.rect
-    }
-}
 
 /// Finds the leaf division (e.g. the community) that contains a point.
 ///

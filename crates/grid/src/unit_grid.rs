@@ -13,10 +13,9 @@ use geo::{
     Area, BooleanOps, BoundingRect, ChamberlainDuquetteArea, Contains, Coord, Haversine, InteriorPoint, Intersects, Length,
     LineString, MapCoords, MultiPolygon, Polygon, Validation,
 };
-use rstar::{AABB, RTree};
+use rstar::{AABB, RTree, RTreeObject};
 
 use crate::datum::Datum;
-use crate::locate::Envelope;
 use crate::parse::{crs_name, parse_json, read_collection};
 use crate::partition::{SplitMix64, clip_to_half_plane};
 use crate::{BoundaryFeature, GeoProblem};
@@ -326,6 +325,20 @@ pub fn overlaps_between(new: &[UnitGrid], kept: &[UnitGrid], tolerance_m2: f64) 
     let mut found = measure_pairs(&pairs, &Shapes::of(new), &Shapes::of(kept), tolerance_m2);
     found.sort_by_key(|o| (o.first, o.second));
     found
+}
+
+/// A grid's bounding rectangle in the neighbour-finding R-tree, pointing back at the grid by its position.
+struct Envelope {
+    rect: AABB<[f64; 2]>,
+    index: usize,
+}
+
+impl RTreeObject for Envelope {
+    type Envelope = AABB<[f64; 2]>;
+
+    fn envelope(&self) -> Self::Envelope {
+        self.rect
+    }
 }
 
 fn envelopes(grids: &[UnitGrid]) -> Vec<Envelope> {
