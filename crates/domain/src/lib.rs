@@ -31,12 +31,14 @@ macro_rules! string_enum {
 }
 
 pub mod access;
+pub mod calendar;
 pub mod catalog;
 pub mod delegation;
 pub mod division;
 pub mod evidence;
 pub mod org;
 pub mod problem;
+pub mod report;
 pub mod staffing;
 
 pub use problem::{Problem, Problems};
