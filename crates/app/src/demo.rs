@@ -17,6 +17,9 @@ const DIVISIONS_CSV: &str = include_str!("../../../data/demo/nantong/divisions.c
 const HISTORY_CSV: &str = include_str!("../../../data/demo/nantong/history.csv");
 const BOUNDARIES_GEOJSON: &str = include_str!("../../../data/demo/nantong/boundaries.geojson");
 const CATALOG_CSV: &[u8] = include_bytes!("../../../data/demo/nantong/catalog.csv");
+/// The digital-urban-management classes the public may report, each mapped to a catalog power.
+const SERVICES_CSV: &[u8] = include_bytes!("../../../data/demo/nantong/services.csv");
+const SERVICES_SEED_NAME: &str = "demo-services-v1";
 
 pub const SEED_NAME: &str = "demo.nantong.v1";
 /// The demo's power catalog, delegation and quotas, loaded after the city (also into a city loaded
@@ -99,7 +102,7 @@ impl App {
     /// its delegation. The fifty thousand grids take most of a load, so what needs no grids starts here.
     pub async fn load_demo_city(&self, password: &str) -> AppResult<DemoOutcome> {
         if self.store.seed_applied(SEED_NAME).await? {
-            self.load_demo_delegation().await?;
+            self.load_demo_additions().await?;
             return Ok(DemoOutcome { loaded: false, divisions: 0, bodies: 0, staff: 0, synthetic_boundaries: 0 });
         }
         let actor = Actor::new(DEMO_ACTOR, "system");
@@ -140,13 +143,25 @@ impl App {
             .await?;
         }
         self.store.mark_seed_applied(SEED_NAME, now()).await?;
-        self.load_demo_delegation().await?;
+        self.load_demo_additions().await?;
         Ok(DemoOutcome { loaded: true, divisions, bodies: bodies.len(), staff: staff.len(), synthetic_boundaries })
     }
 
     /// What the demo gained after a city may have been loaded: the catalog and its delegation.
     pub async fn load_demo_additions(&self) -> AppResult<()> {
-        self.load_demo_delegation().await
+        self.load_demo_delegation().await?;
+        self.load_demo_services().await
+    }
+
+    /// The service list (市容环境, 宣传广告, 施工管理, 街面秩序, 突发事件 and the 部件 classes).
+    async fn load_demo_services(&self) -> AppResult<()> {
+        if self.store.seed_applied(SERVICES_SEED_NAME).await? {
+            return Ok(());
+        }
+        let services = self.parse_services_csv(SERVICES_CSV).await?;
+        self.store_services(&services, &Actor::new(DEMO_ACTOR, "system")).await?;
+        self.store.mark_seed_applied(SERVICES_SEED_NAME, now()).await?;
+        Ok(())
     }
 
     /// The catalog grounded in real law, every power held by a district bureau in its district (or the

@@ -161,6 +161,11 @@ impl App {
                 let staff = self.store.staff_member(object_id).await?.ok_or(AppError::NotFound("object"))?;
                 self.body(who, &staff.body_code).await.map(|b| b.division_code)
             }
+            "report" => {
+                let id: i64 = object_id.parse().map_err(|_| AppError::NotFound("object"))?;
+                let report = self.store.report(id).await?.ok_or(AppError::NotFound("object"))?;
+                DivisionCode::parse(&report.jurisdiction).map_err(|e| AppError::Internal(e.to_string()))
+            }
             other => Err(AppError::bad_request(
                 "bad_object_type",
                 format!("evidence attaches to {} (not {other:?})", ATTACHABLE_OBJECTS.join(", ")),
@@ -185,6 +190,17 @@ impl App {
         if !who.covers(&jurisdiction) {
             return Err(AppError::NotFound("object"));
         }
+        self.store_evidence(&jurisdiction, &upload, &who.username, &change(&actor_of(who))).await
+    }
+
+    /// Stores a checked upload's file by digest, then its record and ledger entry in one transaction.
+    pub(crate) async fn store_evidence(
+        &self,
+        jurisdiction: &DivisionCode,
+        upload: &Upload<'_>,
+        uploaded_by: &str,
+        change: &gridward_store::Change,
+    ) -> AppResult<EvidenceRecord> {
         let inspected = inspect(upload.bytes)?;
         let digest = HashAlgorithm::Sm3.digest(upload.bytes).to_hex();
         self.blobs()?.put(&digest, upload.bytes).map_err(|e| AppError::Internal(format!("storing evidence: {e}")))?;
@@ -202,11 +218,11 @@ impl App {
             captured_at: inspected.captured_at,
             latitude: inspected.latitude,
             longitude: inspected.longitude,
-            uploaded_by: who.username.clone(),
+            uploaded_by: uploaded_by.to_string(),
             uploaded_at: now(),
             ledger_seq: 0,
         };
-        Ok(self.store.add_evidence(&record, &change(&actor_of(who))).await?)
+        Ok(self.store.add_evidence(&record, change).await?)
     }
 
     /// One evidence record, if the caller may read its object.

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod import;
 pub mod places;
 pub mod record;
+pub mod reports;
 pub mod sheet;
 
 use std::sync::Arc;
@@ -42,6 +43,15 @@ pub struct App {
     places_rebuild: Arc<tokio::sync::Mutex<()>>,
     /// How long grid codes are in this province.
     grid_rule: gridward_grid::GridCodeRule,
+    /// Services and grid owners as intake reads them on every report.
+    intake_cache: Arc<std::sync::RwLock<Option<Arc<reports::IntakeCache>>>>,
+    /// The group-commit writer of public reports, started on first use.
+    intake_writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<reports::IntakeJob>>>,
+    /// Whether public reports share transactions (group commit) or take one each.
+    group_commit: bool,
+    duplicate_rule: gridward_domain::report::DuplicateRule,
+    reward_rules: Arc<Vec<gridward_domain::report::RewardRule>>,
+    reward_policy: gridward_domain::report::RewardPolicy,
 }
 
 /// Concurrent password checks allowed at once.
@@ -60,6 +70,12 @@ impl App {
             places: Arc::default(),
             places_rebuild: Arc::default(),
             grid_rule: gridward_grid::GridCodeRule::default(),
+            intake_cache: Arc::default(),
+            intake_writer: Arc::default(),
+            group_commit: true,
+            duplicate_rule: gridward_domain::report::DuplicateRule::default(),
+            reward_rules: Arc::new(reports::default_reward_rules()),
+            reward_policy: gridward_domain::report::RewardPolicy::default(),
         })
     }
 
@@ -84,6 +100,19 @@ impl App {
     /// Uses `rule` for grid codes (the sequence length differs between provinces).
     pub fn with_grid_rule(mut self, rule: gridward_grid::GridCodeRule) -> App {
         self.grid_rule = rule;
+        self
+    }
+
+    /// Stores each public report in its own transaction instead of grouping concurrent ones (the
+    /// baseline the intake benchmark compares against).
+    pub fn with_group_commit(mut self, on: bool) -> App {
+        self.group_commit = on;
+        self
+    }
+
+    /// Reports of one service this close in space and time are the same problem.
+    pub fn with_duplicate_rule(mut self, rule: gridward_domain::report::DuplicateRule) -> App {
+        self.duplicate_rule = rule;
         self
     }
 

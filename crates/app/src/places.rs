@@ -617,7 +617,9 @@ impl App {
             }
         }
         problems.into_result(())?;
-        Ok(self.store.set_grid_owners(owners, &change(&actor_of(who))).await?)
+        let changed = self.store.set_grid_owners(owners, &change(&actor_of(who))).await?;
+        self.forget_intake_cache();
+        Ok(changed)
     }
 
     /// Coverage of `territory` (default: the caller's): grids without an owner, officers without grids,
@@ -914,7 +916,7 @@ fn owner_view(o: &GridOwner, bodies: &HashMap<String, Body>, staff: &HashMap<Str
     }
 }
 
-fn check_point(lon: f64, lat: f64) -> AppResult<()> {
+pub(crate) fn check_point(lon: f64, lat: f64) -> AppResult<()> {
     if lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
         Ok(())
     } else {

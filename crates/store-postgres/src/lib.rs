@@ -25,6 +25,7 @@ gridward_store::migrations!(
     (2, "entries_without_leaves", include_str!("../migrations/0002_entries_without_leaves.sql")),
     (3, "catalog_and_delegation", include_str!("../migrations/0003_catalog_and_delegation.sql")),
     (4, "grids", include_str!("../migrations/0004_grids.sql")),
+    (5, "reports", include_str!("../migrations/0005_reports.sql")),
 );
 
 impl PostgresStore {
@@ -68,3 +69,5 @@ gridward_store::impl_sql_store!(
     "(SELECT max(seq) FROM ledger_entries)",
     ENTRIES_PAGE
 );
+
+gridward_store::impl_sql_report_store!(PostgresStore, sqlx::Postgres, PgRow);

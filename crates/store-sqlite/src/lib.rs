@@ -24,6 +24,7 @@ gridward_store::migrations!(
     (2, "entries_without_leaves", include_str!("../migrations/0002_entries_without_leaves.sql")),
     (3, "catalog_and_delegation", include_str!("../migrations/0003_catalog_and_delegation.sql")),
     (4, "grids", include_str!("../migrations/0004_grids.sql")),
+    (5, "reports", include_str!("../migrations/0005_reports.sql")),
 );
 
 impl SqliteStore {
@@ -77,3 +78,5 @@ gridward_store::impl_sql_store!(
     "last_insert_rowid()",
     ENTRIES_PAGE
 );
+
+gridward_store::impl_sql_report_store!(SqliteStore, sqlx::Sqlite, SqliteRow);

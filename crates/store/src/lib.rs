@@ -3,6 +3,9 @@
 
 pub mod ledger;
 #[doc(hidden)]
+pub mod report_sql;
+pub mod reports;
+#[doc(hidden)]
 pub mod sql;
 
 use std::collections::HashMap;
@@ -18,6 +21,7 @@ use gridward_ledger::{Hash, HashAlgorithm, NodeId, TreeHead};
 use serde::Serialize;
 
 pub use ledger::{Actor, Change, StoredCheckpoint, StoredEntry};
+pub use reports::{Open311Key, ReportQuery, ReportRecord, ReportStore, ReportUpdate, Reporter, RewardRecord};
 
 /// A storage failure, in the few shapes callers act on.
 #[derive(Debug, thiserror::Error)]
@@ -200,7 +204,7 @@ pub struct Headcount {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: ReportStore + Send + Sync {
     fn backend(&self) -> Backend;
 
     /// Applies this backend's migrations that are not applied yet.

@@ -1,0 +1,306 @@
+//! Stored reports, their updates, services, Open311 keys and rewards, and the SQL both backends run for them.
+
+use async_trait::async_trait;
+use gridward_domain::report::{CancelReason, Channel, ReportState, Service, Severity};
+use serde::{Deserialize, Serialize};
+
+use crate::{Change, DbResult};
+
+/// Who reported, as given. Personal data: shown only to roles that need it, and kept out of the record
+/// (the ledger entry holds its digest).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reporter {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phone: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub device_id: String,
+}
+
+impl Reporter {
+    pub fn is_anonymous(&self) -> bool {
+        self.name.is_empty() && self.phone.is_empty() && self.email.is_empty()
+    }
+}
+
+/// A report as stored. `id` is the Open311 `service_request_id`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportRecord {
+    pub id: i64,
+    /// Handed to a client while the report waits to be placed; also the reporter's private handle.
+    pub token: String,
+    pub service_code: String,
+    pub channel: Channel,
+    /// The Open311 client application, for reports that came through one.
+    pub client: Option<String>,
+    pub state: ReportState,
+    pub cancel_reason: Option<CancelReason>,
+    pub severity: Severity,
+    pub description: String,
+    pub address: String,
+    /// WGS-84.
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub grid_code: Option<String>,
+    /// The community the report lies in, or the city while it is not placed.
+    pub jurisdiction: String,
+    /// The squad it is routed or dispatched to, and the officer.
+    pub squad: Option<String>,
+    pub officer: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub reporter: Reporter,
+    /// Open311 attribute code → its values.
+    pub attributes: std::collections::BTreeMap<String, Vec<String>>,
+    pub media_url: Option<String>,
+    pub submitted_at: i64,
+    pub updated_at: i64,
+    /// When the running step's time limit ends.
+    pub step_due: Option<i64>,
+    /// 督办: pushed because a step ran over its limit.
+    pub escalated: bool,
+    pub reworks: i64,
+    pub closed_at: Option<i64>,
+    /// The enforcement case this report was escalated into.
+    pub case_ref: Option<String>,
+    pub ledger_seq: i64,
+}
+
+impl ReportRecord {
+    /// What the record's entry holds: everything but the reporter's details, which are replaced by their
+    /// digest so the append-only record never carries a phone number.
+    pub fn entry_payload(&self, algorithm: gridward_ledger::HashAlgorithm) -> serde_json::Value {
+        let mut payload = serde_json::to_value(self).unwrap_or_default();
+        if let Some(map) = payload.as_object_mut() {
+            map.remove("ledger_seq");
+            map.remove("token");
+            let reporter = serde_json::to_vec(&self.reporter).unwrap_or_default();
+            map.insert("reporter".into(), serde_json::Value::String(algorithm.digest(&reporter).to_hex()));
+        }
+        payload
+    }
+}
+
+/// One step taken on a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportUpdate {
+    pub id: i64,
+    pub report_id: i64,
+    pub action: String,
+    /// The state after the step.
+    pub state: ReportState,
+    /// The note for staff.
+    pub note: String,
+    /// What the reporter and Open311 clients read.
+    pub public_note: String,
+    pub actor: String,
+    pub at: i64,
+    pub ledger_seq: i64,
+}
+
+/// Which reports to read. Empty lists and `None` do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportQuery {
+    /// A division-code prefix the jurisdiction must start with ("" for all).
+    pub within: String,
+    pub ids: Vec<i64>,
+    pub states: Vec<ReportState>,
+    pub service_codes: Vec<String>,
+    /// Submitted at or after / before (Unix seconds).
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    /// Updated at or after.
+    pub updated_from: Option<i64>,
+    pub squad: Option<String>,
+    pub officer: Option<String>,
+    /// Only reports whose running step was due before this instant.
+    pub due_before: Option<i64>,
+    pub newest_first: bool,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// An Open311 client application's key; only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Open311Key {
+    pub name: String,
+    pub key_hash: String,
+    pub contact: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A reward for a valid report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RewardRecord {
+    pub report_id: i64,
+    /// SHA-256 of the reporter's phone number.
+    pub reporter_key: String,
+    /// `YYYY-MM`, Beijing time.
+    pub month: String,
+    /// Yuan.
+    pub amount: i64,
+    /// `pending`, `approved`, `paid` or `refused`.
+    pub state: String,
+    pub decided_by: Option<String>,
+    pub updated_at: i64,
+}
+
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// Adds or revises services; returns how many changed (one entry each).
+    async fn set_services(&self, services: &[Service], change: &Change) -> DbResult<usize>;
+    async fn services(&self) -> DbResult<Vec<Service>>;
+
+    /// Stores new reports in one transaction, numbering them after the highest stored number; each gets
+    /// one entry and its first update. Returns the stored records in order.
+    async fn submit_reports(&self, reports: &[ReportRecord], change: &Change) -> DbResult<Vec<ReportRecord>>;
+    async fn report(&self, id: i64) -> DbResult<Option<ReportRecord>>;
+    async fn report_by_token(&self, token: &str) -> DbResult<Option<ReportRecord>>;
+    async fn reports(&self, query: &ReportQuery) -> DbResult<Vec<ReportRecord>>;
+    /// How many reports a query matches, ignoring its limit and offset.
+    async fn count_reports(&self, query: &ReportQuery) -> DbResult<u64>;
+    /// Replaces a report's row with `report` and adds `update`, under one entry, if the stored row is still
+    /// the one numbered `expected_seq`; `None` when it changed meanwhile (nothing is written).
+    async fn update_report(
+        &self,
+        report: &ReportRecord,
+        expected_seq: i64,
+        update: &ReportUpdate,
+        change: &Change,
+    ) -> DbResult<Option<ReportRecord>>;
+    async fn report_updates(&self, report_id: i64) -> DbResult<Vec<ReportUpdate>>;
+    /// Updates made in [from, to), oldest first, at most `limit`.
+    async fn updates_between(&self, from: i64, to: i64, limit: u32) -> DbResult<Vec<ReportUpdate>>;
+
+    async fn add_open311_key(&self, key: &Open311Key, change: &Change) -> DbResult<()>;
+    async fn open311_keys(&self) -> DbResult<Vec<Open311Key>>;
+    async fn open311_key_by_hash(&self, key_hash: &str) -> DbResult<Option<Open311Key>>;
+    /// Revokes a key; false when it does not exist or is already revoked.
+    async fn revoke_open311_key(&self, name: &str, change: &Change) -> DbResult<bool>;
+
+    async fn put_reward(&self, reward: &RewardRecord, change: &Change) -> DbResult<()>;
+    async fn rewards(&self) -> DbResult<Vec<RewardRecord>>;
+    async fn reward(&self, report_id: i64) -> DbResult<Option<RewardRecord>>;
+    /// The total awarded (not refused) to a reporter in a month.
+    async fn awarded_in_month(&self, reporter_key: &str, month: &str) -> DbResult<i64>;
+}
+
+/// The columns of `reports` in the order inserts list them.
+pub const REPORT_COLUMNS: [&str; 28] = [
+    "id",
+    "token",
+    "service_code",
+    "channel",
+    "client",
+    "state",
+    "cancel_reason",
+    "severity",
+    "description",
+    "address",
+    "lon",
+    "lat",
+    "grid_code",
+    "jurisdiction",
+    "squad",
+    "officer",
+    "duplicate_of",
+    "reporter",
+    "attributes",
+    "media_url",
+    "submitted_at",
+    "updated_at",
+    "step_due",
+    "escalated",
+    "reworks",
+    "closed_at",
+    "case_ref",
+    "ledger_seq",
+];
+
+/// Reports per INSERT statement (28 parameters each).
+pub const REPORTS_PER_INSERT: usize = 100;
+
+/// The WHERE clause of a query and its binds, numbered from `$1`.
+pub fn report_filter(q: &ReportQuery) -> (String, Vec<FilterValue>) {
+    let mut clauses = Vec::new();
+    let mut binds = Vec::new();
+    fn push(clauses: &mut Vec<String>, clause: &str, value: FilterValue, binds: &mut Vec<FilterValue>) {
+        binds.push(value);
+        clauses.push(clause.replace('?', &format!("${}", binds.len())));
+    }
+    if !q.within.is_empty() {
+        push(&mut clauses, "jurisdiction LIKE ?", FilterValue::Text(format!("{}%", q.within.replace(['%', '_'], ""))), &mut binds);
+    }
+    if !q.ids.is_empty() {
+        let list = q.ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        clauses.push(format!("id IN ({list})"));
+    }
+    if !q.states.is_empty() {
+        let list = q.states.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",");
+        clauses.push(format!("state IN ({list})"));
+    }
+    if !q.service_codes.is_empty() {
+        let mut parts = Vec::new();
+        for code in &q.service_codes {
+            binds.push(FilterValue::Text(code.clone()));
+            parts.push(format!("${}", binds.len()));
+        }
+        clauses.push(format!("service_code IN ({})", parts.join(",")));
+    }
+    if let Some(from) = q.from {
+        push(&mut clauses, "submitted_at >= ?", FilterValue::Int(from), &mut binds);
+    }
+    if let Some(to) = q.to {
+        push(&mut clauses, "submitted_at < ?", FilterValue::Int(to), &mut binds);
+    }
+    if let Some(from) = q.updated_from {
+        push(&mut clauses, "updated_at >= ?", FilterValue::Int(from), &mut binds);
+    }
+    if let Some(squad) = &q.squad {
+        push(&mut clauses, "squad = ?", FilterValue::Text(squad.clone()), &mut binds);
+    }
+    if let Some(officer) = &q.officer {
+        push(&mut clauses, "officer = ?", FilterValue::Text(officer.clone()), &mut binds);
+    }
+    if let Some(due) = q.due_before {
+        push(&mut clauses, "step_due < ?", FilterValue::Int(due), &mut binds);
+    }
+    let clause = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+    (clause, binds)
+}
+
+/// A value bound into a report filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterValue {
+    Text(String),
+    Int(i64),
+}
+
+/// Decodes the text forms stored for a report's enums.
+pub mod decode {
+    use super::*;
+    use crate::DbError;
+
+    fn corrupt(what: &str, value: &str) -> DbError {
+        DbError::Corrupt(format!("{what} {value:?}"))
+    }
+    pub fn state(s: &str) -> DbResult<ReportState> {
+        ReportState::parse(s).ok_or_else(|| corrupt("report state", s))
+    }
+    pub fn channel(s: &str) -> DbResult<Channel> {
+        Channel::parse(s).ok_or_else(|| corrupt("channel", s))
+    }
+    pub fn severity(s: &str) -> DbResult<Severity> {
+        Severity::parse(s).ok_or_else(|| corrupt("severity", s))
+    }
+    pub fn cancel_reason(s: Option<String>) -> DbResult<Option<CancelReason>> {
+        s.map(|s| CancelReason::parse(&s).ok_or_else(|| corrupt("cancel reason", &s))).transpose()
+    }
+    pub fn json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> DbResult<T> {
+        serde_json::from_str(s).map_err(|_| corrupt(what, s))
+    }
+}
