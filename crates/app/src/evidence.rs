@@ -236,6 +236,16 @@ impl App {
     /// The evidence record and its file; the file is checked against its digest before it is handed out.
     pub async fn evidence_content(&self, who: &Principal, id: &str) -> AppResult<(EvidenceRecord, Vec<u8>)> {
         let ev = self.evidence(who, id).await?;
+        self.evidence_file(ev)
+    }
+
+    /// A report photo the public may see; the caller has checked that the report publishes it.
+    pub async fn public_evidence_content(&self, id: &str) -> AppResult<(EvidenceRecord, Vec<u8>)> {
+        let ev = self.store.evidence(id).await?.filter(|e| e.object_type == "report" && e.kind == "photo").ok_or(AppError::NotFound("evidence"))?;
+        self.evidence_file(ev)
+    }
+
+    fn evidence_file(&self, ev: EvidenceRecord) -> AppResult<(EvidenceRecord, Vec<u8>)> {
         let bytes = self
             .blobs()?
             .get(&ev.digest)

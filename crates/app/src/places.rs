@@ -297,6 +297,8 @@ impl App {
     /// Rebuilds the point index from the store and swaps it in. Rebuilds run one at a time, each reading
     /// the store after the previous one finished, so the last to finish holds the newest state.
     pub async fn refresh_places(&self) -> AppResult<Arc<PlaceIndex>> {
+        // Grids decide where reports go; intake reads them again.
+        self.forget_intake_cache();
         let _one_at_a_time = self.places_rebuild.lock().await;
         let outlines = self.leaf_outlines().await?;
         let grids = self.store.grids().await?;

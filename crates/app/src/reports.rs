@@ -91,6 +91,8 @@ pub struct ReportView {
     pub report: ReportRecord,
     pub service_name: String,
     pub service_group: String,
+    /// The name of the squad it is routed or dispatched to.
+    pub squad_name: Option<String>,
     pub updates: Vec<ReportUpdate>,
     /// The actions the caller may take now.
     pub actions: Vec<&'static str>,
@@ -496,7 +498,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::Conflict("the report changed since it was read; reload it".into()))?;
         let updates = self.store.report_updates(id).await?;
-        Ok(self.view(who, stored, updates, &cache))
+        Ok(self.view(who, stored, updates, &cache, &self.body_names().await?))
     }
 
     /// The earliest open report of the same service near this point within the duplicate window.
@@ -539,7 +541,7 @@ impl App {
         let report = self.report_in_scope(who, id).await?;
         let cache = self.intake_cache().await?;
         let updates = self.store.report_updates(id).await?;
-        Ok(self.view(who, report, updates, &cache))
+        Ok(self.view(who, report, updates, &cache, &self.body_names().await?))
     }
 
     async fn report_in_scope(&self, who: &Principal, id: i64) -> AppResult<ReportRecord> {
@@ -552,7 +554,12 @@ impl App {
         }
     }
 
-    fn view(&self, who: &Principal, mut report: ReportRecord, updates: Vec<ReportUpdate>, cache: &IntakeCache) -> ReportView {
+    /// Body code → name, for showing squads by name.
+    async fn body_names(&self) -> AppResult<HashMap<String, String>> {
+        Ok(self.store.all_bodies().await?.into_iter().map(|b| (b.code, b.name)).collect())
+    }
+
+    fn view(&self, who: &Principal, mut report: ReportRecord, updates: Vec<ReportUpdate>, cache: &IntakeCache, names: &HashMap<String, String>) -> ReportView {
         if !who.has_any(SEES_REPORTERS) {
             report.reporter = mask_reporter(&report.reporter);
         }
@@ -561,6 +568,7 @@ impl App {
         let overdue = report.state.is_open() && report.step_due.is_some_and(|d| d < now());
         report.token = String::new();
         ReportView {
+            squad_name: report.squad.as_ref().map(|s| names.get(s).cloned().unwrap_or_else(|| s.clone())),
             service_name: service.map(|s| s.name.clone()).unwrap_or_default(),
             service_group: service.map(|s| s.group.clone()).unwrap_or_default(),
             report,
@@ -590,7 +598,8 @@ impl App {
         };
         let cache = self.intake_cache().await?;
         let reports = self.store.reports(&query).await?;
-        Ok(reports.into_iter().map(|r| self.view(who, r, Vec::new(), &cache)).collect())
+        let names = self.body_names().await?;
+        Ok(reports.into_iter().map(|r| self.view(who, r, Vec::new(), &cache, &names)).collect())
     }
 
     /// Reports in the caller's territory matching `query` (its `within` is narrowed to the territory).
@@ -603,7 +612,8 @@ impl App {
             query.within = scope;
         }
         let cache = self.intake_cache().await?;
-        Ok(self.store.reports(&query).await?.into_iter().map(|r| self.view(who, r, Vec::new(), &cache)).collect())
+        let names = self.body_names().await?;
+        Ok(self.store.reports(&query).await?.into_iter().map(|r| self.view(who, r, Vec::new(), &cache, &names)).collect())
     }
 
     /// Takes one step on a report, as the caller, if the law of the flow and the caller's role and
@@ -688,7 +698,7 @@ impl App {
             self.propose_reward(&stored, &service).await?;
         }
         let updates = self.store.report_updates(id).await?;
-        Ok(self.view(who, stored, updates, &cache))
+        Ok(self.view(who, stored, updates, &cache, &self.body_names().await?))
     }
 
     async fn last_dispatch_seq(&self, id: i64) -> AppResult<i64> {
@@ -714,6 +724,22 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    /// The squads that may take a report (their territory covers its place), the routed one first.
+    pub async fn squads_for_report(&self, who: &Principal, id: i64) -> AppResult<Vec<(String, String)>> {
+        let report = self.report_in_scope(who, id).await?;
+        let place = DivisionCode::parse(&report.jurisdiction).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut squads: Vec<(String, String)> = self
+            .store
+            .all_bodies()
+            .await?
+            .into_iter()
+            .filter(|b| b.kind == gridward_domain::org::BodyKind::StreetSquad && b.division_code.covers(&place))
+            .map(|b| (b.code, b.name))
+            .collect();
+        squads.sort_by_key(|(code, _)| Some(code) != report.squad.as_ref());
+        Ok(squads)
     }
 
     /// Marks every open report whose step ran over its limit as escalated (督办), once per step.
@@ -837,6 +863,52 @@ impl App {
         })
     }
 
+    /// A client application's comment on an open, placed report (the Open311 update extension): recorded
+    /// and shown with the report; it never changes the report's state.
+    pub async fn comment_on_report(&self, client: &str, id: i64, text: &str) -> AppResult<ReportUpdate> {
+        let text = clean_text("description", text, MAX_DESCRIPTION_CHARS)?;
+        if text.is_empty() {
+            return Err(AppError::bad_request("missing_description", "description is required"));
+        }
+        let report = self.store.report(id).await?.filter(|r| r.lon.is_some()).ok_or(AppError::NotFound("report"))?;
+        if !report.state.is_open() {
+            return Err(AppError::bad_request("report_closed", "a closed report takes no more updates"));
+        }
+        let at = now();
+        let update = ReportUpdate {
+            id: 0,
+            report_id: id,
+            action: "comment".into(),
+            state: report.state,
+            note: format!("from {client}"),
+            public_note: text,
+            actor: client.to_string(),
+            at,
+            ledger_seq: 0,
+        };
+        let next = ReportRecord { updated_at: at, ..report.clone() };
+        self.store
+            .update_report(&next, report.ledger_seq, &update, &change(&Actor::new(client, "open311_client")))
+            .await?
+            .ok_or_else(|| AppError::Conflict("the report changed meanwhile; send the update again".into()))?;
+        let updates = self.store.report_updates(id).await?;
+        updates.into_iter().rev().find(|u| u.action == "comment").ok_or_else(|| AppError::Internal("the update was not stored".into()))
+    }
+
+    /// The city's district outlines as GeoJSON (GCJ-02, as stored for the demo): the base map of the public
+    /// form and the task map. Administrative boundaries are public.
+    pub async fn public_outlines(&self) -> AppResult<serde_json::Value> {
+        let city = self.intake_cache().await?.city.clone();
+        let features: Vec<serde_json::Value> = self
+            .store
+            .child_boundaries(&city)
+            .await?
+            .into_iter()
+            .map(|b| serde_json::json!({"type": "Feature", "geometry": b.geometry, "properties": {"code": b.code.as_str(), "datum": b.datum}}))
+            .collect();
+        Ok(serde_json::json!({"type": "FeatureCollection", "features": features}))
+    }
+
     /// Issues an Open311 key for a client application (admin). The key is shown once; only its hash is kept.
     pub async fn issue_open311_key(&self, who: &Principal, name: &str, contact: &str) -> AppResult<String> {
         if !who.has(Role::Admin) {
@@ -940,12 +1012,13 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let cache = self.intake_cache().await?;
+        let names = self.body_names().await?;
         let mut out = Vec::new();
         for reward in self.store.rewards().await? {
             if let Some(report) = self.store.report(reward.report_id).await?
                 && DivisionCode::parse(&report.jurisdiction).is_ok_and(|d| who.covers(&d))
             {
-                out.push((reward, self.view(who, report, Vec::new(), &cache)));
+                out.push((reward, self.view(who, report, Vec::new(), &cache, &names)));
             }
         }
         Ok(out)

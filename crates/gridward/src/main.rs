@@ -77,6 +77,8 @@ enum Command {
         /// Mark cookies Secure (set this when served over HTTPS).
         #[arg(long, env = "GRIDWARD_SECURE_COOKIES")]
         secure_cookies: bool,
+        #[command(flatten)]
+        intake: IntakeOptions,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -135,6 +137,45 @@ enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
+    /// Manage the keys Open311 client applications post with.
+    #[command(name = "open311-key")]
+    Open311Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+/// How public reports are taken in.
+#[derive(clap::Args, Clone, Copy)]
+struct IntakeOptions {
+    /// Reports a minute allowed per Open311 key (0: no limit).
+    #[arg(long, env = "GRIDWARD_RATE_PER_KEY", default_value_t = 600)]
+    rate_per_key: u32,
+    /// Reports a minute allowed per client address on the web form (0: no limit).
+    #[arg(long, env = "GRIDWARD_RATE_PER_ADDRESS", default_value_t = 20)]
+    rate_per_address: u32,
+    /// Reports a minute allowed per device (0: no limit).
+    #[arg(long, env = "GRIDWARD_RATE_PER_DEVICE", default_value_t = 10)]
+    rate_per_device: u32,
+    /// Store each public report in its own transaction instead of grouping concurrent ones (group commit).
+    #[arg(long)]
+    no_group_commit: bool,
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Issue a key for a client application and print it (it is shown only this once).
+    Create {
+        /// The application's name (letters, digits, '-', '_', '.').
+        name: String,
+        /// Who to contact about the application.
+        #[arg(long, default_value = "")]
+        contact: String,
+    },
+    /// Revoke a key: posts with it are refused from then on.
+    Revoke { name: String },
+    /// List the keys (names and states; never the keys).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -338,7 +379,11 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: &Cli, started: Instant) -> Result<()> {
     match &cli.command {
-        Command::Serve { addr, demo, secure_cookies } => serve(cli, started, addr, *demo, *secure_cookies).await,
+        Command::Serve { addr, demo, secure_cookies, intake } => serve(cli, started, addr, *demo, *secure_cookies, *intake).await,
+        Command::Open311Key { action } => {
+            open311_key(cli, action).await?;
+            integrate(cli).await
+        }
         Command::Migrate => {
             open(cli).await?;
             println!("migrations applied");
@@ -388,8 +433,8 @@ async fn integrate(cli: &Cli) -> Result<()> {
     Ok(())
 }
 
-async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cookies: bool) -> Result<()> {
-    let app = open_app(cli).await?;
+async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cookies: bool, intake: IntakeOptions) -> Result<()> {
+    let app = open_app(cli).await?.with_group_commit(!intake.no_group_commit);
     let mut demo_note = None;
     if demo {
         let file = cli.data_dir.join(DEMO_PASSWORD_FILE);
@@ -423,6 +468,8 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
         tokio::spawn(async move {
             match background.load_demo_grids().await {
                 Ok(()) => {
+                    // Intake read the owners before the grids arrived; it reads them again.
+                    background.forget_intake_cache();
                     tracing::info!("demo grids loaded");
                     if let Err(e) = background.sign_checkpoint().await {
                         tracing::warn!(error = %e, "checkpoint signing failed");
@@ -438,7 +485,11 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     let local = listener.local_addr()?;
-    let state = gridward_web::AppState::new(app, demo, secure_cookies);
+    let state = gridward_web::AppState::new(app, demo, secure_cookies).with_rate_limits(gridward_web::limits::RateLimits {
+        per_key: intake.rate_per_key,
+        per_address: intake.rate_per_address,
+        per_device: intake.rate_per_device,
+    });
     println!("Gridward is ready at http://{local}/ ({} ms)", started.elapsed().as_millis());
     if let Some(note) = &demo_note {
         let accounts: Vec<&str> = demo::ACCOUNTS.iter().map(|a| a.0).collect();
@@ -449,12 +500,63 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
     tokio::spawn(purge_periodically(state.app.clone()));
     tokio::spawn(checkpoint_periodically(state.app.clone()));
     tokio::spawn(integrate_continually(state.app.clone()));
-    axum::serve(listener, gridward_web::router(state)).with_graceful_shutdown(shutdown()).await?;
+    tokio::spawn(escalate_periodically(state.app.clone()));
+    // The peer address feeds the per-address rate limit of the public form.
+    let service = gridward_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }
 
 /// How often the server signs the head of its record when it has grown.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// How often open reports are checked against their steps' time limits.
+const ESCALATE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Escalates (督办) every report whose running step ran over its limit.
+async fn escalate_periodically(app: App) {
+    let mut every = tokio::time::interval(ESCALATE_EVERY);
+    loop {
+        every.tick().await;
+        match app.escalate_overdue().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(reports = n, "overdue reports escalated"),
+            // Before the demo's services exist there is nothing to escalate.
+            Err(e) => tracing::debug!(error = %e, "escalation scan skipped"),
+        }
+    }
+}
+
+/// `gridward open311-key create|revoke|list`.
+async fn open311_key(cli: &Cli, action: &KeyAction) -> Result<()> {
+    let app = open_app(cli).await?;
+    let actor = gridward_store::Actor::new("cli", "admin");
+    match action {
+        KeyAction::Create { name, contact } => {
+            let key = app.issue_open311_key_as(name, contact, &actor).await.map_err(explain)?;
+            println!("{key}");
+            eprintln!("Key for {name} issued; it is shown only this once.");
+        }
+        KeyAction::Revoke { name } => {
+            let admin = cli_admin(&app).await?;
+            app.revoke_open311_key(&admin, name).await.map_err(explain)?;
+            println!("revoked {name}");
+        }
+        KeyAction::List => {
+            let admin = cli_admin(&app).await?;
+            for k in app.open311_keys(&admin).await.map_err(explain)? {
+                println!("{}\t{}\t{}", k.name, if k.revoked_at.is_some() { "revoked" } else { "live" }, k.contact);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The shell user acts as an administrator of the whole installation.
+async fn cli_admin(app: &App) -> Result<gridward_domain::access::Principal> {
+    let city = app.intake_cache().await.map_err(explain)?.city.clone();
+    Ok(gridward_domain::access::Principal { username: "cli".into(), display_name: "cli".into(), roles: vec![gridward_domain::access::Role::Admin], scope: city })
+}
 
 async fn checkpoint_periodically(app: App) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);

@@ -156,14 +156,14 @@ fn form_error(e: MultipartError) -> AppError {
 }
 
 /// The file in a submitted upload form, once its CSRF token has been checked.
-struct Submitted {
-    name: Option<String>,
-    bytes: axum::body::Bytes,
+pub(crate) struct Submitted {
+    pub(crate) name: Option<String>,
+    pub(crate) bytes: axum::body::Bytes,
 }
 
 /// Reads the form. The CSRF token comes before the file inputs in the form, so a forged upload is refused
 /// before its file is read into memory.
-async fn read_form(who_csrf: &str, form: Result<Multipart, MultipartRejection>) -> Result<Submitted, AppError> {
+pub(crate) async fn read_form(who_csrf: &str, form: Result<Multipart, MultipartRejection>) -> Result<Submitted, AppError> {
     let mut form = form.map_err(|e| AppError::bad_request("bad_form", e.body_text()))?;
     let csrf_refused = || AppError::bad_request("csrf", "the form's token is missing or stale");
     let mut csrf_ok = false;

@@ -6,10 +6,13 @@ pub mod api;
 pub mod error;
 pub mod evidence;
 pub mod i18n;
+pub mod limits;
 pub mod metrics;
+pub mod open311;
 pub mod pages;
 pub mod places;
 pub mod powers;
+pub mod reports;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,11 +49,19 @@ pub struct AppState {
     pub demo: bool,
     /// Adds `Secure` to cookies; set when served over HTTPS.
     pub secure_cookies: bool,
+    /// Rate limits on public intake.
+    pub limits: Arc<limits::Limiter>,
 }
 
 impl AppState {
     pub fn new(app: App, demo: bool, secure_cookies: bool) -> AppState {
-        AppState { app, metrics: Arc::new(Metrics::default()), demo, secure_cookies }
+        AppState { app, metrics: Arc::new(Metrics::default()), demo, secure_cookies, limits: Arc::new(limits::Limiter::new(limits::RateLimits::default())) }
+    }
+
+    /// Uses these rate limits on public intake instead of the defaults.
+    pub fn with_rate_limits(mut self, limits: limits::RateLimits) -> AppState {
+        self.limits = Arc::new(limits::Limiter::new(limits));
+        self
     }
 
     pub(crate) fn cookie_suffix(&self) -> &'static str {
@@ -78,6 +89,9 @@ pub fn city_of(code: &DivisionCode) -> DivisionCode {
         powers::staffing, powers::division_responsibilities, powers::export_responsibilities, powers::dormant_duties,
         places::route, places::list_grids, places::get_grid, places::import_grids, places::set_owner, places::set_owners,
         places::coverage,
+        reports::list_reports, reports::get_report, reports::act_on_report, reports::place_report, reports::file_report,
+        reports::list_keys, reports::issue_key, reports::revoke_key, reports::list_rewards, reports::decide_reward,
+        reports::reward_stats,
     ),
     modifiers(&BearerAuth),
 )]
@@ -242,6 +256,54 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::GET, "/grids", Roles(GRID_KEEPERS), get(places::coverage_page))
         .add(Method::GET, "/grids/{code}", SignedIn, get(places::grid_page))
         .add(Method::POST, "/grids/{code}/owner", Roles(GRID_ASSIGNERS), post(places::grid_owner_form))
+        // Reports: the public form and status pages; staff queues, work pages and their API.
+        .add(Method::GET, "/report", Public, get(reports::report_form))
+        .add(
+            Method::POST,
+            "/report",
+            Public,
+            post(reports::submit_form).layer(DefaultBodyLimit::max(reports::MAX_FORM_BYTES)),
+        )
+        .add(Method::GET, "/report/outlines", Public, get(reports::outlines))
+        .add(Method::GET, "/reports/lookup", Public, get(reports::lookup))
+        .add(Method::GET, "/reports/t/{token}", Public, get(reports::ticket_page))
+        .add(Method::GET, "/reports/{id}", Public, get(reports::status_page))
+        .add(Method::GET, "/reports/{id}/photos/{evidence}", Public, get(reports::public_photo))
+        .add(Method::GET, "/queue", Roles(reports::REPORT_WORKERS), get(reports::queue_page))
+        .add(Method::GET, "/tasks/map", Roles(reports::REPORT_WORKERS), get(reports::tasks_map))
+        .add(Method::GET, "/work/{id}", Roles(reports::REPORT_WORKERS), get(reports::work_page))
+        .add(Method::POST, "/work/{id}", Roles(reports::REPORT_WORKERS), post(reports::work_action))
+        .add(
+            Method::POST,
+            "/work/{id}/photo",
+            Roles(reports::REPORT_WORKERS),
+            post(reports::work_photo).layer(DefaultBodyLimit::max(evidence::MAX_UPLOAD_FORM_BYTES)),
+        )
+        .add(Method::GET, "/open311-keys", Roles(ADMINS), get(reports::keys_page))
+        .add(Method::POST, "/open311-keys", Roles(ADMINS), post(reports::keys_form))
+        .add(Method::GET, "/api/v1/reports", Roles(reports::REPORT_WORKERS), get(reports::list_reports))
+        .add(Method::POST, "/api/v1/reports", Roles(&[Role::Supervisor, Role::Dispatcher, Role::Officer]), post(reports::file_report))
+        .add(Method::GET, "/api/v1/reports/{id}", Roles(reports::REPORT_WORKERS), get(reports::get_report))
+        .add(Method::POST, "/api/v1/reports/{id}/actions", Roles(reports::REPORT_WORKERS), post(reports::act_on_report))
+        .add(Method::POST, "/api/v1/reports/{id}/place", Roles(&[Role::Dispatcher]), post(reports::place_report))
+        .add(Method::GET, "/api/v1/open311-keys", Roles(ADMINS), get(reports::list_keys))
+        .add(Method::POST, "/api/v1/open311-keys", Roles(ADMINS), post(reports::issue_key))
+        .add(Method::DELETE, "/api/v1/open311-keys/{name}", Roles(ADMINS), delete(reports::revoke_key))
+        .add(Method::GET, "/api/v1/rewards", Roles(&[Role::Leader]), get(reports::list_rewards))
+        .add(Method::GET, "/api/v1/rewards/stats", Public, get(reports::reward_stats))
+        .add(Method::POST, "/api/v1/rewards/{id}", Roles(&[Role::Leader]), post(reports::decide_reward))
+        // Open311: reading is public, posting needs an api_key (checked by the handler, as the spec says).
+        .add(Method::GET, "/open311/{file}", Public, get(open311::root_resource))
+        .add(Method::GET, "/open311/v2/{file}", Public, get(open311::get_resource))
+        .add(
+            Method::POST,
+            "/open311/v2/{file}",
+            Public,
+            post(open311::post_resource).layer(DefaultBodyLimit::max(open311::MAX_POST_BYTES)),
+        )
+        .add(Method::GET, "/open311/v2/services/{file}", Public, get(open311::service_definition))
+        .add(Method::GET, "/open311/v2/requests/{file}", Public, get(open311::get_request))
+        .add(Method::GET, "/open311/v2/tokens/{file}", Public, get(open311::get_token))
         .add_public_external(Method::GET, "/api/openapi.json")
         .add_public_external(Method::GET, "/api/docs")
         .add_public_external(Method::GET, "/api/docs/")
@@ -256,7 +318,7 @@ const UPLOAD_DEADLINE: Duration = Duration::from_secs(600);
 
 /// Evidence uploads and grid files are the only requests whose bodies may be large.
 fn is_upload(method: &Method, path: &str) -> bool {
-    method == Method::POST && (path.ends_with("/evidence") || path == "/api/v1/grids/import")
+    method == Method::POST && (path.ends_with("/evidence") || path.ends_with("/photo") || path == "/report" || path == "/api/v1/grids/import")
 }
 
 /// Answers 408 when a request outlasts its deadline.

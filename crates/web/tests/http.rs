@@ -93,6 +93,7 @@ fn concrete(path: &str) -> String {
         .replace("{*path}", "app.css")
         .replace("{lang}", "en")
         .replace("{*rest}", "index.html")
+        .replace("{name}", "fixmystreet")
 }
 
 store_test!(every_route_has_a_rule_and_the_rule_holds, |store: Arc<dyn Store>| async move {
@@ -124,6 +125,21 @@ store_test!(every_route_has_a_rule_and_the_rule_holds, |store: Arc<dyn Store>| a
         "GET /responsibilities/{code}",
         "POST /api/v1/session",
         "POST /login",
+        // Public reporting: the form, ticket and status pages, and Open311 (posting checks its api_key).
+        "GET /report",
+        "POST /report",
+        "GET /report/outlines",
+        "GET /reports/lookup",
+        "GET /reports/t/{token}",
+        "GET /reports/{id}",
+        "GET /reports/{id}/photos/{evidence}",
+        "GET /api/v1/rewards/stats",
+        "GET /open311/{file}",
+        "GET /open311/v2/{file}",
+        "POST /open311/v2/{file}",
+        "GET /open311/v2/services/{file}",
+        "GET /open311/v2/requests/{file}",
+        "GET /open311/v2/tokens/{file}",
     ];
     expected.sort();
     assert_eq!(public, expected);
