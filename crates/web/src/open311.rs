@@ -425,7 +425,7 @@ async fn list_requests(state: &AppState, headers: &HeaderMap, format: Format, q:
             (Some(s), Some(e)) => (s, e),
             (Some(s), None) => (s, (s + MAX_WINDOW_S).min(now + 1)),
             (None, Some(e)) => (e - MAX_WINDOW_S, e),
-            (None, None) => (now - MAX_WINDOW_S, now + 1),
+            (None, None) => (now + 1 - MAX_WINDOW_S, now + 1),
         };
         if end < start {
             return Err(bad("bad_date_range", "end_date is before start_date".into()));
