@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check: formatting, clippy, the whole test suite on SQLite and PostgreSQL, and the browser smoke
-# test against a running demo server. Installs what the tests need when it is missing.
+# Runs every check: formatting, clippy, the whole test suite on SQLite and PostgreSQL, the browser tests and
+# the Open311 client-library test against a running demo server. Installs what the tests need when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 if [ ! -d e2e/node_modules/playwright-core ]; then
   (cd e2e && npm ci --no-audit --no-fund)
+fi
+# Independent Open311 client libraries, as a client application would use them.
+if [ ! -x e2e/.venv/bin/python ] || ! e2e/.venv/bin/python -c 'import georeport, civicbot' 2>/dev/null; then
+  python3 -m venv e2e/.venv
+  e2e/.venv/bin/pip install -q --disable-pip-version-check georeport==0.3.1 civicbot==0.4.0
 fi
 
 step "PostgreSQL at $GRIDWARD_TEST_POSTGRES_URL"
@@ -63,3 +68,7 @@ for _ in $(seq 1 360); do
   sleep 0.5
 done
 (cd e2e && GRIDWARD_URL="http://127.0.0.1:$port" npm test)
+
+step "Open311 through independent client libraries"
+open311_key=$(./target/debug/gridward open311-key create python-client --data-dir "$data_dir")
+(cd e2e && GRIDWARD_URL="http://127.0.0.1:$port" OPEN311_KEY="$open311_key" .venv/bin/python open311_client.py)

@@ -241,7 +241,12 @@ impl App {
 
     /// A report photo the public may see; the caller has checked that the report publishes it.
     pub async fn public_evidence_content(&self, id: &str) -> AppResult<(EvidenceRecord, Vec<u8>)> {
-        let ev = self.store.evidence(id).await?.filter(|e| e.object_type == "report" && e.kind == "photo").ok_or(AppError::NotFound("evidence"))?;
+        let ev = self
+            .store
+            .evidence(id)
+            .await?
+            .filter(|e| e.object_type == "report" && e.kind == "photo")
+            .ok_or(AppError::NotFound("evidence"))?;
         self.evidence_file(ev)
     }
 

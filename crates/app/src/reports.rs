@@ -9,8 +9,8 @@ use gridward_domain::access::{Principal, Role};
 use gridward_domain::calendar::WorkCalendar;
 use gridward_domain::division::{DivisionCode, Level};
 use gridward_domain::report::{
-    Action, Channel, DuplicateRule, ReportState, RewardRule, Service, Severity, Sighting, Step, find_duplicate,
-    next_state, reward_for,
+    Action, Channel, DuplicateRule, ReportState, RewardRule, Service, Severity, Sighting, Step, find_duplicate, next_state,
+    reward_for,
 };
 use gridward_grid::Datum;
 use gridward_store::{Actor, Change, Open311Key, ReportQuery, ReportRecord, ReportUpdate, Reporter, RewardRecord};
@@ -29,7 +29,8 @@ const MAX_BATCH: usize = 512;
 /// The roles that see who reported (to call back, and to pay rewards); everyone else sees a mask.
 const SEES_REPORTERS: &[Role] = &[Role::Dispatcher, Role::Leader];
 /// The roles that work reports at all.
-const WORKS_REPORTS: &[Role] = &[Role::Admin, Role::Leader, Role::Dispatcher, Role::Officer, Role::Auxiliary, Role::Supervisor, Role::Procuratorate];
+const WORKS_REPORTS: &[Role] =
+    &[Role::Admin, Role::Leader, Role::Dispatcher, Role::Officer, Role::Auxiliary, Role::Supervisor, Role::Procuratorate];
 /// The roles that file patrol findings and referrals.
 const FILES_INTERNAL: &[Role] = &[Role::Supervisor, Role::Dispatcher, Role::Officer];
 
@@ -39,6 +40,8 @@ pub struct IntakeCache {
     /// Grid → (squad, primary officer).
     pub owners: HashMap<String, (String, Option<String>)>,
     pub city: DivisionCode,
+    /// Division code → name, to show where a report is.
+    pub division_names: HashMap<String, String>,
 }
 
 /// Who is submitting.
@@ -93,6 +96,8 @@ pub struct ReportView {
     pub service_group: String,
     /// The name of the squad it is routed or dispatched to.
     pub squad_name: Option<String>,
+    /// Where it is, by name: district, street, community.
+    pub place_name: String,
     pub updates: Vec<ReportUpdate>,
     /// The actions the caller may take now.
     pub actions: Vec<&'static str>,
@@ -253,15 +258,14 @@ impl App {
             .into_iter()
             .map(|o| (o.grid.clone(), (o.squad.clone(), o.primary_officer.clone())))
             .collect();
-        let city = self
-            .store
-            .all_divisions()
-            .await?
-            .into_iter()
+        let divisions = self.store.all_divisions().await?;
+        let city = divisions
+            .iter()
             .find(|d| d.level == Level::City)
-            .map(|d| d.code)
+            .map(|d| d.code.clone())
             .ok_or_else(|| AppError::bad_request("no_city", "load the city's divisions before taking reports"))?;
-        let cache = Arc::new(IntakeCache { services, owners, city });
+        let division_names = divisions.into_iter().map(|d| (d.code.to_string(), d.name)).collect();
+        let cache = Arc::new(IntakeCache { services, owners, city, division_names });
         *self.intake_cache.write().expect("intake cache lock") = Some(cache.clone());
         Ok(cache)
     }
@@ -320,7 +324,8 @@ impl App {
         let powers: std::collections::HashSet<String> =
             self.store.powers_in_force(crate::today()).await?.into_iter().map(|p| p.power.code).collect();
         let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
-        let header: Vec<String> = reader.headers().map_err(|e| AppError::bad_request("bad_csv", e.to_string()))?.iter().map(str::to_string).collect();
+        let header: Vec<String> =
+            reader.headers().map_err(|e| AppError::bad_request("bad_csv", e.to_string()))?.iter().map(str::to_string).collect();
         if header != gridward_domain::report::SERVICE_COLUMNS {
             return Err(AppError::bad_request(
                 "bad_header",
@@ -359,16 +364,21 @@ impl App {
             .services
             .get(input.service_code.trim())
             .filter(|s| s.public || staff.is_some())
-            .ok_or_else(|| AppError::NotFound("service"))?;
+            .ok_or(AppError::NotFound("service"))?;
         let description = clean_text("description", &input.description, MAX_DESCRIPTION_CHARS)?;
         let address = clean_text("address", &input.address, MAX_ADDRESS_CHARS)?;
         let severity = match input.attributes.get("severity").and_then(|v| v.first()) {
             None => Severity::Minor,
-            Some(v) => Severity::parse(v).ok_or_else(|| AppError::bad_request("bad_attribute", format!("severity {v:?} is not one of minor, serious, severe")))?,
+            Some(v) => Severity::parse(v).ok_or_else(|| {
+                AppError::bad_request("bad_attribute", format!("severity {v:?} is not one of minor, serious, severe"))
+            })?,
         };
         for code in input.attributes.keys() {
             if code != "severity" {
-                return Err(AppError::bad_request("unknown_attribute", format!("service {} has no attribute {code:?}", service.code)));
+                return Err(AppError::bad_request(
+                    "unknown_attribute",
+                    format!("service {} has no attribute {code:?}", service.code),
+                ));
             }
         }
         let reporter = Reporter {
@@ -379,10 +389,16 @@ impl App {
         };
         let media_url = match input.media_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             None => None,
-            Some(u) if (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 500 && !u.contains(['<', '>', '"', ' ']) => {
+            Some(u)
+                if (u.starts_with("https://") || u.starts_with("http://"))
+                    && u.len() <= 500
+                    && !u.contains(['<', '>', '"', ' ']) =>
+            {
                 Some(u.to_string())
             }
-            Some(_) => return Err(AppError::bad_request("bad_media_url", "media_url is an http(s) URL of at most 500 characters")),
+            Some(_) => {
+                return Err(AppError::bad_request("bad_media_url", "media_url is an http(s) URL of at most 500 characters"));
+            }
         };
         // Place the report: a point goes through the grid index; an address alone waits to be placed.
         let (lon, lat, grid_code, jurisdiction) = match (input.lon, input.lat) {
@@ -400,7 +416,8 @@ impl App {
             _ => None,
         };
         let state = if duplicate_of.is_some() { ReportState::Duplicate } else { ReportState::Submitted };
-        let (squad, officer) = grid_code.as_ref().and_then(|g| cache.owners.get(g)).cloned().map_or((None, None), |(s, o)| (Some(s), o));
+        let (squad, officer) =
+            grid_code.as_ref().and_then(|g| cache.owners.get(g)).cloned().map_or((None, None), |(s, o)| (Some(s), o));
         let report = ReportRecord {
             id: 0,
             token: new_token()?,
@@ -478,9 +495,19 @@ impl App {
         }
         let (wlon, wlat, grid_code, jurisdiction) = self.place_point(lon, lat, datum).await?;
         let cache = self.intake_cache().await?;
-        let (squad, officer) = grid_code.as_ref().and_then(|g| cache.owners.get(g)).cloned().map_or((None, None), |(s, o)| (Some(s), o));
+        let (squad, officer) =
+            grid_code.as_ref().and_then(|g| cache.owners.get(g)).cloned().map_or((None, None), |(s, o)| (Some(s), o));
         let at = now();
-        let next = ReportRecord { lon: Some(wlon), lat: Some(wlat), grid_code, jurisdiction, squad, officer, updated_at: at, ..report.clone() };
+        let next = ReportRecord {
+            lon: Some(wlon),
+            lat: Some(wlat),
+            grid_code,
+            jurisdiction,
+            squad,
+            officer,
+            updated_at: at,
+            ..report.clone()
+        };
         let update = ReportUpdate {
             id: 0,
             report_id: id,
@@ -516,7 +543,9 @@ impl App {
             .await?;
         let sightings: Vec<Sighting<'_>> = recent
             .iter()
-            .filter_map(|r| Some(Sighting { id: r.id, service_code: &r.service_code, lon: r.lon?, lat: r.lat?, at: r.submitted_at }))
+            .filter_map(|r| {
+                Some(Sighting { id: r.id, service_code: &r.service_code, lon: r.lon?, lat: r.lat?, at: r.submitted_at })
+            })
             .collect();
         Ok(find_duplicate(&Sighting { id: 0, service_code: &service.code, lon, lat, at }, &sightings, rule))
     }
@@ -559,7 +588,14 @@ impl App {
         Ok(self.store.all_bodies().await?.into_iter().map(|b| (b.code, b.name)).collect())
     }
 
-    fn view(&self, who: &Principal, mut report: ReportRecord, updates: Vec<ReportUpdate>, cache: &IntakeCache, names: &HashMap<String, String>) -> ReportView {
+    fn view(
+        &self,
+        who: &Principal,
+        mut report: ReportRecord,
+        updates: Vec<ReportUpdate>,
+        cache: &IntakeCache,
+        names: &HashMap<String, String>,
+    ) -> ReportView {
         if !who.has_any(SEES_REPORTERS) {
             report.reporter = mask_reporter(&report.reporter);
         }
@@ -568,6 +604,7 @@ impl App {
         let overdue = report.state.is_open() && report.step_due.is_some_and(|d| d < now());
         report.token = String::new();
         ReportView {
+            place_name: place_name(&report.jurisdiction, &cache.division_names),
             squad_name: report.squad.as_ref().map(|s| names.get(s).cloned().unwrap_or_else(|| s.clone())),
             service_name: service.map(|s| s.name.clone()).unwrap_or_default(),
             service_group: service.map(|s| s.group.clone()).unwrap_or_default(),
@@ -641,7 +678,9 @@ impl App {
                 (note.clone(), note.clone())
             }
             Action::MarkDuplicate { of } => {
-                let earlier = self.report_in_scope(who, *of).await.map_err(|_| AppError::bad_request("bad_duplicate", format!("report {of} is not a report in your territory")))?;
+                let earlier = self.report_in_scope(who, *of).await.map_err(|_| {
+                    AppError::bad_request("bad_duplicate", format!("report {of} is not a report in your territory"))
+                })?;
                 if earlier.id == report.id || earlier.duplicate_of.is_some() {
                     return Err(AppError::bad_request("bad_duplicate", "a report is a duplicate of another, original report"));
                 }
@@ -661,7 +700,10 @@ impl App {
                 let since = self.last_dispatch_seq(id).await?;
                 let photos = self.store.evidence_of("report", &id.to_string()).await?;
                 if !photos.iter().any(|p| p.kind == "photo" && p.ledger_seq > since) {
-                    return Err(AppError::bad_request("photo_required", "attach a photo of the result before marking the report handled"));
+                    return Err(AppError::bad_request(
+                        "photo_required",
+                        "attach a photo of the result before marking the report handled",
+                    ));
                 }
                 (note.clone(), note.clone())
             }
@@ -703,13 +745,18 @@ impl App {
 
     async fn last_dispatch_seq(&self, id: i64) -> AppResult<i64> {
         let updates = self.store.report_updates(id).await?;
-        Ok(updates.iter().rev().find(|u| matches!(u.action.as_str(), "dispatch" | "reassign" | "rework")).map_or(0, |u| u.ledger_seq))
+        Ok(updates
+            .iter()
+            .rev()
+            .find(|u| matches!(u.action.as_str(), "dispatch" | "reassign" | "rework"))
+            .map_or(0, |u| u.ledger_seq))
     }
 
     /// A squad may take a report when its territory covers the report's place; an officer must be an active
     /// member of it.
     async fn check_squad(&self, report: &ReportRecord, squad: &str, officer: Option<&str>) -> AppResult<()> {
-        let body = self.store.body(squad).await?.ok_or_else(|| AppError::bad_request("unknown_squad", format!("no body {squad:?}")))?;
+        let body =
+            self.store.body(squad).await?.ok_or_else(|| AppError::bad_request("unknown_squad", format!("no body {squad:?}")))?;
         let place = DivisionCode::parse(&report.jurisdiction).map_err(|e| AppError::Internal(e.to_string()))?;
         if !body.division_code.covers(&place) {
             return Err(AppError::bad_request(
@@ -720,7 +767,10 @@ impl App {
         if let Some(no) = officer {
             let staff = self.store.staff_member(no).await?;
             if !staff.is_some_and(|s| s.body_code == squad && s.active) {
-                return Err(AppError::bad_request("officer_not_in_squad", format!("{no} is not an active member of {}", body.name)));
+                return Err(AppError::bad_request(
+                    "officer_not_in_squad",
+                    format!("{no} is not an active member of {}", body.name),
+                ));
             }
         }
         Ok(())
@@ -892,7 +942,11 @@ impl App {
             .await?
             .ok_or_else(|| AppError::Conflict("the report changed meanwhile; send the update again".into()))?;
         let updates = self.store.report_updates(id).await?;
-        updates.into_iter().rev().find(|u| u.action == "comment").ok_or_else(|| AppError::Internal("the update was not stored".into()))
+        updates
+            .into_iter()
+            .rev()
+            .find(|u| u.action == "comment")
+            .ok_or_else(|| AppError::Internal("the update was not stored".into()))
     }
 
     /// The city's district outlines as GeoJSON (GCJ-02, as stored for the demo): the base map of the public
@@ -964,14 +1018,22 @@ impl App {
     /// A closed report earns its reporter a reward when a rule covers it, the reporter left a phone number
     /// and the month's cap is not spent; it starts pending.
     async fn propose_reward(&self, report: &ReportRecord, service: &Service) -> AppResult<()> {
-        if report.reporter.phone.is_empty() || report.duplicate_of.is_some() || matches!(report.channel, Channel::Patrol | Channel::Referral) {
+        if report.reporter.phone.is_empty()
+            || report.duplicate_of.is_some()
+            || matches!(report.channel, Channel::Patrol | Channel::Referral)
+        {
             return Ok(());
         }
         let key = sha256_hex(report.reporter.phone.trim());
         let month = month_of(report.closed_at.unwrap_or(report.updated_at));
         let awarded = self.store.awarded_in_month(&key, &month).await?;
-        let Some(amount) = reward_for(&self.reward_rules, self.reward_policy, service, report.severity, awarded.clamp(0, u32::MAX as i64) as u32)
-        else {
+        let Some(amount) = reward_for(
+            &self.reward_rules,
+            self.reward_policy,
+            service,
+            report.severity,
+            awarded.clamp(0, u32::MAX as i64) as u32,
+        ) else {
             return Ok(());
         };
         let reward = RewardRecord {
@@ -999,9 +1061,13 @@ impl App {
             ("pending", "approved") | ("pending", "refused") | ("approved", "paid") | ("approved", "refused")
         );
         if !allowed {
-            return Err(AppError::bad_request("illegal_transition", format!("a {} reward cannot become {decision}", reward.state)));
+            return Err(AppError::bad_request(
+                "illegal_transition",
+                format!("a {} reward cannot become {decision}", reward.state),
+            ));
         }
-        let next = RewardRecord { state: decision.to_string(), decided_by: Some(who.username.clone()), updated_at: now(), ..reward };
+        let next =
+            RewardRecord { state: decision.to_string(), decided_by: Some(who.username.clone()), updated_at: now(), ..reward };
         self.store.put_reward(&next, &change(&actor_of(who))).await?;
         Ok(next)
     }
@@ -1028,7 +1094,13 @@ impl App {
     pub async fn reward_stats(&self) -> AppResult<RewardStats> {
         let mut months: BTreeMap<String, RewardMonth> = BTreeMap::new();
         for r in self.store.rewards().await? {
-            let m = months.entry(r.month.clone()).or_insert_with(|| RewardMonth { month: r.month.clone(), pending: 0, approved: 0, paid: 0, paid_yuan: 0 });
+            let m = months.entry(r.month.clone()).or_insert_with(|| RewardMonth {
+                month: r.month.clone(),
+                pending: 0,
+                approved: 0,
+                paid: 0,
+                paid_yuan: 0,
+            });
             match r.state.as_str() {
                 "pending" => m.pending += 1,
                 "approved" => m.approved += 1,
@@ -1044,18 +1116,42 @@ impl App {
 
     /// Attaches a photo sent with a public report. Only while the report waits for intake, so a stranger
     /// who learns a number cannot add to it later.
-    pub async fn attach_public_photo(&self, token: &str, bytes: &[u8], original_name: Option<&str>) -> AppResult<gridward_store::EvidenceRecord> {
+    pub async fn attach_public_photo(
+        &self,
+        token: &str,
+        bytes: &[u8],
+        original_name: Option<&str>,
+    ) -> AppResult<gridward_store::EvidenceRecord> {
         let report = self.store.report_by_token(token.trim()).await?.ok_or(AppError::NotFound("report"))?;
         if !matches!(report.state, ReportState::Submitted | ReportState::Duplicate) {
             return Err(AppError::bad_request("report_accepted", "photos are added while the report waits for intake"));
         }
-        if gridward_domain::evidence::kind_of(&crate::evidence::inspect(bytes)?.media_type) != Some(gridward_domain::evidence::EvidenceKind::Photo) {
+        if gridward_domain::evidence::kind_of(&crate::evidence::inspect(bytes)?.media_type)
+            != Some(gridward_domain::evidence::EvidenceKind::Photo)
+        {
             return Err(AppError::bad_request("not_a_photo", "only photos are taken with a public report"));
         }
         let upload = crate::evidence::Upload { object_type: "report", object_id: &report.id.to_string(), bytes, original_name };
         let jurisdiction = DivisionCode::parse(&report.jurisdiction).map_err(|e| AppError::Internal(e.to_string()))?;
         self.store_evidence(&jurisdiction, &upload, "public", &intake_change()).await
     }
+}
+
+/// "崇川区 钟秀街道 郭里头村社区居委会" for a community code; the city's name for the city.
+fn place_name(code: &str, names: &HashMap<String, String>) -> String {
+    if code.len() != 12 {
+        return code.to_string();
+    }
+    let levels = [format!("{}000000", &code[..6]), format!("{}000", &code[..9]), code.to_string()];
+    let mut parts: Vec<&str> = Vec::new();
+    for c in &levels {
+        if let Some(n) = names.get(c)
+            && !parts.contains(&n.as_str())
+        {
+            parts.push(n);
+        }
+    }
+    if parts.is_empty() { names.get(code).cloned().unwrap_or_else(|| code.to_string()) } else { parts.join(" ") }
 }
 
 /// The change for reports the public and client applications file: recorded under the intake service.

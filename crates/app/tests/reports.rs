@@ -18,7 +18,12 @@ const PASSWORD: &str = "demo-password-1";
 const PHOTO: &[u8] = include_bytes!("../../../e2e/fixtures/stall.jpg");
 
 fn principal(name: &str, roles: &[Role], scope: &str) -> Principal {
-    Principal { username: name.into(), display_name: name.into(), roles: roles.to_vec(), scope: DivisionCode::parse(scope).unwrap() }
+    Principal {
+        username: name.into(),
+        display_name: name.into(),
+        roles: roles.to_vec(),
+        scope: DivisionCode::parse(scope).unwrap(),
+    }
 }
 
 /// A WGS-84 point inside community 320613007001 (钟秀街道), from the centre of its outline.
@@ -76,7 +81,10 @@ store_test!(a_report_goes_through_the_seven_steps, |store: Arc<dyn Store>| async
     assert_eq!(bad(NewReport { lon: None, lat: None, ..report_at("0101", lon, lat) }).await, "missing_location");
     assert_eq!(bad(report_at("0101", 116.39, 39.91)).await, "outside_jurisdiction");
     assert_eq!(bad(report_at("0101", 200.0, 0.0)).await, "bad_point");
-    assert_eq!(bad(NewReport { description: "<script>x</script>".into(), ..report_at("0101", lon, lat) }).await, "markup_refused");
+    assert_eq!(
+        bad(NewReport { description: "<script>x</script>".into(), ..report_at("0101", lon, lat) }).await,
+        "markup_refused"
+    );
     let mut odd = report_at("0101", lon, lat);
     odd.attributes.insert("colour".into(), vec!["red".into()]);
     assert_eq!(bad(odd).await, "unknown_attribute");
@@ -108,7 +116,10 @@ store_test!(a_report_goes_through_the_seven_steps, |store: Arc<dyn Store>| async
     // A squad of another street cannot take it; 钟秀街道's squad can.
     let wrong = Action::Dispatch { squad: "squad.320613008".into(), officer: None };
     assert_eq!(code_of(app.act_on_report(&dispatcher, first.id, wrong).await.unwrap_err()), "squad_out_of_territory");
-    let d = app.act_on_report(&dispatcher, first.id, Action::Dispatch { squad: "squad.320613007".into(), officer: None }).await.unwrap();
+    let d = app
+        .act_on_report(&dispatcher, first.id, Action::Dispatch { squad: "squad.320613007".into(), officer: None })
+        .await
+        .unwrap();
     assert_eq!(d.report.state, ReportState::Dispatched);
     assert_eq!(app.queue(&officer, Queue::Tasks, 100).await.unwrap().iter().filter(|v| v.report.id == first.id).count(), 1);
 
@@ -116,16 +127,30 @@ store_test!(a_report_goes_through_the_seven_steps, |store: Arc<dyn Store>| async
     let handle = || Action::Handle { note: "已清理完毕".into() };
     assert_eq!(code_of(app.act_on_report(&officer, first.id, handle()).await.unwrap_err()), "photo_required");
     let id = first.id.to_string();
-    app.attach_evidence(&officer, Upload { object_type: "report", object_id: &id, bytes: PHOTO, original_name: Some("after.jpg") }).await.unwrap();
+    app.attach_evidence(
+        &officer,
+        Upload { object_type: "report", object_id: &id, bytes: PHOTO, original_name: Some("after.jpg") },
+    )
+    .await
+    .unwrap();
     let h = app.act_on_report(&officer, first.id, handle()).await.unwrap();
     assert_eq!(h.report.state, ReportState::Handled);
 
     // The check fails once (rework), then passes.
-    assert_eq!(code_of(app.act_on_report(&supervisor, first.id, Action::Rework { reason: " ".into() }).await.unwrap_err()), "missing_reason");
+    assert_eq!(
+        code_of(app.act_on_report(&supervisor, first.id, Action::Rework { reason: " ".into() }).await.unwrap_err()),
+        "missing_reason"
+    );
     let r = app.act_on_report(&supervisor, first.id, Action::Rework { reason: "仍有垃圾".into() }).await.unwrap();
     assert_eq!((r.report.state, r.report.reworks), (ReportState::Dispatched, 1));
-    assert_eq!(code_of(app.act_on_report(&officer, first.id, handle()).await.unwrap_err()), "photo_required", "a new photo after rework");
-    app.attach_evidence(&officer, Upload { object_type: "report", object_id: &id, bytes: PHOTO, original_name: None }).await.unwrap();
+    assert_eq!(
+        code_of(app.act_on_report(&officer, first.id, handle()).await.unwrap_err()),
+        "photo_required",
+        "a new photo after rework"
+    );
+    app.attach_evidence(&officer, Upload { object_type: "report", object_id: &id, bytes: PHOTO, original_name: None })
+        .await
+        .unwrap();
     app.act_on_report(&officer, first.id, handle()).await.unwrap();
     let closed = app.act_on_report(&supervisor, first.id, Action::Close { note: "核查通过".into() }).await.unwrap();
     assert_eq!(closed.report.state, ReportState::Closed);
@@ -154,7 +179,9 @@ store_test!(a_report_goes_through_the_seven_steps, |store: Arc<dyn Store>| async
     // Cancelling needs a reason; the reporter is told why.
     let c = app.act_on_report(&dispatcher, other.id, Action::Cancel { reason: CancelReason::NotOurs, note: String::new() }).await;
     assert_eq!(code_of(c.unwrap_err()), "missing_reason");
-    app.act_on_report(&dispatcher, other.id, Action::Cancel { reason: CancelReason::NotOurs, note: "属供电部门职责".into() }).await.unwrap();
+    app.act_on_report(&dispatcher, other.id, Action::Cancel { reason: CancelReason::NotOurs, note: "属供电部门职责".into() })
+        .await
+        .unwrap();
     let p = app.public_report(other.id).await.unwrap();
     assert_eq!(p.extended_status, "NOT_COUNCILS_RESPONSIBILITY");
     assert!(p.description.is_empty(), "text of a refused report is never published");
@@ -167,14 +194,29 @@ store_test!(a_report_goes_through_the_seven_steps, |store: Arc<dyn Store>| async
     assert_eq!(code_of(app.submit_report(&bad_patrol, report_at("1101", lon, lat)).await.unwrap_err()), "forbidden");
 
     // An address alone waits to be placed: no number is given out through the token yet.
-    let unplaced =
-        app.submit_report(&Submitter::Public, NewReport { lon: None, lat: None, address: "钟秀路 12 号".into(), ..report_at("0201", lon, lat) }).await.unwrap();
+    let unplaced = app
+        .submit_report(
+            &Submitter::Public,
+            NewReport { lon: None, lat: None, address: "钟秀路 12 号".into(), ..report_at("0201", lon, lat) },
+        )
+        .await
+        .unwrap();
     assert!(!unplaced.placed);
     assert_eq!(app.report_id_for_token(&unplaced.token).await.unwrap(), None);
-    assert_eq!(code_of(app.act_on_report(&dispatcher, unplaced.id, Action::Verify { severity: None }).await.unwrap_err()), "not_found", "the city holds it until placed");
+    assert_eq!(
+        code_of(app.act_on_report(&dispatcher, unplaced.id, Action::Verify { severity: None }).await.unwrap_err()),
+        "not_found",
+        "the city holds it until placed"
+    );
     let centre = principal("centre", &[Role::Dispatcher], "320600000000");
-    assert_eq!(code_of(app.act_on_report(&centre, unplaced.id, Action::Verify { severity: None }).await.unwrap_err()), "unplaced_report");
-    assert_eq!(code_of(app.place_report(&centre, unplaced.id, 116.39, 39.91, Datum::Wgs84).await.unwrap_err()), "outside_jurisdiction");
+    assert_eq!(
+        code_of(app.act_on_report(&centre, unplaced.id, Action::Verify { severity: None }).await.unwrap_err()),
+        "unplaced_report"
+    );
+    assert_eq!(
+        code_of(app.place_report(&centre, unplaced.id, 116.39, 39.91, Datum::Wgs84).await.unwrap_err()),
+        "outside_jurisdiction"
+    );
     let placed = app.place_report(&centre, unplaced.id, lon, lat, Datum::Wgs84).await.unwrap();
     assert!(placed.report.jurisdiction.starts_with("320613007"));
     assert_eq!(app.report_id_for_token(&unplaced.token).await.unwrap(), Some(unplaced.id));
@@ -206,7 +248,11 @@ store_test!(overdue_steps_are_escalated_once, |store: Arc<dyn Store>| async move
         ledger_seq: 0,
     };
     store.update_report(&r, seq, &update, &gridward_testkit::test_change()).await.unwrap().unwrap();
-    assert_eq!(store.update_report(&r, seq, &update, &gridward_testkit::test_change()).await.unwrap(), None, "a stale write is refused");
+    assert_eq!(
+        store.update_report(&r, seq, &update, &gridward_testkit::test_change()).await.unwrap(),
+        None,
+        "a stale write is refused"
+    );
     assert_eq!(app.escalate_overdue().await.unwrap(), 1);
     assert_eq!(app.escalate_overdue().await.unwrap(), 0);
     let r = store.report(submitted.id).await.unwrap().unwrap();
@@ -226,7 +272,9 @@ store_test!(group_commit_numbers_concurrent_reports_without_gaps, |store: Arc<dy
         // Different services and places, so none is a duplicate of another.
         let service = ["0101", "0201", "0301", "0401", "1101"][i % 5];
         let r = report_at(service, lon + (i as f64) * 0.0008, lat);
-        tasks.push(tokio::spawn(async move { app.submit_report(&Submitter::Public, NewReport { description: format!("第{i}号"), ..r }).await }));
+        tasks.push(tokio::spawn(async move {
+            app.submit_report(&Submitter::Public, NewReport { description: format!("第{i}号"), ..r }).await
+        }));
     }
     let mut ids = Vec::new();
     for t in tasks {

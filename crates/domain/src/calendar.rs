@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use jiff::Timestamp;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::problem::{Problem, Problems};
@@ -103,7 +103,12 @@ impl WorkCalendar {
                 "holiday" => DayKind::Holiday,
                 "makeup_workday" => DayKind::MakeupWorkday,
                 other => {
-                    problems.push(Problem::at(line_no, "kind", "bad_day_kind", format!("{other:?} is neither holiday nor makeup_workday")));
+                    problems.push(Problem::at(
+                        line_no,
+                        "kind",
+                        "bad_day_kind",
+                        format!("{other:?} is neither holiday nor makeup_workday"),
+                    ));
                     continue;
                 }
             };

@@ -128,8 +128,20 @@ impl Severity {
 }
 
 /// The columns of a service list file, in order.
-pub const SERVICE_COLUMNS: [&str; 12] =
-    ["code", "class", "group", "name", "description", "keywords", "power_code", "verify", "dispatch", "handle", "check", "public"];
+pub const SERVICE_COLUMNS: [&str; 12] = [
+    "code",
+    "class",
+    "group",
+    "name",
+    "description",
+    "keywords",
+    "power_code",
+    "verify",
+    "dispatch",
+    "handle",
+    "check",
+    "public",
+];
 
 /// Reads a service list (CSV with `SERVICE_COLUMNS`); `known_power` says whether a power code exists.
 /// Every bad row is reported.
@@ -371,9 +383,11 @@ impl Action {
     /// The roles that may take this action.
     pub fn roles(&self) -> &'static [Role] {
         match self {
-            Action::Verify { .. } | Action::Cancel { .. } | Action::MarkDuplicate { .. } | Action::Dispatch { .. } | Action::Reassign { .. } => {
-                &[Role::Dispatcher]
-            }
+            Action::Verify { .. }
+            | Action::Cancel { .. }
+            | Action::MarkDuplicate { .. }
+            | Action::Dispatch { .. }
+            | Action::Reassign { .. } => &[Role::Dispatcher],
             Action::Handle { .. } => &[Role::Officer, Role::Auxiliary],
             Action::Close { .. } | Action::Rework { .. } => &[Role::Supervisor],
         }
@@ -576,7 +590,8 @@ mod tests {
         assert_eq!(e, FlowError::Unplaced);
         let e = next_state(ReportState::Handled, &Action::Rework { reason: " ".into() }, true).unwrap_err();
         assert_eq!(e.code(), "missing_reason");
-        let e = next_state(ReportState::Dispatched, &Action::Reassign { squad: "s".into(), officer: None, reason: "".into() }, true);
+        let e =
+            next_state(ReportState::Dispatched, &Action::Reassign { squad: "s".into(), officer: None, reason: "".into() }, true);
         assert!(e.is_err());
         assert!(next_state(ReportState::Closed, &Action::Rework { reason: "x".into() }, true).is_err());
         assert_eq!(Action::Close { note: String::new() }.roles(), &[Role::Supervisor]);

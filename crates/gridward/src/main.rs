@@ -555,7 +555,12 @@ async fn open311_key(cli: &Cli, action: &KeyAction) -> Result<()> {
 /// The shell user acts as an administrator of the whole installation.
 async fn cli_admin(app: &App) -> Result<gridward_domain::access::Principal> {
     let city = app.intake_cache().await.map_err(explain)?.city.clone();
-    Ok(gridward_domain::access::Principal { username: "cli".into(), display_name: "cli".into(), roles: vec![gridward_domain::access::Role::Admin], scope: city })
+    Ok(gridward_domain::access::Principal {
+        username: "cli".into(),
+        display_name: "cli".into(),
+        roles: vec![gridward_domain::access::Role::Admin],
+        scope: city,
+    })
 }
 
 async fn checkpoint_periodically(app: App) {

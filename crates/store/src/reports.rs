@@ -233,7 +233,12 @@ pub fn report_filter(q: &ReportQuery) -> (String, Vec<FilterValue>) {
         clauses.push(clause.replace('?', &format!("${}", binds.len())));
     }
     if !q.within.is_empty() {
-        push(&mut clauses, "jurisdiction LIKE ?", FilterValue::Text(format!("{}%", q.within.replace(['%', '_'], ""))), &mut binds);
+        push(
+            &mut clauses,
+            "jurisdiction LIKE ?",
+            FilterValue::Text(format!("{}%", q.within.replace(['%', '_'], ""))),
+            &mut binds,
+        );
     }
     if !q.ids.is_empty() {
         let list = q.ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");

@@ -42,6 +42,7 @@
 
   if (!el || !window.L) return;
   var map = L.map(el, { attributionControl: false }).setView([32.0, 120.88], 12);
+  window.gridwardPinMap = map;
   var marker = null;
   function place(shownLat, shownLon, givenLon, givenLat, givenDatum) {
     if (marker) marker.setLatLng([shownLat, shownLon]); else marker = L.marker([shownLat, shownLon]).addTo(map);
@@ -50,7 +51,8 @@
   }
   fetch('/report/outlines').then(function (r) { return r.json(); }).then(function (fc) {
     var layer = L.geoJSON(fc, { style: { color: '#0b3d91', weight: 1, fillOpacity: 0.05 } }).addTo(map);
-    if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
+    if (layer.getBounds().isValid() && !marker) map.fitBounds(layer.getBounds(), { animate: false });
+    document.body.dataset.pinReady = '1';
   }).catch(function () { /* the pin still works without outlines */ });
   map.on('click', function (e) { place(e.latlng.lat, e.latlng.lng, e.latlng.lng, e.latlng.lat, 'gcj02'); });
   document.getElementById('locate').addEventListener('click', function () {

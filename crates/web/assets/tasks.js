@@ -5,8 +5,10 @@
   if (!el || !window.L) return;
   var points = JSON.parse(el.dataset.points || '[]');
   var map = L.map(el, { attributionControl: false }).setView([32.0, 120.88], 13);
-  fetch('/report/outlines').then(function (r) { return r.json(); }).then(function (fc) {
-    L.geoJSON(fc, { style: { color: '#0b3d91', weight: 1, fillOpacity: 0.03 } }).addTo(map);
+  // The grids of the caller's territory under the tasks: the officer sees which grid each task is in.
+  fetch('/api/v1/grids?territory=' + encodeURIComponent(el.dataset.territory)).then(function (r) { return r.json(); }).then(function (fc) {
+    L.geoJSON(fc, { style: { color: '#64748b', weight: 0.5, fillOpacity: 0.02 }, interactive: false }).addTo(map).bringToBack();
+    document.body.dataset.gridsShown = String(fc.features.length);
   }).catch(function () {});
   var bounds = [];
   points.forEach(function (p) {
@@ -17,5 +19,6 @@
     m.bindPopup(a);
     bounds.push([p.lat, p.lon]);
   });
-  if (bounds.length) map.fitBounds(bounds, { padding: [40, 40], maxZoom: 17 });
+  if (bounds.length === 1) map.setView(bounds[0], 16);
+  else if (bounds.length > 1) map.fitBounds(bounds, { padding: [40, 40], maxZoom: 17 });
 })();

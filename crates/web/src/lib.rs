@@ -55,7 +55,13 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(app: App, demo: bool, secure_cookies: bool) -> AppState {
-        AppState { app, metrics: Arc::new(Metrics::default()), demo, secure_cookies, limits: Arc::new(limits::Limiter::new(limits::RateLimits::default())) }
+        AppState {
+            app,
+            metrics: Arc::new(Metrics::default()),
+            demo,
+            secure_cookies,
+            limits: Arc::new(limits::Limiter::new(limits::RateLimits::default())),
+        }
     }
 
     /// Uses these rate limits on public intake instead of the defaults.
@@ -258,12 +264,7 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::POST, "/grids/{code}/owner", Roles(GRID_ASSIGNERS), post(places::grid_owner_form))
         // Reports: the public form and status pages; staff queues, work pages and their API.
         .add(Method::GET, "/report", Public, get(reports::report_form))
-        .add(
-            Method::POST,
-            "/report",
-            Public,
-            post(reports::submit_form).layer(DefaultBodyLimit::max(reports::MAX_FORM_BYTES)),
-        )
+        .add(Method::POST, "/report", Public, post(reports::submit_form).layer(DefaultBodyLimit::max(reports::MAX_FORM_BYTES)))
         .add(Method::GET, "/report/outlines", Public, get(reports::outlines))
         .add(Method::GET, "/reports/lookup", Public, get(reports::lookup))
         .add(Method::GET, "/reports/t/{token}", Public, get(reports::ticket_page))
@@ -282,7 +283,12 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::GET, "/open311-keys", Roles(ADMINS), get(reports::keys_page))
         .add(Method::POST, "/open311-keys", Roles(ADMINS), post(reports::keys_form))
         .add(Method::GET, "/api/v1/reports", Roles(reports::REPORT_WORKERS), get(reports::list_reports))
-        .add(Method::POST, "/api/v1/reports", Roles(&[Role::Supervisor, Role::Dispatcher, Role::Officer]), post(reports::file_report))
+        .add(
+            Method::POST,
+            "/api/v1/reports",
+            Roles(&[Role::Supervisor, Role::Dispatcher, Role::Officer]),
+            post(reports::file_report),
+        )
         .add(Method::GET, "/api/v1/reports/{id}", Roles(reports::REPORT_WORKERS), get(reports::get_report))
         .add(Method::POST, "/api/v1/reports/{id}/actions", Roles(reports::REPORT_WORKERS), post(reports::act_on_report))
         .add(Method::POST, "/api/v1/reports/{id}/place", Roles(&[Role::Dispatcher]), post(reports::place_report))
@@ -318,7 +324,8 @@ const UPLOAD_DEADLINE: Duration = Duration::from_secs(600);
 
 /// Evidence uploads and grid files are the only requests whose bodies may be large.
 fn is_upload(method: &Method, path: &str) -> bool {
-    method == Method::POST && (path.ends_with("/evidence") || path.ends_with("/photo") || path == "/report" || path == "/api/v1/grids/import")
+    method == Method::POST
+        && (path.ends_with("/evidence") || path.ends_with("/photo") || path == "/report" || path == "/api/v1/grids/import")
 }
 
 /// Answers 408 when a request outlasts its deadline.

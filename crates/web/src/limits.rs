@@ -73,9 +73,13 @@ impl Limiter {
                 continue;
             }
             let bucket = buckets.entry((kind, id.to_string())).or_insert(Bucket { tokens: f64::from(rate), at: now });
-            let tokens = (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * f64::from(rate) / 60.0).min(f64::from(rate));
+            let tokens =
+                (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * f64::from(rate) / 60.0).min(f64::from(rate));
             if tokens < 1.0 {
-                return Err(AppError::bad_request("rate_limited", format!("at most {rate} reports a minute per {kind}; try again shortly")));
+                return Err(AppError::bad_request(
+                    "rate_limited",
+                    format!("at most {rate} reports a minute per {kind}; try again shortly"),
+                ));
             }
             refill.push(((*kind, id.to_string()), tokens));
         }

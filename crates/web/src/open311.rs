@@ -66,7 +66,10 @@ impl Open311Error {
         }
         let status = match status_of(&e) {
             // Open311 names three failures: 404 for unknown things, 403 for keys, 400 for the rest.
-            s @ (StatusCode::NOT_FOUND | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS | StatusCode::INTERNAL_SERVER_ERROR) => s,
+            s @ (StatusCode::NOT_FOUND
+            | StatusCode::FORBIDDEN
+            | StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::INTERNAL_SERVER_ERROR) => s,
             StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         };
@@ -81,7 +84,9 @@ impl Open311Error {
 impl IntoResponse for Open311Error {
     fn into_response(self) -> Response {
         let body = match self.format {
-            Format::Json => Value::Array(self.errors.iter().map(|(c, d)| json!({"code": c, "description": d})).collect()).to_string(),
+            Format::Json => {
+                Value::Array(self.errors.iter().map(|(c, d)| json!({"code": c, "description": d})).collect()).to_string()
+            }
             Format::Xml => {
                 let mut x = Xml::new("errors");
                 for (c, d) in &self.errors {
@@ -209,19 +214,31 @@ fn object_response(format: Format, root: &str, value: Value) -> Response {
 /// W3C date-time in Beijing time, with its offset.
 pub fn w3c(at: i64) -> String {
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::from_second(at).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_zoned(tz).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    jiff::Timestamp::from_second(at)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(tz)
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
 }
 
 /// Reads a W3C date-time; a time zone is required, as the specification says.
 fn parse_w3c(format: Format, field: &str, s: &str) -> Result311<i64> {
     s.parse::<jiff::Timestamp>().map(|t| t.as_second()).map_err(|_| {
-        Open311Error::new(StatusCode::BAD_REQUEST, format, "bad_datetime", format!("{field} is a W3C date-time with a time zone, e.g. 2026-11-28T09:00:00+08:00"))
+        Open311Error::new(
+            StatusCode::BAD_REQUEST,
+            format,
+            "bad_datetime",
+            format!("{field} is a W3C date-time with a time zone, e.g. 2026-11-28T09:00:00+08:00"),
+        )
     })
 }
 
 /// Query or form pairs; an empty value counts as absent, as the specification requires.
 fn pairs(raw: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw).filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| (k.into_owned(), v.trim().to_string())).collect()
+    form_urlencoded::parse(raw)
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.into_owned(), v.trim().to_string()))
+        .collect()
 }
 
 fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -229,7 +246,11 @@ fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
 }
 
 fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).filter(|h| !h.contains(['/', ' ', '"', '<'])).unwrap_or("localhost");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| !h.contains(['/', ' ', '"', '<']))
+        .unwrap_or("localhost");
     format!("{}://{host}", if state.secure_cookies { "https" } else { "http" })
 }
 
@@ -237,7 +258,12 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
 async fn check_jurisdiction(state: &AppState, format: Format, pairs: &[(String, String)]) -> Result311<String> {
     let city = state.app.intake_cache().await.map_err(|e| Open311Error::from_app(format, e))?.city.to_string();
     match first(pairs, "jurisdiction_id") {
-        Some(j) if j != city => Err(Open311Error::new(StatusCode::NOT_FOUND, format, "unknown_jurisdiction", format!("this endpoint serves jurisdiction {city}"))),
+        Some(j) if j != city => Err(Open311Error::new(
+            StatusCode::NOT_FOUND,
+            format,
+            "unknown_jurisdiction",
+            format!("this endpoint serves jurisdiction {city}"),
+        )),
         _ => Ok(city),
     }
 }
@@ -269,9 +295,15 @@ pub async fn root_resource(state: State<AppState>, headers: HeaderMap, Path(file
 }
 
 /// `GET /open311/v2/{services,requests,servicerequestupdates,discovery}.{fmt}`.
-pub async fn get_resource(State(state): State<AppState>, headers: HeaderMap, Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
+pub async fn get_resource(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let Some((name, format)) = split_format(&file) else {
-        return Open311Error::new(StatusCode::NOT_FOUND, Format::Xml, "not_found", "resources end in .xml or .json").into_response();
+        return Open311Error::new(StatusCode::NOT_FOUND, Format::Xml, "not_found", "resources end in .xml or .json")
+            .into_response();
     };
     let q = pairs(query.unwrap_or_default().as_bytes());
     let result = match name {
@@ -293,7 +325,8 @@ pub async fn post_resource(
     body: Bytes,
 ) -> Response {
     let Some((name, format)) = split_format(&file) else {
-        return Open311Error::new(StatusCode::NOT_FOUND, Format::Xml, "not_found", "resources end in .xml or .json").into_response();
+        return Open311Error::new(StatusCode::NOT_FOUND, Format::Xml, "not_found", "resources end in .xml or .json")
+            .into_response();
     };
     let result: Result311<Response> = async {
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -351,7 +384,8 @@ async fn list_services(state: &AppState, format: Format, q: &[(String, String)])
 /// `GET /open311/v2/services/{code}.{fmt}`: the attributes a report of this service takes.
 pub async fn service_definition(State(state): State<AppState>, Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
     let Some((code, format)) = split_format(&file) else {
-        return Open311Error::new(StatusCode::NOT_FOUND, Format::Xml, "not_found", "resources end in .xml or .json").into_response();
+        return Open311Error::new(StatusCode::NOT_FOUND, Format::Xml, "not_found", "resources end in .xml or .json")
+            .into_response();
     };
     let result: Result311<Response> = async {
         let q = pairs(query.unwrap_or_default().as_bytes());
@@ -360,8 +394,10 @@ pub async fn service_definition(State(state): State<AppState>, Path(file): Path<
         let Some(service) = services.iter().find(|s| s.code == code) else {
             return Err(Open311Error::new(StatusCode::NOT_FOUND, format, "unknown_service", format!("no service {code}")));
         };
-        let values: Vec<Value> =
-            Severity::ALL.iter().map(|s| json!({"key": s.as_str(), "name": format!("{} / {}", s.label_zh(), s.as_str())})).collect();
+        let values: Vec<Value> = Severity::ALL
+            .iter()
+            .map(|s| json!({"key": s.as_str(), "name": format!("{} / {}", s.label_zh(), s.as_str())}))
+            .collect();
         let definition = json!({
             "service_code": service.code,
             "attributes": [{
@@ -415,7 +451,10 @@ async fn list_requests(state: &AppState, headers: &HeaderMap, format: Format, q:
     let ids = csv_list(first(q, "service_request_id"));
     if !ids.is_empty() {
         // A list of numbers overrides every other filter.
-        query.ids = ids.iter().map(|i| i.parse::<i64>().map_err(|_| bad("bad_request_id", format!("{i:?} is not a request id")))).collect::<Result<_, _>>()?;
+        query.ids = ids
+            .iter()
+            .map(|i| i.parse::<i64>().map_err(|_| bad("bad_request_id", format!("{i:?} is not a request id"))))
+            .collect::<Result<_, _>>()?;
     } else {
         query.service_codes = csv_list(first(q, "service_code"));
         let now = gridward_app::now();
@@ -446,7 +485,11 @@ async fn list_requests(state: &AppState, headers: &HeaderMap, format: Format, q:
             query.updated_from = Some(parse_w3c(format, "updated_after", after)?);
         }
         let page_size = match first(q, "page_size") {
-            Some(n) => n.parse::<u32>().ok().filter(|n| (1..=MAX_REQUESTS).contains(n)).ok_or_else(|| bad("bad_page_size", "page_size is 1 to 1000".into()))?,
+            Some(n) => n
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_REQUESTS).contains(n))
+                .ok_or_else(|| bad("bad_page_size", "page_size is 1 to 1000".into()))?,
             None => MAX_REQUESTS,
         };
         let page = match first(q, "page") {
@@ -464,9 +507,15 @@ async fn list_requests(state: &AppState, headers: &HeaderMap, format: Format, q:
 }
 
 /// `GET /open311/v2/requests/{id}.{fmt}`: one request, as a list of one.
-pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
+pub async fn get_request(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let Some((id, format)) = split_format(&file) else {
-        return Open311Error::new(StatusCode::NOT_FOUND, Format::Xml, "not_found", "resources end in .xml or .json").into_response();
+        return Open311Error::new(StatusCode::NOT_FOUND, Format::Xml, "not_found", "resources end in .xml or .json")
+            .into_response();
     };
     let result: Result311<Response> = async {
         let q = pairs(query.unwrap_or_default().as_bytes());
@@ -486,7 +535,8 @@ pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path
 /// `GET /open311/v2/tokens/{token}.{fmt}`: the request number behind a token, once it has one.
 pub async fn get_token(State(state): State<AppState>, Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
     let Some((token, format)) = split_format(&file) else {
-        return Open311Error::new(StatusCode::NOT_FOUND, Format::Xml, "not_found", "resources end in .xml or .json").into_response();
+        return Open311Error::new(StatusCode::NOT_FOUND, Format::Xml, "not_found", "resources end in .xml or .json")
+            .into_response();
     };
     let result: Result311<Response> = async {
         let q = pairs(query.unwrap_or_default().as_bytes());
@@ -536,9 +586,15 @@ async fn post_request(state: &AppState, format: Format, client: &str, q: &[(Stri
         attributes,
         media_url: first(q, "media_url").map(str::to_string),
     };
-    let submitted = state.app.submit_report(&Submitter::Client(client.to_string()), input).await.map_err(|e| Open311Error::from_app(format, e))?;
+    let submitted = state
+        .app
+        .submit_report(&Submitter::Client(client.to_string()), input)
+        .await
+        .map_err(|e| Open311Error::from_app(format, e))?;
     let notice = match submitted.duplicate_of {
-        Some(of) => format!("已有相同问题的报告 {of}，本报告已与其关联 / the same problem was reported as {of}; this report is linked to it"),
+        Some(of) => format!(
+            "已有相同问题的报告 {of}，本报告已与其关联 / the same problem was reported as {of}; this report is linked to it"
+        ),
         None => "已收到，将在时限内受理 / received; it will be verified within the time limit".to_string(),
     };
     // Exactly one of the number and the token: a report given only as an address has no number yet.
@@ -556,7 +612,12 @@ async fn list_updates(state: &AppState, format: Format, q: &[(String, String)]) 
     let start = first(q, "start_date").map(|s| parse_w3c(format, "start_date", s)).transpose()?.unwrap_or(now - 86_400);
     let end = first(q, "end_date").map(|s| parse_w3c(format, "end_date", s)).transpose()?.unwrap_or(now + 1);
     if end < start || end - start > MAX_WINDOW_S {
-        return Err(Open311Error::new(StatusCode::BAD_REQUEST, format, "bad_date_range", "the range runs forwards and spans at most 90 days"));
+        return Err(Open311Error::new(
+            StatusCode::BAD_REQUEST,
+            format,
+            "bad_date_range",
+            "the range runs forwards and spans at most 90 days",
+        ));
     }
     let updates = state.app.public_updates(start, end, MAX_REQUESTS).await.map_err(|e| Open311Error::from_app(format, e))?;
     let items = updates
@@ -581,11 +642,15 @@ async fn list_updates(state: &AppState, format: Format, q: &[(String, String)]) 
 /// A client's update to a request: a public comment; a client cannot change a request's state.
 async fn post_update(state: &AppState, format: Format, client: &str, q: &[(String, String)]) -> Result311<Response> {
     let bad = |code: &str, text: &str| Open311Error::new(StatusCode::BAD_REQUEST, format, code, text.to_string());
-    let id: i64 = first(q, "service_request_id").and_then(|i| i.parse().ok()).ok_or_else(|| bad("bad_request_id", "service_request_id is required"))?;
+    let id: i64 = first(q, "service_request_id")
+        .and_then(|i| i.parse().ok())
+        .ok_or_else(|| bad("bad_request_id", "service_request_id is required"))?;
     let description = first(q, "description").ok_or_else(|| bad("missing_description", "description is required"))?;
     match first(q, "status").map(str::to_ascii_uppercase).as_deref() {
         None | Some("OPEN") => {}
-        Some(_) => return Err(bad("status_not_settable", "a client may add to an open request; its state is decided by the bureau")),
+        Some(_) => {
+            return Err(bad("status_not_settable", "a client may add to an open request; its state is decided by the bureau"));
+        }
     }
     let update = state.app.comment_on_report(client, id, description).await.map_err(|e| Open311Error::from_app(format, e))?;
     Ok(list_response(format, "service_request_updates", vec![json!({"update_id": update.id.to_string()})]))

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, Multipart, Path, Query, State};
 use axum::extract::multipart::MultipartRejection;
+use axum::extract::{ConnectInfo, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,7 +17,7 @@ use gridward_app::reports::{NewReport, PublicReport, Queue, ReportView, Submitte
 use gridward_domain::access::Role;
 use gridward_domain::report::{Action, CancelReason, Channel, Service, Severity};
 use gridward_grid::Datum;
-use gridward_store::{Open311Key, RewardRecord, Reporter};
+use gridward_store::{Open311Key, Reporter, RewardRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -33,7 +33,8 @@ pub const MAX_FORM_PHOTOS: usize = 3;
 /// The public form's whole body: three phone photos and the text.
 pub const MAX_FORM_BYTES: usize = 3 * 20 * 1024 * 1024 + 64 * 1024;
 /// Who works reports in the UI.
-pub const REPORT_WORKERS: &[Role] = &[Role::Admin, Role::Leader, Role::Dispatcher, Role::Officer, Role::Auxiliary, Role::Supervisor, Role::Procuratorate];
+pub const REPORT_WORKERS: &[Role] =
+    &[Role::Admin, Role::Leader, Role::Dispatcher, Role::Officer, Role::Auxiliary, Role::Supervisor, Role::Procuratorate];
 
 /// The caller's network address, when the server knows it (it does behind `serve`).
 pub struct ClientAddress(pub String);
@@ -48,7 +49,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 fn parse_datum(s: Option<&str>) -> Result<Datum, AppError> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(Datum::Wgs84),
-        Some(d) => Datum::parse(d).map_err(|_| AppError::bad_request("unsupported_crs", format!("{d:?} is not wgs84, cgcs2000 or gcj02"))),
+        Some(d) => Datum::parse(d)
+            .map_err(|_| AppError::bad_request("unsupported_crs", format!("{d:?} is not wgs84, cgcs2000 or gcj02"))),
     }
 }
 
@@ -66,7 +68,11 @@ pub struct ReportListQuery {
 /// A role's queue of reports in the caller's territory, oldest first, with the steps the caller may take.
 #[utoipa::path(get, path = "/api/v1/reports", tag = "reports", security(("bearer" = [])), params(ReportListQuery),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list_reports(State(state): State<AppState>, SignedIn(auth): SignedIn, Query(q): Query<ReportListQuery>) -> ApiResult<Json<Value>> {
+pub async fn list_reports(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<ReportListQuery>,
+) -> ApiResult<Json<Value>> {
     let queue = Queue::parse(q.queue.as_deref().unwrap_or("intake"))
         .ok_or_else(|| AppError::bad_request("bad_queue", "queue is intake, tasks, checks or overdue"))?;
     let items = state.app.queue(&auth.principal, queue, q.limit.unwrap_or(100)).await?;
@@ -77,7 +83,11 @@ pub async fn list_reports(State(state): State<AppState>, SignedIn(auth): SignedI
 #[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports", security(("bearer" = [])),
     params(("id" = i64, Path, description = "the report's number (its service_request_id)")),
     responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
-pub async fn get_report(State(state): State<AppState>, SignedIn(auth): SignedIn, Path(id): Path<i64>) -> ApiResult<Json<ReportView>> {
+pub async fn get_report(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ReportView>> {
     Ok(Json(state.app.report_view(&auth.principal, id).await?))
 }
 
@@ -139,7 +149,11 @@ pub struct StaffReportBody {
 /// Files a patrol finding or a referral into the same flow.
 #[utoipa::path(post, path = "/api/v1/reports", tag = "reports", security(("bearer" = [])), request_body = StaffReportBody,
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn file_report(State(state): State<AppState>, SignedIn(auth): SignedIn, Json(body): Json<StaffReportBody>) -> ApiResult<Json<Value>> {
+pub async fn file_report(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Json(body): Json<StaffReportBody>,
+) -> ApiResult<Json<Value>> {
     let channel = Channel::parse(&body.channel)
         .filter(|c| matches!(c, Channel::Patrol | Channel::Referral))
         .ok_or_else(|| AppError::bad_request("bad_channel", "channel is patrol or referral"))?;
@@ -184,7 +198,11 @@ pub struct KeyBody {
 /// Issues a key for a client application (admin). The answer holds the key; it is never shown again.
 #[utoipa::path(post, path = "/api/v1/open311-keys", tag = "reports", security(("bearer" = [])), request_body = KeyBody,
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn issue_key(State(state): State<AppState>, SignedIn(auth): SignedIn, Json(body): Json<KeyBody>) -> ApiResult<Json<Value>> {
+pub async fn issue_key(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Json(body): Json<KeyBody>,
+) -> ApiResult<Json<Value>> {
     let key = state.app.issue_open311_key(&auth.principal, &body.name, &body.contact).await?;
     Ok(Json(json!({"name": body.name.trim(), "api_key": key})))
 }
@@ -193,7 +211,11 @@ pub async fn issue_key(State(state): State<AppState>, SignedIn(auth): SignedIn, 
 #[utoipa::path(delete, path = "/api/v1/open311-keys/{name}", tag = "reports", security(("bearer" = [])),
     params(("name" = String, Path, description = "the key's name")),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn revoke_key(State(state): State<AppState>, SignedIn(auth): SignedIn, Path(name): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
     state.app.revoke_open311_key(&auth.principal, &name).await?;
     Ok(Json(json!({"revoked": name})))
 }
@@ -243,7 +265,13 @@ struct ReportFormPage {
     error: Option<String>,
 }
 
-async fn form_page(state: &AppState, headers: &HeaderMap, auth: Option<&gridward_app::auth::Authenticated>, error: Option<String>, status: StatusCode) -> Result<Response, AppError> {
+async fn form_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    auth: Option<&gridward_app::auth::Authenticated>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let services = state.app.services(true).await?;
     let mut groups: Vec<(String, Vec<Service>)> = Vec::new();
     for s in services {
@@ -304,7 +332,11 @@ pub async fn submit_form(
         let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
         let number = |name: &str| -> Result<Option<f64>, AppError> {
             let v = field(name);
-            if v.is_empty() { Ok(None) } else { v.parse().map(Some).map_err(|_| AppError::bad_request("bad_point", format!("{name} is a number"))) }
+            if v.is_empty() {
+                Ok(None)
+            } else {
+                v.parse().map(Some).map_err(|_| AppError::bad_request("bad_point", format!("{name} is a number")))
+            }
         };
         let device = field("device_id");
         state.limits.take(&[("address", &address), ("device", &device)])?;
@@ -347,7 +379,9 @@ pub async fn submit_form(
                 m => m,
             };
             let status = crate::error::status_of(&e);
-            form_page(&state, &headers, auth.as_ref(), Some(message), status).await.unwrap_or_else(|e| crate::pages::error_response(chrome, e))
+            form_page(&state, &headers, auth.as_ref(), Some(message), status)
+                .await
+                .unwrap_or_else(|e| crate::pages::error_response(chrome, e))
         }
     }
 }
@@ -397,14 +431,22 @@ pub async fn ticket_page(
 }
 
 /// `GET /reports/{id}`: a report's public status by its number.
-pub async fn status_page(State(state): State<AppState>, headers: HeaderMap, MaybeSignedIn(auth): MaybeSignedIn, Path(id): Path<String>) -> Response {
+pub async fn status_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    MaybeSignedIn(auth): MaybeSignedIn,
+    Path(id): Path<String>,
+) -> Response {
     let result = async {
         let id: i64 = id.parse().map_err(|_| AppError::NotFound("report"))?;
         let report = state.app.public_report(id).await?;
         if report.lon.is_none() {
             return Err(AppError::NotFound("report"));
         }
-        Ok(render(StatusCode::OK, &ReportStatusPage { chrome: Chrome::new(&headers, auth.as_ref()), report, is_new: false, ticket_url: None }))
+        Ok(render(
+            StatusCode::OK,
+            &ReportStatusPage { chrome: Chrome::new(&headers, auth.as_ref()), report, is_new: false, ticket_url: None },
+        ))
     }
     .await;
     page_result(&headers, auth.as_ref(), result)
@@ -421,11 +463,10 @@ pub async fn public_photo(State(state): State<AppState>, Path((id, evidence)): P
     }
     .await;
     match result {
-        Ok((record, bytes)) => (
-            [(header::CONTENT_TYPE, record.media_type), (header::CACHE_CONTROL, "public, max-age=300".to_string())],
-            bytes,
-        )
-            .into_response(),
+        Ok((record, bytes)) => {
+            ([(header::CONTENT_TYPE, record.media_type), (header::CACHE_CONTROL, "public, max-age=300".to_string())], bytes)
+                .into_response()
+        }
         Err(e) => ApiError(e).into_response(),
     }
 }
@@ -485,7 +526,12 @@ fn default_queue(roles: &[Role]) -> &'static str {
 }
 
 /// `GET /queue`: the caller's queue (intake, tasks, checks, overdue) in their territory.
-pub async fn queue_page(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Query(q): Query<QueueQuery>) -> Response {
+pub async fn queue_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<QueueQuery>,
+) -> Response {
     let result = async {
         let chrome = Chrome::new(&headers, Some(&auth));
         let name = match q.queue.as_deref() {
@@ -549,7 +595,14 @@ impl WorkPage {
     }
 }
 
-async fn work_page_response(state: &AppState, headers: &HeaderMap, auth: &gridward_app::auth::Authenticated, id: i64, notice: Option<String>, status: StatusCode) -> Result<Response, AppError> {
+async fn work_page_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    auth: &gridward_app::auth::Authenticated,
+    id: i64,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let view = state.app.report_view(&auth.principal, id).await?;
     let photos = state.app.evidence_of(&auth.principal, "report", &id.to_string()).await?;
     let squads = if view.actions.iter().any(|a| *a == "dispatch" || *a == "reassign") {
@@ -568,7 +621,13 @@ pub struct NoticeQuery {
 }
 
 /// `GET /work/{id}`: a report for staff: where it is, its history, its photos and the next lawful steps.
-pub async fn work_page(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Path(id): Path<i64>, Query(q): Query<NoticeQuery>) -> Response {
+pub async fn work_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<i64>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
     let notice = q.done.map(|a| Chrome::new(&headers, Some(&auth)).t(&format!("report.done.{a}")));
     let result = work_page_response(&state, &headers, &auth, id, notice, StatusCode::OK).await;
     page_result(&headers, Some(&auth), result)
@@ -594,7 +653,11 @@ pub async fn work_action(
                 reason: CancelReason::parse(&field("reason")).ok_or_else(|| AppError::bad_request("bad_reason", "choose why"))?,
                 note: field("note"),
             },
-            "mark_duplicate" => Action::MarkDuplicate { of: field("of").parse().map_err(|_| AppError::bad_request("bad_duplicate", "give the earlier report's number"))? },
+            "mark_duplicate" => Action::MarkDuplicate {
+                of: field("of")
+                    .parse()
+                    .map_err(|_| AppError::bad_request("bad_duplicate", "give the earlier report's number"))?,
+            },
             "dispatch" => Action::Dispatch { squad: field("squad"), officer: optional("officer") },
             "reassign" => Action::Reassign { squad: field("squad"), officer: optional("officer"), reason: field("reason") },
             "handle" => Action::Handle { note: field("note") },
@@ -636,7 +699,8 @@ pub async fn work_photo(
     let result: Result<Response, AppError> = async {
         let file = crate::evidence::read_form(&auth.csrf_token, form).await?;
         let object_id = id.to_string();
-        let upload = Upload { object_type: "report", object_id: &object_id, bytes: &file.bytes, original_name: file.name.as_deref() };
+        let upload =
+            Upload { object_type: "report", object_id: &object_id, bytes: &file.bytes, original_name: file.name.as_deref() };
         state.app.attach_evidence(&auth.principal, upload).await?;
         Ok(Redirect::to(&format!("/work/{id}?done=photo")).into_response())
     }
@@ -659,6 +723,7 @@ pub async fn work_photo(
 #[template(path = "tasks_map.html")]
 struct TasksMapPage {
     chrome: Chrome,
+    territory: String,
     points: String,
     count: usize,
 }
@@ -677,7 +742,15 @@ pub async fn tasks_map(State(state): State<AppState>, headers: HeaderMap, Signed
             })
             .collect();
         let chrome = Chrome::new(&headers, Some(&auth));
-        Ok(render(StatusCode::OK, &TasksMapPage { chrome, count: points.len(), points: Value::Array(points).to_string() }))
+        Ok(render(
+            StatusCode::OK,
+            &TasksMapPage {
+                chrome,
+                territory: auth.principal.scope.to_string(),
+                count: points.len(),
+                points: Value::Array(points).to_string(),
+            },
+        ))
     }
     .await;
     page_result(&headers, Some(&auth), result)
@@ -692,7 +765,14 @@ struct KeysPage {
     error: Option<String>,
 }
 
-async fn keys_page_response(state: &AppState, headers: &HeaderMap, auth: &gridward_app::auth::Authenticated, issued: Option<(String, String)>, error: Option<String>, status: StatusCode) -> Result<Response, AppError> {
+async fn keys_page_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    auth: &gridward_app::auth::Authenticated,
+    issued: Option<(String, String)>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let keys = state.app.open311_keys(&auth.principal).await?;
     Ok(render(status, &KeysPage { chrome: Chrome::new(headers, Some(auth)), keys, issued, error }))
 }
@@ -704,7 +784,12 @@ pub async fn keys_page(State(state): State<AppState>, headers: HeaderMap, Signed
 }
 
 /// `POST /open311-keys`: issues (`name`, `contact`) or revokes (`revoke`) a key; the new key is shown once.
-pub async fn keys_form(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, axum::Form(fields): axum::Form<Vec<(String, String)>>) -> Response {
+pub async fn keys_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Response {
     let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     let outcome = async {
         if !same_secret(&field("csrf"), &auth.csrf_token) {

@@ -36,7 +36,8 @@ async fn call(router: &Router, method: Method, uri: &str, form: Option<&str>) ->
     if form.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded; charset=utf-8");
     }
-    let res = router.clone().oneshot(req.body(form.map(|f| Body::from(f.to_string())).unwrap_or_default()).unwrap()).await.unwrap();
+    let res =
+        router.clone().oneshot(req.body(form.map(|f| Body::from(f.to_string())).unwrap_or_default()).unwrap()).await.unwrap();
     let status = res.status();
     let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
@@ -58,7 +59,8 @@ async fn zhongxiu(store: &Arc<dyn Store>) -> (f64, f64) {
 store_test!(open311_conformance, |store: Arc<dyn Store>| async move {
     let app = App::new(store.clone()).unwrap();
     app.load_demo_city(PASSWORD).await.unwrap();
-    let key = app.issue_open311_key_as("fixmystreet", "ops@example.org", &gridward_store::Actor::new("test", "admin")).await.unwrap();
+    let key =
+        app.issue_open311_key_as("fixmystreet", "ops@example.org", &gridward_store::Actor::new("test", "admin")).await.unwrap();
     let router = router(AppState::new(app.clone(), true, false));
     let (lon, lat) = zhongxiu(&store).await;
 
@@ -93,13 +95,23 @@ store_test!(open311_conformance, |store: Arc<dyn Store>| async move {
         let def = get(&router, &format!("/open311/v2/services/{code}.json")).await.json();
         assert_eq!(def["service_code"], code);
         let attr = &def["attributes"][0];
-        assert_eq!((attr["code"].as_str(), attr["datatype"].as_str(), attr["required"].as_bool()), (Some("severity"), Some("singlevaluelist"), Some(false)));
+        assert_eq!(
+            (attr["code"].as_str(), attr["datatype"].as_str(), attr["required"].as_bool()),
+            (Some("severity"), Some("singlevaluelist"), Some(false))
+        );
     }
     let xml_def = get(&router, "/open311/v2/services/0101.xml").await;
-    assert!(xml_def.body.contains("<service_code>0101</service_code>") && xml_def.body.contains("<attributes><attribute>"), "{}", xml_def.body);
+    assert!(
+        xml_def.body.contains("<service_code>0101</service_code>") && xml_def.body.contains("<attributes><attribute>"),
+        "{}",
+        xml_def.body
+    );
     assert!(xml_def.body.contains("<values><value><key>minor</key>"));
     let services_xml = get(&router, "/open311/v2/services.xml").await.body;
-    assert!(services_xml.contains("<services><service>") && services_xml.contains("<service_code>0101</service_code>"), "{services_xml}");
+    assert!(
+        services_xml.contains("<services><service>") && services_xml.contains("<service_code>0101</service_code>"),
+        "{services_xml}"
+    );
     assert_eq!(get(&router, "/open311/v2/services/9999.json").await.status, StatusCode::NOT_FOUND);
     assert_eq!(get(&router, &format!("/open311/v2/services.json?jurisdiction_id={CITY}")).await.status, StatusCode::OK);
     assert_eq!(get(&router, "/open311/v2/services.json?jurisdiction_id=sfgov.org").await.status, StatusCode::NOT_FOUND);
@@ -125,7 +137,10 @@ store_test!(open311_conformance, |store: Arc<dyn Store>| async move {
     let abroad = post(format!("service_code=0101&lat=39.91&long=116.39&api_key={key}"), "json").await;
     assert_eq!(abroad.json()[0]["code"], "outside_jurisdiction");
     let long_text = "x".repeat(4001);
-    assert_eq!(post(format!("service_code=0101&lat={lat}&long={lon}&api_key={key}&description={long_text}"), "json").await.json()[0]["code"], "text_too_long");
+    assert_eq!(
+        post(format!("service_code=0101&lat={lat}&long={lon}&api_key={key}&description={long_text}"), "json").await.json()[0]["code"],
+        "text_too_long"
+    );
     let wrong_type = call(&router, Method::POST, "/open311/v2/requests.json", None).await;
     assert_eq!(wrong_type.status, StatusCode::FORBIDDEN, "no body: no key");
     let json_body = Request::builder()
@@ -142,10 +157,17 @@ store_test!(open311_conformance, |store: Arc<dyn Store>| async move {
     let created = created.json();
     let id = created[0]["service_request_id"].as_str().unwrap().to_string();
     assert!(created[0].get("token").is_none());
-    let other = format!("service_code=0401&lat={}&long={lon}&api_key={key}&first_name=%E7%8E%8B&last_name=%E5%B0%8F%E6%98%8E", lat + 0.003);
+    let other = format!(
+        "service_code=0401&lat={}&long={lon}&api_key={key}&first_name=%E7%8E%8B&last_name=%E5%B0%8F%E6%98%8E",
+        lat + 0.003
+    );
     let created_xml = post(other, "xml").await;
     assert_eq!(created_xml.status, StatusCode::OK, "{}", created_xml.body);
-    assert!(created_xml.body.contains("<service_requests><request>") && created_xml.body.contains("<service_request_id>"), "{}", created_xml.body);
+    assert!(
+        created_xml.body.contains("<service_requests><request>") && created_xml.body.contains("<service_request_id>"),
+        "{}",
+        created_xml.body
+    );
     assert!(!created_xml.body.contains("<token>"));
     // The same problem again nearby is linked, and the client is told.
     let again = post(format!("{base}&api_key={key}"), "json").await.json();
@@ -154,7 +176,10 @@ store_test!(open311_conformance, |store: Arc<dyn Store>| async move {
     // Read back: one request as a list of one, in both formats; times carry their zone; no reporter.
     let one = get(&router, &format!("/open311/v2/requests/{id}.json")).await.json();
     let r = &one[0];
-    assert_eq!((r["service_request_id"].as_str(), r["status"].as_str(), r["service_code"].as_str()), (Some(id.as_str()), Some("open"), Some("0101")));
+    assert_eq!(
+        (r["service_request_id"].as_str(), r["status"].as_str(), r["service_code"].as_str()),
+        (Some(id.as_str()), Some("open"), Some("0101"))
+    );
     assert_eq!(r["extended_status"], "FOR_TRIAGE");
     assert!(r["requested_datetime"].as_str().unwrap().ends_with("+08:00"));
     assert!(!one.to_string().contains("13812345678"));
@@ -171,15 +196,23 @@ store_test!(open311_conformance, |store: Arc<dyn Store>| async move {
     let no_zone = get(&router, "/open311/v2/requests.json?start_date=2026-01-01T00:00:00").await;
     assert_eq!(no_zone.json()[0]["code"], "bad_datetime");
     assert_eq!(get(&router, "/open311/v2/requests.json?status=open,closed").await.json().as_array().unwrap().len(), 3);
-    assert_eq!(get(&router, "/open311/v2/requests.json?status=closed").await.json().as_array().unwrap().len(), 1, "the duplicate");
+    assert_eq!(
+        get(&router, "/open311/v2/requests.json?status=closed").await.json().as_array().unwrap().len(),
+        1,
+        "the duplicate"
+    );
     assert_eq!(get(&router, "/open311/v2/requests.json?status=open&service_code=0401").await.json().as_array().unwrap().len(), 1);
-    let by_id = get(&router, &format!("/open311/v2/requests.json?service_request_id={id}&status=closed&service_code=0401")).await.json();
+    let by_id =
+        get(&router, &format!("/open311/v2/requests.json?service_request_id={id}&status=closed&service_code=0401")).await.json();
     assert_eq!(by_id.as_array().unwrap().len(), 1, "a list of ids overrides the other filters");
     assert_eq!(get(&router, "/open311/v2/requests.json?page_size=2&page=2").await.json().as_array().unwrap().len(), 1);
     assert_eq!(get(&router, "/open311/v2/requests.json?status=lost").await.status, StatusCode::BAD_REQUEST);
 
     // 5. An address alone gets a token; it yields the number once a dispatcher places the report.
-    let by_address = post(format!("service_code=0201&address_string=%E9%92%9F%E7%A7%80%E8%B7%AF12%E5%8F%B7&api_key={key}"), "json").await.json();
+    let by_address =
+        post(format!("service_code=0201&address_string=%E9%92%9F%E7%A7%80%E8%B7%AF12%E5%8F%B7&api_key={key}"), "json")
+            .await
+            .json();
     let token = by_address[0]["token"].as_str().unwrap().to_string();
     assert!(by_address[0].get("service_request_id").is_none());
     let pending = get(&router, &format!("/open311/v2/tokens/{token}.json")).await.json();
@@ -187,7 +220,12 @@ store_test!(open311_conformance, |store: Arc<dyn Store>| async move {
     assert!(pending[0].get("service_request_id").is_none());
     assert_eq!(get(&router, "/open311/v2/tokens/nope.json").await.status, StatusCode::NOT_FOUND);
     let hidden = store.report_by_token(&token).await.unwrap().unwrap();
-    let centre = Principal { username: "centre".into(), display_name: "centre".into(), roles: vec![Role::Dispatcher], scope: DivisionCode::parse(CITY).unwrap() };
+    let centre = Principal {
+        username: "centre".into(),
+        display_name: "centre".into(),
+        roles: vec![Role::Dispatcher],
+        scope: DivisionCode::parse(CITY).unwrap(),
+    };
     app.place_report(&centre, hidden.id, lon, lat + 0.006, Datum::Wgs84).await.unwrap();
     let resolved = get(&router, &format!("/open311/v2/tokens/{token}.xml")).await;
     assert!(resolved.body.contains(&format!("<service_request_id>{}</service_request_id>", hidden.id)), "{}", resolved.body);
@@ -196,13 +234,18 @@ store_test!(open311_conformance, |store: Arc<dyn Store>| async move {
     let updates = get(&router, "/open311/v2/servicerequestupdates.json").await.json();
     assert!(updates.as_array().unwrap().iter().any(|u| u["service_request_id"] == id.as_str() && u["status"] == "FOR_TRIAGE"));
     let comment_url = format!("/open311/v2/servicerequestupdates.json?api_key={key}");
-    let comment = call(&router, Method::POST, &comment_url, Some(&format!("service_request_id={id}&description=%E8%A1%A5%E5%85%85"))).await;
+    let comment =
+        call(&router, Method::POST, &comment_url, Some(&format!("service_request_id={id}&description=%E8%A1%A5%E5%85%85"))).await;
     assert_eq!(comment.status, StatusCode::OK, "{}", comment.body);
     assert!(comment.json()[0]["update_id"].is_string());
-    let closing = call(&router, Method::POST, &comment_url, Some(&format!("service_request_id={id}&description=x&status=CLOSED"))).await;
+    let closing =
+        call(&router, Method::POST, &comment_url, Some(&format!("service_request_id={id}&description=x&status=CLOSED"))).await;
     assert_eq!(closing.json()[0]["code"], "status_not_settable");
     let xml_updates = get(&router, "/open311/v2/servicerequestupdates.xml").await.body;
-    assert!(xml_updates.contains("<service_request_updates><request_update>") && xml_updates.contains("<update_id>"), "{xml_updates}");
+    assert!(
+        xml_updates.contains("<service_request_updates><request_update>") && xml_updates.contains("<update_id>"),
+        "{xml_updates}"
+    );
 
     // Bad paths and formats.
     assert_eq!(get(&router, "/open311/v2/services.csv").await.status, StatusCode::NOT_FOUND);
