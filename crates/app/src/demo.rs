@@ -20,6 +20,24 @@ const CATALOG_CSV: &[u8] = include_bytes!("../../../data/demo/nantong/catalog.cs
 /// The digital-urban-management classes the public may report, each mapped to a catalog power.
 const SERVICES_CSV: &[u8] = include_bytes!("../../../data/demo/nantong/services.csv");
 const SERVICES_SEED_NAME: &str = "demo-services-v1";
+const REPORTS_SEED_NAME: &str = "demo-reports-v1";
+/// The picture the demo's reports carry as report and after-photos.
+const DEMO_PHOTO: &[u8] = include_bytes!("../../../data/demo/nantong/report-photo.jpg");
+/// What the demo's citizens write, by service.
+const DEMO_REPORTS: &[(&str, &str)] = &[
+    ("0101", "小区门口堆放大量生活垃圾，已有异味"),
+    ("0401", "早高峰有商贩在人行道上摆摊卖早点"),
+    ("0201", "电线杆和公交站牌上贴满小广告"),
+    ("1101", "路口窨井盖缺失，夜间很危险"),
+    ("0402", "沿街店铺在门口堆放建材，占用人行道"),
+    ("0301", "工地渣土未覆盖，刮风时扬尘严重"),
+    ("0104", "晚上十点后仍有露天烧烤，油烟很大"),
+    ("0404", "商店门口高音喇叭循环播放促销广告"),
+    ("1102", "垃圾箱破损，垃圾散落一地"),
+    ("0202", "新刷的围墙被涂写"),
+    ("1103", "绿化带护栏被撞坏"),
+    ("0103", "渣土车沿路遗撒，路面泥泞"),
+];
 
 pub const SEED_NAME: &str = "demo.nantong.v1";
 /// The demo's power catalog, delegation and quotas, loaded after the city (also into a city loaded
@@ -341,6 +359,135 @@ impl App {
         self.store.set_grid_owners(&owners, &change(&actor)).await?;
         self.store.mark_seed_applied(GRIDS_SEED_NAME, now()).await?;
         Ok(())
+    }
+
+    /// A working week's reports in 钟秀街道, in every state of the seven steps, made through the same
+    /// use-cases a citizen, the dispatcher, the squad and the supervisor use: new ones waiting, registered,
+    /// dispatched, handled, closed (one sent back for rework first, rewards pending and paid), refused,
+    /// and duplicates linked to their first report. Needs the grids (reports are routed by them) and an
+    /// evidence store (squads hand back only with a photo).
+    pub async fn load_demo_reports(&self) -> AppResult<()> {
+        if self.store.seed_applied(REPORTS_SEED_NAME).await? {
+            return Ok(());
+        }
+        self.forget_intake_cache();
+        let person = |name: &str, roles: &[Role], scope: &str| -> AppResult<gridward_domain::access::Principal> {
+            Ok(gridward_domain::access::Principal {
+                username: name.to_string(),
+                display_name: name.to_string(),
+                roles: roles.to_vec(),
+                scope: DivisionCode::parse(scope).map_err(|e| AppError::Internal(e.to_string()))?,
+            })
+        };
+        let dispatcher = person("dispatcher", &[Role::Dispatcher], CITY)?;
+        let officer = person("officer.zhongxiu", &[Role::Officer], ZHONGXIU)?;
+        let supervisor = person("supervisor", &[Role::Supervisor], CHONGCHUAN)?;
+        let leader = person("leader", &[Role::Leader], CITY)?;
+        // Points in the middle of 钟秀街道's grids, spread over the street.
+        let grids = self.store.grids_within(&ZHONGXIU[..9]).await?;
+        if grids.is_empty() {
+            return Ok(());
+        }
+        let step = (grids.len() / 40).max(1);
+        let mut points = Vec::new();
+        for g in grids.iter().step_by(step) {
+            let shape = gridward_grid::parse_geometry(&g.geometry).map_err(|e| AppError::Internal(format!("grid {}: {e:?}", g.code)))?;
+            if let Some(c) = geo::Centroid::centroid(&shape) {
+                points.push(gridward_grid::Datum::Gcj02.convert(gridward_grid::Datum::Wgs84, c.x(), c.y()));
+            }
+        }
+        use gridward_domain::report::{Action, CancelReason, Severity};
+        let mut made = Vec::new();
+        for (i, (service, text)) in DEMO_REPORTS.iter().cycle().take(24).enumerate() {
+            let (lon, lat) = points[i % points.len()];
+            let reporter = match i % 3 {
+                0 => gridward_store::Reporter { name: "王先生".into(), phone: format!("1380000{:04}", 1000 + i), ..Default::default() },
+                1 => gridward_store::Reporter::default(),
+                _ => gridward_store::Reporter { name: "李女士".into(), phone: format!("1390000{:04}", 2000 + i), ..Default::default() },
+            };
+            let severity = if i % 4 == 0 { Severity::Serious } else { Severity::Minor };
+            let input = crate::reports::NewReport {
+                service_code: service.to_string(),
+                lon: Some(lon),
+                lat: Some(lat),
+                description: text.to_string(),
+                reporter,
+                attributes: std::collections::BTreeMap::from([("severity".to_string(), vec![severity.as_str().to_string()])]),
+                ..Default::default()
+            };
+            let submitter = match i % 5 {
+                3 => crate::reports::Submitter::Client("12345-hotline".into()),
+                4 => crate::reports::Submitter::Staff(supervisor.clone(), gridward_domain::report::Channel::Patrol),
+                _ => crate::reports::Submitter::Public,
+            };
+            let submitted = self.submit_report(&submitter, input).await?;
+            if i % 5 != 4 {
+                self.attach_public_photo(&submitted.token, DEMO_PHOTO, Some("report.jpg")).await?;
+            }
+            made.push(submitted.id);
+        }
+        // Two more people report the first two problems again, a few metres away: linked, not repeated.
+        for (k, first) in made.iter().take(2).enumerate() {
+            let (lon, lat) = points[k % points.len()];
+            let (service, text) = DEMO_REPORTS[k];
+            let again = crate::reports::NewReport {
+                service_code: service.to_string(),
+                lon: Some(lon + 0.00004),
+                lat: Some(lat),
+                description: format!("{text}（又见）"),
+                ..Default::default()
+            };
+            let dup = self.submit_report(&crate::reports::Submitter::Public, again).await?;
+            debug_assert_eq!(dup.duplicate_of, Some(*first));
+        }
+        for (i, id) in made.iter().copied().enumerate() {
+            // The first two stay new; the rest move on by how far the week has taken them.
+            let stage = i % 8;
+            if stage < 2 && i < 8 {
+                continue;
+            }
+            if stage == 2 {
+                let reason = if i % 2 == 0 { CancelReason::NotOurs } else { CancelReason::Invalid };
+                self.act_on_report(&dispatcher, id, Action::Cancel { reason, note: "经核实不属城管执法事项，已告知举报人".into() }).await?;
+                continue;
+            }
+            self.act_on_report(&dispatcher, id, Action::Verify { severity: None }).await?;
+            if stage == 3 {
+                continue;
+            }
+            let squad = self.store.report(id).await?.and_then(|r| r.squad).unwrap_or_else(|| ZHONGXIU_SQUAD.to_string());
+            self.act_on_report(&dispatcher, id, Action::Dispatch { squad, officer: None }).await?;
+            if stage == 4 {
+                continue;
+            }
+            self.demo_after_photo(&officer, id).await?;
+            self.act_on_report(&officer, id, Action::Handle { note: "已到现场处置完毕，现场已恢复".into() }).await?;
+            if stage == 5 {
+                continue;
+            }
+            if stage == 6 {
+                self.act_on_report(&supervisor, id, Action::Rework { reason: "复查时仍有残留，需再次清理".into() }).await?;
+                self.demo_after_photo(&officer, id).await?;
+                self.act_on_report(&officer, id, Action::Handle { note: "已再次清理，拍照留存".into() }).await?;
+            }
+            self.act_on_report(&supervisor, id, Action::Close { note: "现场核查通过".into() }).await?;
+        }
+        // The leader approves the first reward and pays the second.
+        let rewards = self.store.rewards().await?;
+        for (k, r) in rewards.iter().take(2).enumerate() {
+            self.decide_reward(&leader, r.report_id, "approved").await?;
+            if k == 1 {
+                self.decide_reward(&leader, r.report_id, "paid").await?;
+            }
+        }
+        self.store.mark_seed_applied(REPORTS_SEED_NAME, now()).await?;
+        Ok(())
+    }
+
+    async fn demo_after_photo(&self, officer: &gridward_domain::access::Principal, id: i64) -> AppResult<()> {
+        let object_id = id.to_string();
+        let upload = crate::evidence::Upload { object_type: "report", object_id: &object_id, bytes: DEMO_PHOTO, original_name: Some("after.jpg") };
+        self.attach_evidence(officer, upload).await.map(|_| ())
     }
 
     /// Partitions every district that has a real outline into its current streets, then every street into

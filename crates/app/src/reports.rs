@@ -531,13 +531,17 @@ impl App {
     /// The earliest open report of the same service near this point within the duplicate window.
     async fn earlier_report(&self, service: &Service, lon: f64, lat: f64, at: i64) -> AppResult<Option<i64>> {
         let rule: DuplicateRule = self.duplicate_rule;
+        // A box a little larger than the radius; the exact distance is the domain's test.
+        let dlat = rule.radius_m / 111_000.0 * 1.1;
+        let dlon = dlat / lat.to_radians().cos().max(0.01);
         let recent = self
             .store
             .reports(&ReportQuery {
                 service_codes: vec![service.code.clone()],
                 from: Some(at - rule.window_s),
                 states: ReportState::ALL.into_iter().filter(|s| s.is_open()).collect(),
-                limit: 5000,
+                within_box: Some([lon - dlon, lat - dlat, lon + dlon, lat + dlat]),
+                limit: 1000,
                 ..ReportQuery::default()
             })
             .await?;
@@ -556,7 +560,18 @@ impl App {
             .intake_writer
             .get_or_init(|| {
                 let (tx, rx) = mpsc::channel::<IntakeJob>(MAX_BATCH * 8);
-                tokio::spawn(run_intake_writer(self.store.clone(), rx));
+                // The writer gets a thread and a runtime of its own: on the shared runtime each of its
+                // awaits would queue behind every request in flight, and a batch would take that long.
+                let store = self.store.clone();
+                let started = std::thread::Builder::new().name("intake-writer".into()).spawn(move || {
+                    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                        Ok(runtime) => runtime.block_on(run_intake_writer(store, rx)),
+                        Err(e) => tracing::error!(error = %e, "the intake writer's runtime did not start"),
+                    }
+                });
+                if let Err(e) = started {
+                    tracing::error!(error = %e, "the intake writer's thread did not start");
+                }
                 tx
             })
             .clone();
@@ -1184,7 +1199,10 @@ async fn run_intake_writer(store: Arc<dyn gridward_store::Store>, mut rx: mpsc::
     let mut batch: Vec<IntakeJob> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let reports: Vec<ReportRecord> = batch.iter().map(|j| j.report.clone()).collect();
-        match store.submit_reports(&reports, &intake_change()).await {
+        let started = std::time::Instant::now();
+        let written = store.submit_reports(&reports, &intake_change()).await;
+        tracing::debug!(reports = reports.len(), micros = started.elapsed().as_micros() as u64, "intake batch written");
+        match written {
             Ok(stored) => {
                 for (job, record) in batch.drain(..).zip(stored) {
                     let _ = job.reply.send(Ok(record));

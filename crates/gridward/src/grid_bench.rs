@@ -229,7 +229,7 @@ async fn load_postgis(pg: &sqlx::PgPool, grids: &[gridward_store::GridRecord], p
     Ok(())
 }
 
-fn random_password() -> Result<String> {
+pub(crate) fn random_password() -> Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())

@@ -2,6 +2,7 @@
 
 mod bench;
 mod grid_bench;
+mod intake_bench;
 mod witness;
 
 use std::io::Write;
@@ -192,6 +193,14 @@ enum BenchKind {
         /// A PostgreSQL URL where `CREATE EXTENSION postgis` works; its bench tables are replaced.
         #[arg(long)]
         postgis: Option<String>,
+    },
+    /// Post Open311 reports over HTTP on loopback for SECONDS, from CONNECTIONS keep-alive connections: first
+    /// with one transaction per report, then with group commit; prints throughput, latency and their ratio.
+    Intake {
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
     },
     /// Fill an empty ledger, build its tree, serve inclusion proofs and run `audit verify` over it, with
     /// single-core SM3 throughput measured in the same run.
@@ -403,6 +412,10 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
             let app = new_app(cli).await?;
             grid_bench::run(&app, *grids, *points, postgis.as_deref()).await
         }
+        Command::Bench { what: BenchKind::Intake { seconds, connections } } => {
+            let app = new_app(cli).await?;
+            intake_bench::run(&app, *seconds, *connections).await
+        }
         Command::Bench { what: BenchKind::Ledger { entries, proofs } } => {
             let app = open_app(cli).await?;
             let store = app.store.clone();
@@ -471,6 +484,10 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
                     // Intake read the owners before the grids arrived; it reads them again.
                     background.forget_intake_cache();
                     tracing::info!("demo grids loaded");
+                    match background.load_demo_reports().await {
+                        Ok(()) => tracing::info!("demo reports loaded"),
+                        Err(e) => tracing::error!(error = %e, "loading the demo reports failed"),
+                    }
                     if let Err(e) = background.sign_checkpoint().await {
                         tracing::warn!(error = %e, "checkpoint signing failed");
                     }

@@ -42,7 +42,8 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_by_jurisdiction ON reports (jurisdiction, state);
 CREATE INDEX reports_by_time ON reports (submitted_at);
-CREATE INDEX reports_by_service_time ON reports (service_code, submitted_at);
+-- Duplicate detection looks for the same service near a point: a latitude band, then longitude and time.
+CREATE INDEX reports_by_service_place ON reports (service_code, lat, lon);
 CREATE INDEX reports_by_squad ON reports (squad, state);
 CREATE INDEX reports_by_due ON reports (state, step_due);
 

@@ -117,6 +117,8 @@ pub struct ReportQuery {
     pub officer: Option<String>,
     /// Only reports whose running step was due before this instant.
     pub due_before: Option<i64>,
+    /// Only reports placed inside this box: west, south, east, north (WGS-84).
+    pub within_box: Option<[f64; 4]>,
     pub newest_first: bool,
     pub limit: u32,
     pub offset: u32,
@@ -222,7 +224,7 @@ pub const REPORT_COLUMNS: [&str; 28] = [
 ];
 
 /// Reports per INSERT statement (28 parameters each).
-pub const REPORTS_PER_INSERT: usize = 100;
+pub const REPORTS_PER_INSERT: usize = 16;
 
 /// The WHERE clause of a query and its binds, numbered from `$1`.
 pub fn report_filter(q: &ReportQuery) -> (String, Vec<FilterValue>) {
@@ -274,15 +276,22 @@ pub fn report_filter(q: &ReportQuery) -> (String, Vec<FilterValue>) {
     if let Some(due) = q.due_before {
         push(&mut clauses, "step_due < ?", FilterValue::Int(due), &mut binds);
     }
+    if let Some([west, south, east, north]) = q.within_box {
+        push(&mut clauses, "lat >= ?", FilterValue::Real(south), &mut binds);
+        push(&mut clauses, "lat <= ?", FilterValue::Real(north), &mut binds);
+        push(&mut clauses, "lon >= ?", FilterValue::Real(west), &mut binds);
+        push(&mut clauses, "lon <= ?", FilterValue::Real(east), &mut binds);
+    }
     let clause = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
     (clause, binds)
 }
 
 /// A value bound into a report filter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FilterValue {
     Text(String),
     Int(i64),
+    Real(f64),
 }
 
 /// Decodes the text forms stored for a report's enums.

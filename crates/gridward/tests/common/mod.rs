@@ -42,13 +42,18 @@ pub fn serve(dir: &std::path::Path, extra: &[&str]) -> (Child, String) {
     panic!("the server did not start");
 }
 
-/// One HTTP/1.1 request; the status code and body.
+/// One HTTP/1.1 request with a JSON body; the status code and body.
 pub fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> Option<(u16, String)> {
+    request_as(addr, method, path, token, "application/json", body)
+}
+
+/// One HTTP/1.1 request with a body of the given type; the status code and body.
+pub fn request_as(addr: &str, method: &str, path: &str, token: Option<&str>, content_type: &str, body: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(req.as_bytes()).ok()?;
