@@ -391,7 +391,8 @@ impl App {
         let step = (grids.len() / 40).max(1);
         let mut points = Vec::new();
         for g in grids.iter().step_by(step) {
-            let shape = gridward_grid::parse_geometry(&g.geometry).map_err(|e| AppError::Internal(format!("grid {}: {e:?}", g.code)))?;
+            let shape =
+                gridward_grid::parse_geometry(&g.geometry).map_err(|e| AppError::Internal(format!("grid {}: {e:?}", g.code)))?;
             if let Some(c) = geo::Centroid::centroid(&shape) {
                 points.push(gridward_grid::Datum::Gcj02.convert(gridward_grid::Datum::Wgs84, c.x(), c.y()));
             }
@@ -401,9 +402,17 @@ impl App {
         for (i, (service, text)) in DEMO_REPORTS.iter().cycle().take(24).enumerate() {
             let (lon, lat) = points[i % points.len()];
             let reporter = match i % 3 {
-                0 => gridward_store::Reporter { name: "王先生".into(), phone: format!("1380000{:04}", 1000 + i), ..Default::default() },
+                0 => gridward_store::Reporter {
+                    name: "王先生".into(),
+                    phone: format!("1380000{:04}", 1000 + i),
+                    ..Default::default()
+                },
                 1 => gridward_store::Reporter::default(),
-                _ => gridward_store::Reporter { name: "李女士".into(), phone: format!("1390000{:04}", 2000 + i), ..Default::default() },
+                _ => gridward_store::Reporter {
+                    name: "李女士".into(),
+                    phone: format!("1390000{:04}", 2000 + i),
+                    ..Default::default()
+                },
             };
             let severity = if i % 4 == 0 { Severity::Serious } else { Severity::Minor };
             let input = crate::reports::NewReport {
@@ -448,7 +457,12 @@ impl App {
             }
             if stage == 2 {
                 let reason = if i % 2 == 0 { CancelReason::NotOurs } else { CancelReason::Invalid };
-                self.act_on_report(&dispatcher, id, Action::Cancel { reason, note: "经核实不属城管执法事项，已告知举报人".into() }).await?;
+                self.act_on_report(
+                    &dispatcher,
+                    id,
+                    Action::Cancel { reason, note: "经核实不属城管执法事项，已告知举报人".into() },
+                )
+                .await?;
                 continue;
             }
             self.act_on_report(&dispatcher, id, Action::Verify { severity: None }).await?;
@@ -486,7 +500,12 @@ impl App {
 
     async fn demo_after_photo(&self, officer: &gridward_domain::access::Principal, id: i64) -> AppResult<()> {
         let object_id = id.to_string();
-        let upload = crate::evidence::Upload { object_type: "report", object_id: &object_id, bytes: DEMO_PHOTO, original_name: Some("after.jpg") };
+        let upload = crate::evidence::Upload {
+            object_type: "report",
+            object_id: &object_id,
+            bytes: DEMO_PHOTO,
+            original_name: Some("after.jpg"),
+        };
         self.attach_evidence(officer, upload).await.map(|_| ())
     }
 

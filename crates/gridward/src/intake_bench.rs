@@ -59,7 +59,9 @@ pub async fn run(app: &App, seconds: u64, connections: usize) -> Result<()> {
         bail!("the benchmark needs a new --data-dir (or an empty database)");
     }
     let started = Instant::now();
-    app.load_demo_city(&crate::grid_bench::random_password()?).await.map_err(|e| anyhow::anyhow!("loading the demo city: {e}"))?;
+    app.load_demo_city(&crate::grid_bench::random_password()?)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the demo city: {e}"))?;
     let key = app.issue_open311_key_as("bench", "", &Actor::new("bench", "system")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let points = city_points(app, 200_000).await?;
     println!(
@@ -70,7 +72,9 @@ pub async fn run(app: &App, seconds: u64, connections: usize) -> Result<()> {
     );
     let points = Arc::new(points);
     writer_ceiling(app).await?;
-    let baseline = measure(app.clone().with_group_commit(false), "one transaction per report", &key, &points, seconds, connections, 0).await?;
+    let baseline =
+        measure(app.clone().with_group_commit(false), "one transaction per report", &key, &points, seconds, connections, 0)
+            .await?;
     baseline.print();
     let grouped = measure(app.clone().with_group_commit(true), "group commit", &key, &points, seconds, connections, 1).await?;
     grouped.print();
@@ -232,28 +236,30 @@ async fn read_response(stream: &mut TcpStream, buf: &mut [u8]) -> Result<(u16, S
 /// `submit_reports` the group-commit writer calls. The ceiling intake over HTTP approaches.
 async fn writer_ceiling(app: &App) -> Result<()> {
     let nothing = gridward_app::reports::NewReport { service_code: "0101".into(), ..Default::default() };
-    let template = app
-        .store
-        .reports(&gridward_store::ReportQuery { limit: 1, ..Default::default() })
-        .await?
-        .into_iter()
-        .next();
+    let template = app.store.reports(&gridward_store::ReportQuery { limit: 1, ..Default::default() }).await?.into_iter().next();
     let template = match template {
         Some(t) => t,
         None => {
             // One report through the front door gives a realistic record to copy.
             let (lon, lat) = city_points(app, 1).await?[0];
             let first = gridward_app::reports::NewReport { lon: Some(lon), lat: Some(lat), ..nothing };
-            let made = app.submit_report(&gridward_app::reports::Submitter::Client("bench".into()), first).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let made = app
+                .submit_report(&gridward_app::reports::Submitter::Client("bench".into()), first)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             app.store.report(made.id).await?.context("the first report")?
         }
     };
     let change = gridward_store::Change { actor: Actor::new("bench", "system"), at: gridward_app::now() };
-    let batch: Vec<_> = (0..32).map(|i| gridward_store::ReportRecord { token: format!("{:032x}", i), ..template.clone() }).collect();
+    let batch: Vec<_> =
+        (0..32).map(|i| gridward_store::ReportRecord { token: format!("{:032x}", i), ..template.clone() }).collect();
     let started = Instant::now();
     let rounds = 100;
     for round in 0..rounds {
-        let batch: Vec<_> = batch.iter().map(|r| gridward_store::ReportRecord { token: format!("{round:08x}{}", &r.token[8..]), ..r.clone() }).collect();
+        let batch: Vec<_> = batch
+            .iter()
+            .map(|r| gridward_store::ReportRecord { token: format!("{round:08x}{}", &r.token[8..]), ..r.clone() })
+            .collect();
         app.store.submit_reports(&batch, &change).await?;
     }
     let seconds = started.elapsed().as_secs_f64();

@@ -60,7 +60,8 @@ fn acknowledged_reports_survive_kill_9() {
     let outline: serde_json::Value = serde_json::from_str(&outline).unwrap();
     let ring = outline["geometry"]["coordinates"][0][0].as_array().unwrap().clone();
     let (x, y) = ring.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0].as_f64().unwrap(), y + p[1].as_f64().unwrap()));
-    let (lon, lat) = gridward_grid::Datum::Gcj02.convert(gridward_grid::Datum::Wgs84, x / ring.len() as f64, y / ring.len() as f64);
+    let (lon, lat) =
+        gridward_grid::Datum::Gcj02.convert(gridward_grid::Datum::Wgs84, x / ring.len() as f64, y / ring.len() as f64);
 
     let writers: Vec<_> = (0..8)
         .map(|w| {
@@ -71,10 +72,12 @@ fn acknowledged_reports_survive_kill_9() {
                     let n = i * 8 + w;
                     let (dx, dy) = ((n % 40) as f64 - 20.0, (n / 40 % 40) as f64 - 20.0);
                     let body = format!("api_key={key}&service_code=0101&lat={}&long={}", lat + dy * 0.0007, lon + dx * 0.0007);
-                    let reply = request_as(&addr, "POST", "/open311/v2/requests.json", None, "application/x-www-form-urlencoded", &body);
+                    let reply =
+                        request_as(&addr, "POST", "/open311/v2/requests.json", None, "application/x-www-form-urlencoded", &body);
                     match reply {
                         Some((200, body)) => {
-                            let id = body.split("\"service_request_id\":\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+                            let id =
+                                body.split("\"service_request_id\":\"").nth(1).unwrap().split('"').next().unwrap().to_string();
                             acknowledged.push(id);
                         }
                         // A point outside the city is refused; that is not a failure of the server.

@@ -48,7 +48,14 @@ pub fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: 
 }
 
 /// One HTTP/1.1 request with a body of the given type; the status code and body.
-pub fn request_as(addr: &str, method: &str, path: &str, token: Option<&str>, content_type: &str, body: &str) -> Option<(u16, String)> {
+pub fn request_as(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: &str,
+) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
