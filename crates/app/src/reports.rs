@@ -311,13 +311,18 @@ impl App {
         Ok(changed)
     }
 
-    /// Reads a service list file (CSV, `SERVICE_COLUMNS`) and stores it (admin).
+    /// Reads a service list file (CSV, `SERVICE_COLUMNS`) and stores it, all or nothing (admin).
     pub async fn import_services_csv(&self, who: &Principal, bytes: &[u8]) -> AppResult<usize> {
         if !who.has(Role::Admin) {
             return Err(AppError::Forbidden);
         }
+        self.import_services_csv_as(bytes, &actor_of(who)).await
+    }
+
+    /// The same, as an operator at the shell.
+    pub async fn import_services_csv_as(&self, bytes: &[u8], actor: &Actor) -> AppResult<usize> {
         let services = self.parse_services_csv(bytes).await?;
-        self.store_services(&services, &actor_of(who)).await
+        self.store_services(&services, actor).await
     }
 
     pub(crate) async fn parse_services_csv(&self, bytes: &[u8]) -> AppResult<Vec<Service>> {
@@ -805,6 +810,46 @@ impl App {
             .collect();
         squads.sort_by_key(|(code, _)| Some(code) != report.squad.as_ref());
         Ok(squads)
+    }
+
+    /// Records that a report revealed a violation and became an enforcement case (officers, leaders):
+    /// the case's reference is kept with the report and in the record. A report links to one case.
+    pub async fn link_case(&self, who: &Principal, id: i64, case_ref: &str) -> AppResult<ReportView> {
+        if !who.has_any(&[Role::Officer, Role::Leader]) {
+            return Err(AppError::Forbidden);
+        }
+        let report = self.report_in_scope(who, id).await?;
+        let case_ref = clean_text("case", case_ref, 60)?;
+        if case_ref.is_empty() {
+            return Err(AppError::bad_request("missing_case", "name the case"));
+        }
+        if report.case_ref.is_some() {
+            return Err(AppError::bad_request("case_linked", format!("report {id} is already linked to a case")));
+        }
+        if matches!(report.state, ReportState::Submitted | ReportState::Cancelled | ReportState::Duplicate) {
+            return Err(AppError::bad_request("illegal_transition", "only a registered report can become a case"));
+        }
+        let at = now();
+        let next = ReportRecord { case_ref: Some(case_ref.clone()), updated_at: at, ..report.clone() };
+        let update = ReportUpdate {
+            id: 0,
+            report_id: id,
+            action: "to_case".into(),
+            state: report.state,
+            note: format!("case {case_ref}"),
+            public_note: String::new(),
+            actor: who.username.clone(),
+            at,
+            ledger_seq: 0,
+        };
+        let stored = self
+            .store
+            .update_report(&next, report.ledger_seq, &update, &change(&actor_of(who)))
+            .await?
+            .ok_or_else(|| AppError::Conflict("the report changed since it was read; reload it".into()))?;
+        let cache = self.intake_cache().await?;
+        let updates = self.store.report_updates(id).await?;
+        Ok(self.view(who, stored, updates, &cache, &self.body_names().await?))
     }
 
     /// Marks every open report whose step ran over its limit as escalated (督办), once per step.

@@ -190,6 +190,13 @@ store_test!(a_report_goes_through_the_seven_steps, |store: Arc<dyn Store>| async
     let patrol = Submitter::Staff(supervisor.clone(), Channel::Patrol);
     let found = app.submit_report(&patrol, report_at("1101", lon + 0.002, lat)).await.unwrap();
     assert_eq!(store.report(found.id).await.unwrap().unwrap().channel, Channel::Patrol);
+    // A finding that reveals a violation becomes an enforcement case; the link is kept and recorded.
+    assert_eq!(code_of(app.link_case(&officer, found.id, "崇城管罚〔2026〕1号").await.unwrap_err()), "illegal_transition");
+    app.act_on_report(&dispatcher, found.id, Action::Verify { severity: None }).await.unwrap();
+    assert_eq!(code_of(app.link_case(&dispatcher, found.id, "x").await.unwrap_err()), "forbidden");
+    let linked = app.link_case(&officer, found.id, "崇城管罚〔2026〕1号").await.unwrap();
+    assert_eq!(linked.report.case_ref.as_deref(), Some("崇城管罚〔2026〕1号"));
+    assert_eq!(code_of(app.link_case(&officer, found.id, "another").await.unwrap_err()), "case_linked");
     let bad_patrol = Submitter::Staff(principal("x", &[Role::Procuratorate], "320600000000"), Channel::Patrol);
     assert_eq!(code_of(app.submit_report(&bad_patrol, report_at("1101", lon, lat)).await.unwrap_err()), "forbidden");
 
@@ -307,4 +314,35 @@ store_test!(open311_keys_are_issued_shown_once_and_revoked, |store: Arc<dyn Stor
     app.revoke_open311_key(&admin, "fixmystreet").await.unwrap();
     assert_eq!(app.open311_client(&key).await.unwrap(), None);
     assert_eq!(code_of(app.revoke_open311_key(&admin, "fixmystreet").await.unwrap_err()), "not_found");
+});
+
+store_test!(the_service_list_is_imported_whole_or_not_at_all, |store: Arc<dyn Store>| async move {
+    let app = App::new(store.clone()).unwrap();
+    app.load_demo_city(PASSWORD).await.unwrap();
+    let admin = principal("admin", &[Role::Admin], "320600000000");
+    let leader = principal("leader", &[Role::Leader], "320600000000");
+    let header = "code,class,group,name,description,keywords,power_code,verify,dispatch,handle,check,public\n";
+    let good = format!(
+        "{header}0101,event,市容环境,暴露垃圾,,垃圾,srhw.34.1.4,2h,1h,1d,4h,true\n9001,event,市容环境,新类别,,,srhw.34.1.4,1h,1h,1d,4h,false\n"
+    );
+    assert_eq!(code_of(app.import_services_csv(&leader, good.as_bytes()).await.unwrap_err()), "forbidden");
+    let bad = format!(
+        "{header}0101,event,市容环境,暴露垃圾,,,no.such.power,2h,1h,1d,4h,true\n9002,thing,,x,,,srhw.34.1.4,1w,1h,1d,4h,true\n"
+    );
+    let refused = app.import_services_csv(&admin, bad.as_bytes()).await.unwrap_err();
+    let AppError::Invalid(problems) = refused else { panic!("every problem is listed") };
+    assert!(problems.len() >= 4, "{problems}");
+    assert_eq!(code_of(app.import_services_csv(&admin, b"a,b\n1,2\n").await.unwrap_err()), "bad_header");
+    let before = app.services(false).await.unwrap();
+    assert_eq!(app.import_services_csv(&admin, good.as_bytes()).await.unwrap(), 2, "one revised, one added");
+    let after = app.services(false).await.unwrap();
+    assert_eq!(after.len(), before.len() + 1);
+    assert_eq!(
+        after.iter().find(|s| s.code == "0101").unwrap().limits.verify,
+        gridward_domain::calendar::TimeLimit::WorkingHours(2)
+    );
+    assert!(
+        !app.services(true).await.unwrap().iter().any(|s| s.code == "9001"),
+        "a non-public service is not offered to the public"
+    );
 });

@@ -228,6 +228,9 @@ enum ImportKind {
     Catalog,
     /// Unit grids: GeoJSON, or a zipped Shapefile (.shp, .dbf, .prj); each feature has a `code`.
     Grids,
+    /// The report service list: `code,class,group,name,description,keywords,power_code,verify,dispatch,handle,check,public`
+    /// (time limits like `4h` working hours or `2d` working days).
+    Services,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -677,6 +680,7 @@ async fn import(cli: &Cli, kind: ImportKind, file: &Path, source: &str, datum: O
         // A catalog may be a workbook, and grids a zip archive: neither is text.
         ImportKind::Catalog => return import_catalog(cli, file).await,
         ImportKind::Grids => return import_grids(cli, file, source, datum).await,
+        ImportKind::Services => return import_services(cli, file).await,
         _ => std::fs::read_to_string(file),
     };
     let text = text.with_context(|| format!("{} is not UTF-8 text", file.display()))?;
@@ -688,6 +692,7 @@ async fn import(cli: &Cli, kind: ImportKind, file: &Path, source: &str, datum: O
         ImportKind::Staff => app.import_staff(&text, &operator()).await,
         ImportKind::Catalog => return import_catalog(cli, file).await,
         ImportKind::Grids => return import_grids(cli, file, source, datum).await,
+        ImportKind::Services => return import_services(cli, file).await,
     }
     .map_err(explain)?;
     println!("imported {} rows", report.rows);
@@ -711,6 +716,14 @@ async fn import_grids(cli: &Cli, file: &Path, source: &str, datum: Option<&str>)
     for part in &report.uncovered {
         println!("  {} {}: {} m² not covered by any grid", part.community, part.name, part.area_m2);
     }
+    Ok(())
+}
+
+async fn import_services(cli: &Cli, file: &Path) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let app = new_app(cli).await?;
+    let changed = app.import_services_csv_as(&bytes, &operator()).await.map_err(explain)?;
+    println!("services: {changed} added or revised");
     Ok(())
 }
 

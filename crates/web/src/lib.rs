@@ -97,7 +97,7 @@ pub fn city_of(code: &DivisionCode) -> DivisionCode {
         places::coverage,
         reports::list_reports, reports::get_report, reports::act_on_report, reports::place_report, reports::file_report,
         reports::list_keys, reports::issue_key, reports::revoke_key, reports::list_rewards, reports::decide_reward,
-        reports::reward_stats,
+        reports::reward_stats, reports::link_case, reports::import_services,
     ),
     modifiers(&BearerAuth),
 )]
@@ -292,6 +292,8 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::GET, "/api/v1/reports/{id}", Roles(reports::REPORT_WORKERS), get(reports::get_report))
         .add(Method::POST, "/api/v1/reports/{id}/actions", Roles(reports::REPORT_WORKERS), post(reports::act_on_report))
         .add(Method::POST, "/api/v1/reports/{id}/place", Roles(&[Role::Dispatcher]), post(reports::place_report))
+        .add(Method::POST, "/api/v1/reports/{id}/case", Roles(&[Role::Officer, Role::Leader]), post(reports::link_case))
+        .add(Method::POST, "/api/v1/services/import", Roles(ADMINS), post(reports::import_services))
         .add(Method::GET, "/api/v1/open311-keys", Roles(ADMINS), get(reports::list_keys))
         .add(Method::POST, "/api/v1/open311-keys", Roles(ADMINS), post(reports::issue_key))
         .add(Method::DELETE, "/api/v1/open311-keys/{name}", Roles(ADMINS), delete(reports::revoke_key))

@@ -176,6 +176,37 @@ pub async fn file_report(
     Ok(Json(json!(submitted)))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CaseLink {
+    /// The enforcement case's reference (its number once cases are kept).
+    pub case_ref: String,
+}
+
+/// Records that the report revealed a violation and became an enforcement case (officers, leaders).
+#[utoipa::path(post, path = "/api/v1/reports/{id}/case", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "the report's number")), request_body = CaseLink,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn link_case(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<i64>,
+    Json(body): Json<CaseLink>,
+) -> ApiResult<Json<ReportView>> {
+    Ok(Json(state.app.link_case(&auth.principal, id, &body.case_ref).await?))
+}
+
+/// Replaces the report service list from a CSV body (administrators), all or nothing.
+#[utoipa::path(post, path = "/api/v1/services/import", tag = "reports", security(("bearer" = [])), request_body = String,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_services(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let changed = state.app.import_services_csv(&auth.principal, &body).await?;
+    Ok(Json(json!({"changed": changed})))
+}
+
 /// The Open311 client keys (admin); keys themselves are shown only when issued.
 #[utoipa::path(get, path = "/api/v1/open311-keys", tag = "reports", security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
@@ -362,7 +393,12 @@ pub async fn submit_form(
             attributes,
             media_url: None,
         };
-        let submitted = state.app.submit_report(&Submitter::Public, input).await?;
+        // A supervisor on patrol uses the same form, signed in: the report is a patrol finding (监督员上报).
+        let submitter = match &auth {
+            Some(a) if a.principal.has(Role::Supervisor) => Submitter::Staff(a.principal.clone(), Channel::Patrol),
+            _ => Submitter::Public,
+        };
+        let submitted = state.app.submit_report(&submitter, input).await?;
         for photo in &photos {
             state.app.attach_public_photo(&submitted.token, &photo.bytes, photo.name.as_deref()).await?;
         }

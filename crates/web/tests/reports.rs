@@ -1,4 +1,5 @@
-//! Open311 GeoReport v2 over HTTP on both backends: the conformance cases of the contract, in JSON and XML.
+//! Reports over HTTP on both backends: the Open311 conformance cases of the contract in JSON and XML, rate
+//! limits, and the public form (a citizen's report with a photo; a supervisor's patrol finding).
 
 use std::sync::Arc;
 
@@ -266,4 +267,83 @@ store_test!(open311_posts_are_rate_limited_per_key, |store: Arc<dyn Store>| asyn
     }
     assert_eq!(statuses, [StatusCode::OK, StatusCode::OK, StatusCode::TOO_MANY_REQUESTS]);
     assert_eq!(store.count_reports(&Default::default()).await.unwrap(), 2);
+});
+
+fn multipart(fields: &[(&str, &str)], photo: Option<&[u8]>) -> (String, Vec<u8>) {
+    let boundary = "gridwardtestboundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    if let Some(bytes) = photo {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes());
+        body.extend(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+store_test!(the_public_form_takes_reports_and_patrol_findings, |store: Arc<dyn Store>| async move {
+    let blobs = Box::leak(Box::new(tempfile::tempdir().unwrap()));
+    let app =
+        App::new(store.clone()).unwrap().with_evidence_store(Arc::new(gridward_app::evidence::FsBlobStore::new(blobs.path())));
+    app.load_demo_city(PASSWORD).await.unwrap();
+    let router = router(AppState::new(app.clone(), true, false));
+    let (lon, lat) = zhongxiu(&store).await;
+    let (lon, lat) = (lon.to_string(), lat.to_string());
+    let send = |token: Option<String>, fields: Vec<(&'static str, String)>, photo: Option<&'static [u8]>| {
+        let router = router.clone();
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (content_type, body) = multipart(&fields, photo);
+            let mut req = Request::builder().method(Method::POST).uri("/report").header(header::CONTENT_TYPE, content_type);
+            if let Some(t) = token {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            }
+            let res = router.oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
+            (res.status(), res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string())
+        }
+    };
+    let photo: &'static [u8] = include_bytes!("../../../e2e/fixtures/stall.jpg");
+    let fields = |service: &str| {
+        vec![
+            ("service_code", service.to_string()),
+            ("lon", lon.clone()),
+            ("lat", lat.clone()),
+            ("datum", "wgs84".to_string()),
+            ("description", "门口堆物".to_string()),
+        ]
+    };
+    // A citizen: the ticket page follows, and the photo is kept with the report.
+    let (status, location) = send(None, fields("0402"), Some(photo)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let token = location.strip_prefix("/reports/t/").unwrap().trim_end_matches("?new=1").to_string();
+    let report = store.report_by_token(&token).await.unwrap().unwrap();
+    assert_eq!(report.channel, gridward_domain::report::Channel::Web);
+    assert_eq!(store.evidence_of("report", &report.id.to_string()).await.unwrap().len(), 1);
+    let page = get(&router, &location).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("id=\"ticket-number\">{}<", report.id)));
+    // Something that is not a photo refuses the whole report.
+    let before = store.count_reports(&Default::default()).await.unwrap();
+    let (status, _) = send(None, fields("0101"), Some(b"%PDF-1.4 not a photo")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(store.count_reports(&Default::default()).await.unwrap(), before);
+    // A supervisor signed in files a patrol finding with the same form.
+    let login = call(&router, Method::POST, "/api/v1/session", None).await;
+    assert_eq!(login.status, StatusCode::BAD_REQUEST, "no body");
+    let session = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/session")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!(r#"{{"username":"supervisor","password":"{PASSWORD}"}}"#)))
+        .unwrap();
+    let session = router.clone().oneshot(session).await.unwrap().into_body().collect().await.unwrap().to_bytes();
+    let bearer = serde_json::from_slice::<Value>(&session).unwrap()["token"].as_str().unwrap().to_string();
+    let (status, location) = send(Some(bearer), fields("1101"), None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let token = location.strip_prefix("/reports/t/").unwrap().trim_end_matches("?new=1").to_string();
+    let finding = store.report_by_token(&token).await.unwrap().unwrap();
+    assert_eq!(finding.channel, gridward_domain::report::Channel::Patrol);
 });
