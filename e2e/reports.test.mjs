@@ -5,55 +5,23 @@
 //   GRIDWARD_DEMO_PASSWORD=… [GRIDWARD_URL=http://127.0.0.1:8080] npm test
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, PASSWORD, SHOTS, PHOTO, DESKTOP, PHONE, launch, openPage, signInAs } from './browser.mjs';
 
-const BASE = (process.env.GRIDWARD_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
-const PASSWORD = process.env.GRIDWARD_DEMO_PASSWORD;
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
-const PHOTO = fileURLToPath(new URL('./fixtures/stall.jpg', import.meta.url));
-const DESKTOP = { viewport: { width: 1280, height: 800 } };
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const SQUAD = '钟秀街道综合行政执法队';
 
 let browser;
 
 before(async () => {
   assert.ok(PASSWORD, 'GRIDWARD_DEMO_PASSWORD is not set');
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
 });
 
-async function newPage(options) {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  page.problems = [];
-  page.on('pageerror', (e) => page.problems.push(`script error: ${e.message}`));
-  page.on('response', (r) => {
-    const url = new URL(r.url());
-    if (r.status() >= 400 && url.origin === new URL(BASE).origin && url.pathname !== '/favicon.ico') {
-      page.problems.push(`HTTP ${r.status()} ${url.pathname}${url.search}`);
-    }
-  });
-  return page;
-}
-
-async function signIn(page, user) {
-  await page.goto(BASE + '/login');
-  await page.fill('input[name=username]', user);
-  await page.fill('input[name=password]', PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-}
+const newPage = (options) => openPage(browser, options);
+const signIn = (page, user) => signInAs(page, user);
 
 test('a citizen\'s report goes through the seven steps and the citizen sees it closed', async () => {
   // Where to report: the middle of one of 钟秀街道's grids (GCJ-02, as the map draws), read as staff.

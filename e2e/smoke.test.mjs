@@ -2,61 +2,25 @@
 //   GRIDWARD_DEMO_PASSWORD=… [GRIDWARD_URL=http://127.0.0.1:8080] [CHROMIUM=/usr/bin/chromium] npm test
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, PASSWORD, SHOTS, PHOTO, DESKTOP, PHONE, launch, openPage, signInAs } from './browser.mjs';
 
-const BASE = (process.env.GRIDWARD_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
-const PASSWORD = process.env.GRIDWARD_DEMO_PASSWORD;
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
-// A 320×240 JPEG with EXIF capture time and a GPS position in 钟秀街道.
-const PHOTO = fileURLToPath(new URL('./fixtures/stall.jpg', import.meta.url));
 const USER = 'dispatcher';
 const DISPLAY_NAME = '指挥中心派遣员'; // the demo seed's name for this account
-const DESKTOP = { viewport: { width: 1280, height: 800 } };
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 
 let browser;
 
 before(async () => {
   // Fail every test with one clear reason rather than a confusing login failure.
   assert.ok(PASSWORD, 'GRIDWARD_DEMO_PASSWORD is not set (use the demo password the server prints at start-up)');
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
 });
 
-// A fresh page that records script errors and failed same-origin requests.
-async function newPage(options) {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.problems = [];
-  page.on('pageerror', (e) => page.problems.push(`script error: ${e.message}`));
-  page.on('response', (r) => {
-    const url = new URL(r.url());
-    // Browsers ask for /favicon.ico on their own; a missing one is not the app's fault.
-    if (r.status() >= 400 && url.origin === new URL(BASE).origin && url.pathname !== '/favicon.ico') {
-      page.problems.push(`HTTP ${r.status()} ${url.pathname}${url.search}`);
-    }
-  });
-  return page;
-}
-
-async function signIn(page, password = PASSWORD, user = USER) {
-  await page.goto(BASE + '/login');
-  await page.fill('input[name=username]', user);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForLoadState('domcontentloaded');
-}
+const newPage = (options) => openPage(browser, options);
+const signIn = (page, password = PASSWORD, user = USER) => signInAs(page, user, password);
 
 const path = (page) => new URL(page.url()).pathname;
 const pageWidth = (page) => page.evaluate(() => document.documentElement.scrollWidth);

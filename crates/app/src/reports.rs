@@ -513,24 +513,39 @@ impl App {
             updated_at: at,
             ..report.clone()
         };
-        let update = ReportUpdate {
-            id: 0,
-            report_id: id,
-            action: "place".into(),
-            state: report.state,
-            note: format!("placed at ({wlon:.6}, {wlat:.6})"),
-            public_note: String::new(),
-            actor: who.username.clone(),
+        let update = ReportUpdate::new(
+            id,
+            "place",
+            report.state,
+            format!("placed at ({wlon:.6}, {wlat:.6})"),
+            String::new(),
+            &who.username,
             at,
-            ledger_seq: 0,
-        };
-        let stored = self
-            .store
-            .update_report(&next, report.ledger_seq, &update, &change(&actor_of(who)))
+        );
+        let stored = self.record_step(&change(&actor_of(who)), &report, next, &update).await?;
+        self.view_with_history(who, stored).await
+    }
+
+    /// Writes one step: the report's new row and its update under one entry, if the stored report is still
+    /// the one `read` (`conflict` otherwise, and nothing is written).
+    async fn record_step(
+        &self,
+        change: &Change,
+        read: &ReportRecord,
+        next: ReportRecord,
+        update: &ReportUpdate,
+    ) -> AppResult<ReportRecord> {
+        self.store
+            .update_report(&next, read.ledger_seq, update, change)
             .await?
-            .ok_or_else(|| AppError::Conflict("the report changed since it was read; reload it".into()))?;
-        let updates = self.store.report_updates(id).await?;
-        Ok(self.view(who, stored, updates, &cache, &self.body_names().await?))
+            .ok_or_else(|| AppError::Conflict("the report changed since it was read; reload it".into()))
+    }
+
+    /// A report as the caller sees it, with its whole history.
+    async fn view_with_history(&self, who: &Principal, report: ReportRecord) -> AppResult<ReportView> {
+        let cache = self.intake_cache().await?;
+        let updates = self.store.report_updates(report.id).await?;
+        Ok(self.view(who, report, updates, &cache, &self.body_names().await?))
     }
 
     /// The earliest open report of the same service near this point within the duplicate window.
@@ -588,9 +603,7 @@ impl App {
     /// A report for a member of staff in its territory (404 outside it, so its existence does not leak).
     pub async fn report_view(&self, who: &Principal, id: i64) -> AppResult<ReportView> {
         let report = self.report_in_scope(who, id).await?;
-        let cache = self.intake_cache().await?;
-        let updates = self.store.report_updates(id).await?;
-        Ok(self.view(who, report, updates, &cache, &self.body_names().await?))
+        self.view_with_history(who, report).await
     }
 
     async fn report_in_scope(&self, who: &Principal, id: i64) -> AppResult<ReportRecord> {
@@ -740,27 +753,12 @@ impl App {
             next.escalated = false;
             next.step_due = state.step().map(|step| WorkCalendar::official().deadline(at, service.limits.of(step)).due);
         }
-        let update = ReportUpdate {
-            id: 0,
-            report_id: id,
-            action: action.name().to_string(),
-            state,
-            note,
-            public_note,
-            actor: who.username.clone(),
-            at,
-            ledger_seq: 0,
-        };
-        let stored = self
-            .store
-            .update_report(&next, report.ledger_seq, &update, &change(&actor_of(who)))
-            .await?
-            .ok_or_else(|| AppError::Conflict("the report changed since it was read; reload it".into()))?;
+        let update = ReportUpdate::new(id, action.name(), state, note, public_note, &who.username, at);
+        let stored = self.record_step(&change(&actor_of(who)), &report, next, &update).await?;
         if state == ReportState::Closed {
             self.propose_reward(&stored, &service).await?;
         }
-        let updates = self.store.report_updates(id).await?;
-        Ok(self.view(who, stored, updates, &cache, &self.body_names().await?))
+        self.view_with_history(who, stored).await
     }
 
     async fn last_dispatch_seq(&self, id: i64) -> AppResult<i64> {
@@ -831,25 +829,9 @@ impl App {
         }
         let at = now();
         let next = ReportRecord { case_ref: Some(case_ref.clone()), updated_at: at, ..report.clone() };
-        let update = ReportUpdate {
-            id: 0,
-            report_id: id,
-            action: "to_case".into(),
-            state: report.state,
-            note: format!("case {case_ref}"),
-            public_note: String::new(),
-            actor: who.username.clone(),
-            at,
-            ledger_seq: 0,
-        };
-        let stored = self
-            .store
-            .update_report(&next, report.ledger_seq, &update, &change(&actor_of(who)))
-            .await?
-            .ok_or_else(|| AppError::Conflict("the report changed since it was read; reload it".into()))?;
-        let cache = self.intake_cache().await?;
-        let updates = self.store.report_updates(id).await?;
-        Ok(self.view(who, stored, updates, &cache, &self.body_names().await?))
+        let update = ReportUpdate::new(id, "to_case", report.state, format!("case {case_ref}"), String::new(), &who.username, at);
+        let stored = self.record_step(&change(&actor_of(who)), &report, next, &update).await?;
+        self.view_with_history(who, stored).await
     }
 
     /// Marks every open report whose step ran over its limit as escalated (督办), once per step.
@@ -868,17 +850,15 @@ impl App {
         let mut escalated = 0;
         for report in overdue.into_iter().filter(|r| !r.escalated) {
             let step = report.state.step().map(Step::as_str).unwrap_or("");
-            let update = ReportUpdate {
-                id: 0,
-                report_id: report.id,
-                action: "escalate".into(),
-                state: report.state,
-                note: format!("the {step} step ran over its time limit"),
-                public_note: String::new(),
-                actor: system.actor.name.clone(),
+            let update = ReportUpdate::new(
+                report.id,
+                "escalate",
+                report.state,
+                format!("the {step} step ran over its time limit"),
+                String::new(),
+                &system.actor.name,
                 at,
-                ledger_seq: 0,
-            };
+            );
             let next = ReportRecord { escalated: true, updated_at: at, ..report.clone() };
             if self.store.update_report(&next, report.ledger_seq, &update, &system).await?.is_some() {
                 escalated += 1;
@@ -985,22 +965,9 @@ impl App {
             return Err(AppError::bad_request("report_closed", "a closed report takes no more updates"));
         }
         let at = now();
-        let update = ReportUpdate {
-            id: 0,
-            report_id: id,
-            action: "comment".into(),
-            state: report.state,
-            note: format!("from {client}"),
-            public_note: text,
-            actor: client.to_string(),
-            at,
-            ledger_seq: 0,
-        };
+        let update = ReportUpdate::new(id, "comment", report.state, format!("from {client}"), text, client, at);
         let next = ReportRecord { updated_at: at, ..report.clone() };
-        self.store
-            .update_report(&next, report.ledger_seq, &update, &change(&Actor::new(client, "open311_client")))
-            .await?
-            .ok_or_else(|| AppError::Conflict("the report changed meanwhile; send the update again".into()))?;
+        self.record_step(&change(&Actor::new(client, "open311_client")), &report, next, &update).await?;
         let updates = self.store.report_updates(id).await?;
         updates
             .into_iter()

@@ -100,6 +100,31 @@ pub struct ReportUpdate {
     pub ledger_seq: i64,
 }
 
+impl ReportUpdate {
+    /// A step about to be written; the store numbers it and names its entry.
+    pub fn new(
+        report_id: i64,
+        action: &str,
+        state: ReportState,
+        note: String,
+        public_note: String,
+        actor: &str,
+        at: i64,
+    ) -> ReportUpdate {
+        ReportUpdate {
+            id: 0,
+            report_id,
+            action: action.to_string(),
+            state,
+            note,
+            public_note,
+            actor: actor.to_string(),
+            at,
+            ledger_seq: 0,
+        }
+    }
+}
+
 /// Which reports to read. Empty lists and `None` do not filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReportQuery {

@@ -216,11 +216,7 @@ pub async fn upload_to_body(
         }
         Err(e) => {
             let chrome = Chrome::new(&headers, Some(&auth));
-            let key = format!("error.{}", e.code());
-            let message = match chrome.t(&key) {
-                m if m == key => e.to_string(),
-                m => m,
-            };
+            let message = crate::pages::error_message(&chrome, &e);
             let status = crate::error::status_of(&e);
             // A body the caller cannot see has no page to go back to: the plain error page, with the same 404.
             match body_page_response(&state, &headers, &auth, &code, Some(BodyNotice::Failed(message)), status).await {

@@ -76,15 +76,20 @@ struct ErrorPage {
     message: String,
 }
 
+/// The sentence for an error in the page's language, or its own wording when the catalog has none.
+pub(crate) fn error_message(chrome: &Chrome, e: &AppError) -> String {
+    let key = format!("error.{}", e.code());
+    match chrome.t(&key) {
+        m if m == key => e.to_string(),
+        m => m,
+    }
+}
+
 pub(crate) fn error_response(chrome: Chrome, e: AppError) -> Response {
     if let AppError::Internal(detail) = &e {
         tracing::error!(%detail, "internal error");
     }
-    let key = format!("error.{}", e.code());
-    let message = match chrome.t(&key) {
-        m if m == key => e.to_string(),
-        m => m,
-    };
+    let message = crate::pages::error_message(&chrome, &e);
     render(crate::error::status_of(&e), &ErrorPage { code: e.code(), message, chrome })
 }
 

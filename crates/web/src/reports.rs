@@ -409,11 +409,7 @@ pub async fn submit_form(
         Ok(r) => r,
         Err(e) => {
             let chrome = Chrome::new(&headers, auth.as_ref());
-            let key = format!("error.{}", e.code());
-            let message = match chrome.t(&key) {
-                m if m == key => e.to_string(),
-                m => m,
-            };
+            let message = crate::pages::error_message(&chrome, &e);
             let status = crate::error::status_of(&e);
             form_page(&state, &headers, auth.as_ref(), Some(message), status)
                 .await
@@ -710,11 +706,7 @@ pub async fn work_action(
         Ok(r) => r,
         Err(e) => {
             let chrome = Chrome::new(&headers, Some(&auth));
-            let key = format!("error.{}", e.code());
-            let message = match chrome.t(&key) {
-                m if m == key => e.to_string(),
-                m => m,
-            };
+            let message = crate::pages::error_message(&chrome, &e);
             let status = crate::error::status_of(&e);
             match work_page_response(&state, &headers, &auth, id, Some(message), status).await {
                 Ok(page) => page,
@@ -745,7 +737,7 @@ pub async fn work_photo(
         Ok(r) => r,
         Err(e) => {
             let chrome = Chrome::new(&headers, Some(&auth));
-            let message = e.to_string();
+            let message = crate::pages::error_message(&chrome, &e);
             let status = crate::error::status_of(&e);
             match work_page_response(&state, &headers, &auth, id, Some(message), status).await {
                 Ok(page) => page,
