@@ -119,6 +119,30 @@ test('a citizen\'s report goes through the seven steps and the citizen sees it c
   await citizen.screenshot({ path: SHOTS + 'report-8-citizen-closed.png', fullPage: true });
   assert.deepEqual(citizen.problems, []);
   await citizen.context().close();
+
+  // 6. A serious report with a phone number earns a reward; the leader approves it, then marks it paid.
+  const leader = await newPage(DESKTOP);
+  await signIn(leader, 'leader');
+  await leader.goto(BASE + '/rewards');
+  const reward = leader.locator(`#reward-decisions tr:has(a[href="/work/${id}"])`);
+  assert.match(await reward.innerText(), /13812345678[\s\S]*待审批/);
+  await Promise.all([leader.waitForURL(/\/rewards$/), reward.locator('button:has-text("批准")').click()]);
+  await Promise.all([leader.waitForURL(/\/rewards$/), leader.locator(`#reward-decisions tr:has(a[href="/work/${id}"]) button:has-text("确认发放")`).click()]);
+  assert.match(await leader.locator(`#reward-decisions tr:has(a[href="/work/${id}"])`).innerText(), /已发放/);
+  await leader.screenshot({ path: SHOTS + 'report-9-rewards.png', fullPage: true });
+  assert.deepEqual(leader.problems, []);
+  await leader.context().close();
+});
+
+test('anyone reads the reward rules and the monthly statistics, without names', async () => {
+  const page = await newPage(PHONE);
+  await page.goto(BASE + '/rewards');
+  assert.ok(await page.locator('#reward-rules tbody tr').count() >= 1);
+  assert.ok(await page.locator('#reward-stats tbody tr').count() >= 1, 'the demo has paid rewards');
+  assert.equal(await page.locator('#reward-decisions').count(), 0, 'decisions are for leaders');
+  assert.ok(!(await page.content()).includes('1380000'), 'no reporter on the public page');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
 });
 
 test('the report form refuses a place outside the city and says why', async () => {

@@ -116,6 +116,22 @@ impl App {
         self
     }
 
+    /// Pays rewards by these rules, within this monthly cap per reporter.
+    pub fn with_reward_rules(
+        mut self,
+        rules: Vec<gridward_domain::report::RewardRule>,
+        policy: gridward_domain::report::RewardPolicy,
+    ) -> App {
+        self.reward_rules = Arc::new(rules);
+        self.reward_policy = policy;
+        self
+    }
+
+    /// The reward rules in force and the monthly cap: published, since a reward must be predictable.
+    pub fn reward_rules(&self) -> (&[gridward_domain::report::RewardRule], gridward_domain::report::RewardPolicy) {
+        (&self.reward_rules, self.reward_policy)
+    }
+
     pub fn grid_rule(&self) -> gridward_grid::GridCodeRule {
         self.grid_rule
     }

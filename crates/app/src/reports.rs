@@ -194,6 +194,22 @@ pub fn default_reward_rules() -> Vec<RewardRule> {
     ]
 }
 
+/// Reads a reward rule file (CSV: `applies_to,min_severity,amount`), every bad row reported.
+pub fn read_reward_rules(bytes: &[u8]) -> AppResult<Vec<RewardRule>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let header: Vec<String> =
+        reader.headers().map_err(|e| AppError::bad_request("bad_csv", e.to_string()))?.iter().map(str::to_string).collect();
+    if header != ["applies_to", "min_severity", "amount"] {
+        return Err(AppError::bad_request("bad_header", "the columns are applies_to,min_severity,amount"));
+    }
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.map(|r| r.iter().map(str::to_string).collect()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| AppError::bad_request("bad_csv", e.to_string()))?;
+    Ok(gridward_domain::report::parse_reward_rules(&rows)?)
+}
+
 /// `138****5678`: enough to recognise a number, not to call it.
 pub fn mask_phone(phone: &str) -> String {
     let chars: Vec<char> = phone.chars().collect();

@@ -522,6 +522,35 @@ impl Default for RewardPolicy {
     }
 }
 
+/// Reads reward rules from CSV rows `applies_to,min_severity,amount` (the header is the first row, skipped
+/// by the caller); every bad row is reported.
+pub fn parse_reward_rules(rows: &[Vec<String>]) -> Result<Vec<RewardRule>, Problems> {
+    let mut problems = Problems::default();
+    let mut rules = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let line = i + 2;
+        let cell = |n: usize| row.get(n).map(|s| s.trim()).unwrap_or("");
+        let applies_to = cell(0);
+        if applies_to.is_empty() {
+            problems.push(Problem::at(line, "applies_to", "missing", "a service group, a service code or *"));
+        }
+        let Some(min_severity) = Severity::parse(cell(1)) else {
+            problems.push(Problem::at(line, "min_severity", "bad_severity", "minor, serious or severe"));
+            continue;
+        };
+        match cell(2).parse::<u32>() {
+            Ok(amount) if amount > 0 => rules.push(RewardRule { applies_to: applies_to.to_string(), min_severity, amount }),
+            _ => problems.push(Problem::at(
+                line,
+                "amount",
+                "bad_amount",
+                format!("{:?} is not a positive number of yuan", cell(2)),
+            )),
+        }
+    }
+    problems.into_result(rules)
+}
+
 /// What a closed report earns its reporter: the best matching rule, cut to what is left of the monthly cap.
 /// Only verified reports that were not duplicates earn (the first reporter of a cluster is the one whose
 /// report stays open), and only reporters who left contact details can be paid.
@@ -624,6 +653,16 @@ mod tests {
         assert_eq!(reward_for(&rules, policy, &service(), Severity::Severe, 80), Some(20));
         assert_eq!(reward_for(&rules, policy, &service(), Severity::Severe, 100), None);
         assert_eq!(reward_for(&[], policy, &service(), Severity::Severe, 0), None);
+    }
+
+    #[test]
+    fn reward_rules_read_from_rows() {
+        let row = |cells: &[&str]| cells.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let rules = parse_reward_rules(&[row(&["*", "serious", "30"]), row(&["施工管理", "minor", "50"])]).unwrap();
+        assert_eq!(rules[1], RewardRule { applies_to: "施工管理".into(), min_severity: Severity::Minor, amount: 50 });
+        let err = parse_reward_rules(&[row(&["", "awful", "x"]), row(&["*", "minor", "0"])]).unwrap_err();
+        let codes: Vec<_> = err.0.iter().map(|p| p.code).collect();
+        assert_eq!(codes, ["missing", "bad_severity", "bad_amount"]);
     }
 
     #[test]

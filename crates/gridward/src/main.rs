@@ -147,7 +147,7 @@ enum Command {
 }
 
 /// How public reports are taken in.
-#[derive(clap::Args, Clone, Copy)]
+#[derive(clap::Args, Clone)]
 struct IntakeOptions {
     /// Reports a minute allowed per Open311 key (0: no limit).
     #[arg(long, env = "GRIDWARD_RATE_PER_KEY", default_value_t = 600)]
@@ -161,6 +161,13 @@ struct IntakeOptions {
     /// Store each public report in its own transaction instead of grouping concurrent ones (group commit).
     #[arg(long)]
     no_group_commit: bool,
+    /// Reward rules (举报奖励) as CSV `applies_to,min_severity,amount` (applies_to: a service group, a service
+    /// code or *); default: the built-in rules shown on /rewards.
+    #[arg(long, env = "GRIDWARD_REWARD_RULES")]
+    reward_rules: Option<PathBuf>,
+    /// The most one reporter is awarded in a calendar month, in yuan.
+    #[arg(long, env = "GRIDWARD_REWARD_MONTHLY_CAP", default_value_t = 500)]
+    reward_monthly_cap: u32,
 }
 
 #[derive(Subcommand)]
@@ -391,7 +398,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: &Cli, started: Instant) -> Result<()> {
     match &cli.command {
-        Command::Serve { addr, demo, secure_cookies, intake } => serve(cli, started, addr, *demo, *secure_cookies, *intake).await,
+        Command::Serve { addr, demo, secure_cookies, intake } => serve(cli, started, addr, *demo, *secure_cookies, intake).await,
         Command::Open311Key { action } => {
             open311_key(cli, action).await?;
             integrate(cli).await
@@ -449,8 +456,16 @@ async fn integrate(cli: &Cli) -> Result<()> {
     Ok(())
 }
 
-async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cookies: bool, intake: IntakeOptions) -> Result<()> {
-    let app = open_app(cli).await?.with_group_commit(!intake.no_group_commit);
+async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cookies: bool, intake: &IntakeOptions) -> Result<()> {
+    let rules = match &intake.reward_rules {
+        Some(file) => {
+            let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            gridward_app::reports::read_reward_rules(&bytes).map_err(explain)?
+        }
+        None => gridward_app::reports::default_reward_rules(),
+    };
+    let policy = gridward_domain::report::RewardPolicy { monthly_cap: intake.reward_monthly_cap };
+    let app = open_app(cli).await?.with_group_commit(!intake.no_group_commit).with_reward_rules(rules, policy);
     let mut demo_note = None;
     if demo {
         let file = cli.data_dir.join(DEMO_PASSWORD_FILE);

@@ -280,6 +280,8 @@ pub fn route_table(state: AppState) -> RouteTable {
             Roles(reports::REPORT_WORKERS),
             post(reports::work_photo).layer(DefaultBodyLimit::max(evidence::MAX_UPLOAD_FORM_BYTES)),
         )
+        .add(Method::GET, "/rewards", Public, get(reports::rewards_page))
+        .add(Method::POST, "/rewards/{id}", Roles(&[Role::Leader]), post(reports::reward_form))
         .add(Method::GET, "/open311-keys", Roles(ADMINS), get(reports::keys_page))
         .add(Method::POST, "/open311-keys", Roles(ADMINS), post(reports::keys_form))
         .add(Method::GET, "/api/v1/reports", Roles(reports::REPORT_WORKERS), get(reports::list_reports))

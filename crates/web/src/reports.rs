@@ -867,3 +867,89 @@ pub async fn lookup(Query(q): Query<LookupQuery>) -> Response {
         Redirect::to("/report").into_response()
     }
 }
+
+#[derive(Template)]
+#[template(path = "rewards.html")]
+struct RewardsPage {
+    chrome: Chrome,
+    rules: Vec<gridward_domain::report::RewardRule>,
+    monthly_cap: u32,
+    stats: gridward_app::reports::RewardStats,
+    /// For leaders: the rewards in their territory, to approve, pay or refuse.
+    decisions: Option<Vec<(RewardRecord, ReportView)>>,
+    error: Option<String>,
+}
+
+impl RewardsPage {
+    fn label(&self, prefix: &str, key: &str) -> String {
+        self.chrome.t(&format!("{prefix}.{key}"))
+    }
+    fn is_any(&self, rule: &gridward_domain::report::RewardRule) -> bool {
+        rule.applies_to == "*"
+    }
+    /// The decisions a reward in `state` can take next, with their labels and whether each refuses.
+    fn next_decisions(&self, state: &str) -> Vec<(&'static str, String, bool)> {
+        let next: &[&'static str] = match state {
+            "pending" => &["approved", "refused"],
+            "approved" => &["paid", "refused"],
+            _ => &[],
+        };
+        next.iter().map(|d| (*d, self.chrome.t(&format!("rewards.do.{d}")), *d == "refused")).collect()
+    }
+}
+
+async fn rewards_page_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    auth: Option<&gridward_app::auth::Authenticated>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let (rules, policy) = state.app.reward_rules();
+    let decisions = match auth {
+        Some(a) if a.principal.has(Role::Leader) => Some(state.app.rewards(&a.principal).await?),
+        _ => None,
+    };
+    let page = RewardsPage {
+        chrome: Chrome::new(headers, auth),
+        rules: rules.to_vec(),
+        monthly_cap: policy.monthly_cap,
+        stats: state.app.reward_stats().await?,
+        decisions,
+        error,
+    };
+    Ok(render(status, &page))
+}
+
+/// `GET /rewards`: public: the reward rules in force and anonymous statistics by month; for leaders also
+/// the rewards to decide.
+pub async fn rewards_page(State(state): State<AppState>, headers: HeaderMap, MaybeSignedIn(auth): MaybeSignedIn) -> Response {
+    let result = rewards_page_response(&state, &headers, auth.as_ref(), None, StatusCode::OK).await;
+    page_result(&headers, auth.as_ref(), result)
+}
+
+/// `POST /rewards/{id}`: a leader approves, pays or refuses a reward (`csrf`, `decision`).
+pub async fn reward_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<i64>,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let outcome = async {
+        if !same_secret(&field("csrf"), &auth.csrf_token) {
+            return Err(AppError::bad_request("csrf", "the form's token is missing or stale"));
+        }
+        state.app.decide_reward(&auth.principal, id, &field("decision")).await
+    }
+    .await;
+    let result = match outcome {
+        Ok(_) => Ok(Redirect::to("/rewards").into_response()),
+        Err(e) => {
+            let message = crate::pages::error_message(&Chrome::new(&headers, Some(&auth)), &e);
+            rewards_page_response(&state, &headers, Some(&auth), Some(message), crate::error::status_of(&e)).await
+        }
+    };
+    page_result(&headers, Some(&auth), result)
+}

@@ -134,6 +134,7 @@ store_test!(every_route_has_a_rule_and_the_rule_holds, |store: Arc<dyn Store>| a
         "GET /reports/{id}",
         "GET /reports/{id}/photos/{evidence}",
         "GET /api/v1/rewards/stats",
+        "GET /rewards",
         "GET /open311/{file}",
         "GET /open311/v2/{file}",
         "POST /open311/v2/{file}",
