@@ -858,13 +858,15 @@ impl App {
             .reports(&ReportQuery {
                 states: ReportState::ALL.into_iter().filter(|s| s.is_open()).collect(),
                 due_before: Some(at),
+                // Only those not pushed yet, so a backlog of escalated reports never hides a new one.
+                escalated: Some(false),
                 limit: 1000,
                 ..ReportQuery::default()
             })
             .await?;
         let system = Change { actor: Actor::new("deadline-scan", "system"), at };
         let mut escalated = 0;
-        for report in overdue.into_iter().filter(|r| !r.escalated) {
+        for report in overdue {
             let step = report.state.step().map(Step::as_str).unwrap_or("");
             let update = ReportUpdate::new(
                 report.id,
@@ -902,71 +904,49 @@ impl App {
 
     /// Public reports by an Open311 query (at most 1000, and 90 days by default).
     pub async fn public_reports(&self, query: ReportQuery) -> AppResult<Vec<PublicReport>> {
-        let mut out = Vec::new();
-        for report in self.store.reports(&query).await? {
-            out.push(self.public_form(report).await?);
+        let reports = self.store.reports(&query).await?;
+        let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
+        // Three reads for the whole list, not three per report.
+        let mut updates: HashMap<i64, Vec<ReportUpdate>> = HashMap::new();
+        for u in self.store.updates_of_reports(&ids).await? {
+            updates.entry(u.report_id).or_default().push(u);
         }
-        Ok(out)
+        let mut photos: HashMap<i64, Vec<gridward_store::EvidenceRecord>> = HashMap::new();
+        for p in self.store.photos_of_reports(&ids).await? {
+            if let Ok(id) = p.object_id.parse::<i64>() {
+                photos.entry(id).or_default().push(p);
+            }
+        }
+        let (cache, names) = (self.intake_cache().await?, self.body_names().await?);
+        Ok(reports
+            .into_iter()
+            .map(|r| {
+                let (u, p) = (updates.remove(&r.id).unwrap_or_default(), photos.remove(&r.id).unwrap_or_default());
+                public_form(r, u, p, &cache, &names)
+            })
+            .collect())
     }
 
     /// Updates to reports in [from, to), for the Open311 `servicerequestupdates` extension.
     pub async fn public_updates(&self, from: i64, to: i64, limit: u32) -> AppResult<Vec<(ReportUpdate, ReportRecord)>> {
         let updates = self.store.updates_between(from, to, limit).await?;
-        let mut out = Vec::new();
-        for u in updates {
-            if let Some(r) = self.store.report(u.report_id).await? {
-                out.push((u, r));
-            }
-        }
-        Ok(out)
+        let mut ids: Vec<i64> = updates.iter().map(|u| u.report_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let reports: HashMap<i64, ReportRecord> = self
+            .store
+            .reports(&ReportQuery { ids, limit: limit.max(1), ..ReportQuery::default() })
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        Ok(updates.into_iter().filter_map(|u| reports.get(&u.report_id).cloned().map(|r| (u, r))).collect())
     }
 
     async fn public_form(&self, report: ReportRecord) -> AppResult<PublicReport> {
-        let cache = self.intake_cache().await?;
-        let service = cache.services.get(&report.service_code);
-        // Text and photos reach the public only once the intake clerk accepted the report (moderation).
-        let accepted = !matches!(report.state, ReportState::Submitted | ReportState::Cancelled | ReportState::Duplicate);
-        let (status, extended_status) = gridward_domain::report::open311_status(report.state, report.cancel_reason);
         let updates = self.store.report_updates(report.id).await?;
-        let photos = if accepted {
-            self.store
-                .evidence_of("report", &report.id.to_string())
-                .await?
-                .into_iter()
-                .filter(|e| e.kind == "photo")
-                .map(|e| PublicPhoto { after: e.uploaded_by != "public", id: e.id })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let agency = match &report.squad {
-            Some(code) if report.state != ReportState::Submitted => self.store.body(code).await?.map(|b| b.name),
-            _ => None,
-        };
-        Ok(PublicReport {
-            id: report.id,
-            service_name: service.map(|s| s.name.clone()).unwrap_or_default(),
-            service_code: report.service_code,
-            state: report.state,
-            status,
-            extended_status,
-            description: if accepted { report.description } else { String::new() },
-            address: report.address,
-            lon: report.lon,
-            lat: report.lat,
-            agency,
-            submitted_at: report.submitted_at,
-            updated_at: report.updated_at,
-            closed_at: report.closed_at,
-            expected_at: report.step_due.filter(|_| report.state.is_open()),
-            duplicate_of: report.duplicate_of,
-            notes: updates
-                .into_iter()
-                .filter(|u| !u.public_note.is_empty() || u.action == "submit")
-                .map(|u| PublicNote { id: u.id, action: u.action, state: u.state, note: u.public_note, at: u.at })
-                .collect(),
-            photos,
-        })
+        let photos = self.store.photos_of_reports(&[report.id]).await?;
+        Ok(public_form(report, updates, photos, &*self.intake_cache().await?, &self.body_names().await?))
     }
 
     /// A client application's comment on an open, placed report (the Open311 update extension): recorded
@@ -1200,6 +1180,52 @@ fn place_name(code: &str, names: &HashMap<String, String>) -> String {
 /// The change for reports the public and client applications file: recorded under the intake service.
 fn intake_change() -> Change {
     change(&Actor::new("public", "public"))
+}
+
+/// A report as anyone may see it: no reporter; text and photos only once intake accepted it (moderation).
+fn public_form(
+    report: ReportRecord,
+    updates: Vec<ReportUpdate>,
+    photos: Vec<gridward_store::EvidenceRecord>,
+    cache: &IntakeCache,
+    names: &HashMap<String, String>,
+) -> PublicReport {
+    let service = cache.services.get(&report.service_code);
+    let accepted = !matches!(report.state, ReportState::Submitted | ReportState::Cancelled | ReportState::Duplicate);
+    let (status, extended_status) = gridward_domain::report::open311_status(report.state, report.cancel_reason);
+    let photos = if accepted {
+        photos.into_iter().map(|e| PublicPhoto { after: e.uploaded_by != "public", id: e.id }).collect()
+    } else {
+        Vec::new()
+    };
+    let agency = match &report.squad {
+        Some(code) if report.state != ReportState::Submitted => names.get(code).cloned(),
+        _ => None,
+    };
+    PublicReport {
+        id: report.id,
+        service_name: service.map(|s| s.name.clone()).unwrap_or_default(),
+        service_code: report.service_code,
+        state: report.state,
+        status,
+        extended_status,
+        description: if accepted { report.description } else { String::new() },
+        address: report.address,
+        lon: report.lon,
+        lat: report.lat,
+        agency,
+        submitted_at: report.submitted_at,
+        updated_at: report.updated_at,
+        closed_at: report.closed_at,
+        expected_at: report.step_due.filter(|_| report.state.is_open()),
+        duplicate_of: report.duplicate_of,
+        notes: updates
+            .into_iter()
+            .filter(|u| !u.public_note.is_empty() || u.action == "submit")
+            .map(|u| PublicNote { id: u.id, action: u.action, state: u.state, note: u.public_note, at: u.at })
+            .collect(),
+        photos,
+    }
 }
 
 /// What the caller may do next with a report.

@@ -349,6 +349,27 @@ macro_rules! impl_sql_report_store {
                 rows.iter().map(report_update_row).collect()
             }
 
+            async fn updates_of_reports(&self, report_ids: &[i64]) -> DbResult<Vec<$crate::reports::ReportUpdate>> {
+                if report_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // Numbers, not text: the list is safe to write into the statement.
+                let list = report_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+                let sql = format!("SELECT * FROM report_updates WHERE report_id IN ({list}) ORDER BY id");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(report_update_row).collect()
+            }
+
+            async fn photos_of_reports(&self, report_ids: &[i64]) -> DbResult<Vec<$crate::EvidenceRecord>> {
+                if report_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let list = report_ids.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(",");
+                let sql = format!("SELECT * FROM evidence WHERE object_type = 'report' AND kind = 'photo' AND object_id IN ({list}) ORDER BY ledger_seq");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter().map(evidence_row).collect()
+            }
+
             async fn updates_between(&self, from: i64, to: i64, limit: u32) -> DbResult<Vec<$crate::reports::ReportUpdate>> {
                 let rows = sqlx::query("SELECT * FROM report_updates WHERE at >= $1 AND at < $2 ORDER BY id LIMIT $3")
                     .bind(from)

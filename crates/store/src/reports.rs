@@ -144,6 +144,8 @@ pub struct ReportQuery {
     pub due_before: Option<i64>,
     /// Only reports placed inside this box: west, south, east, north (WGS-84).
     pub within_box: Option<[f64; 4]>,
+    /// Only reports escalated (true) or not escalated (false).
+    pub escalated: Option<bool>,
     pub newest_first: bool,
     pub limit: u32,
     pub offset: u32,
@@ -200,6 +202,10 @@ pub trait ReportStore: Send + Sync {
         change: &Change,
     ) -> DbResult<Option<ReportRecord>>;
     async fn report_updates(&self, report_id: i64) -> DbResult<Vec<ReportUpdate>>;
+    /// The updates of many reports at once, in order.
+    async fn updates_of_reports(&self, report_ids: &[i64]) -> DbResult<Vec<ReportUpdate>>;
+    /// The photos attached to many reports at once.
+    async fn photos_of_reports(&self, report_ids: &[i64]) -> DbResult<Vec<crate::EvidenceRecord>>;
     /// Updates made in [from, to), oldest first, at most `limit`.
     async fn updates_between(&self, from: i64, to: i64, limit: u32) -> DbResult<Vec<ReportUpdate>>;
 
@@ -300,6 +306,10 @@ pub fn report_filter(q: &ReportQuery) -> (String, Vec<FilterValue>) {
     }
     if let Some(due) = q.due_before {
         push(&mut clauses, "step_due < ?", FilterValue::Int(due), &mut binds);
+    }
+    if let Some(escalated) = q.escalated {
+        // A literal, so the column's type (INTEGER on SQLite, BOOLEAN on PostgreSQL) decides the comparison.
+        clauses.push(format!("escalated = {}", if escalated { "TRUE" } else { "FALSE" }));
     }
     if let Some([west, south, east, north]) = q.within_box {
         push(&mut clauses, "lat >= ?", FilterValue::Real(south), &mut binds);
