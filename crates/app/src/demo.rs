@@ -465,7 +465,7 @@ impl App {
                 .await?;
                 continue;
             }
-            self.act_on_report(&dispatcher, id, Action::Verify { severity: None }).await?;
+            self.act_on_report(&dispatcher, id, Action::Verify { severity: None, public_text: None }).await?;
             if stage == 3 {
                 continue;
             }

@@ -716,9 +716,12 @@ impl App {
         let at = now();
         let mut next = ReportRecord { state, updated_at: at, ..report.clone() };
         let (note, public_note) = match &action {
-            Action::Verify { severity } => {
+            Action::Verify { severity, public_text } => {
                 if let Some(s) = severity {
                     next.severity = *s;
+                }
+                if let Some(text) = public_text {
+                    next.description = clean_text("description", text, MAX_DESCRIPTION_CHARS)?;
                 }
                 (String::new(), "已受理立案 / registered".to_string())
             }
@@ -1231,7 +1234,7 @@ fn public_form(
 /// What the caller may do next with a report.
 fn possible_actions(who: &Principal, report: &ReportRecord) -> Vec<&'static str> {
     let samples = [
-        Action::Verify { severity: None },
+        Action::Verify { severity: None, public_text: None },
         Action::Cancel { reason: gridward_domain::report::CancelReason::Invalid, note: "x".into() },
         Action::MarkDuplicate { of: 0 },
         Action::Dispatch { squad: "x".into(), officer: None },

@@ -107,11 +107,23 @@ store_test!(a_report_goes_through_the_seven_steps, |store: Arc<dyn Store>| async
     assert!(masked.report.token.is_empty());
 
     // Roles and order: an officer cannot verify; nothing can be closed before it is handled.
-    assert_eq!(code_of(app.act_on_report(&officer, first.id, Action::Verify { severity: None }).await.unwrap_err()), "forbidden");
+    assert_eq!(
+        code_of(app.act_on_report(&officer, first.id, Action::Verify { severity: None, public_text: None }).await.unwrap_err()),
+        "forbidden"
+    );
     let early = app.act_on_report(&supervisor, first.id, Action::Close { note: String::new() }).await.unwrap_err();
     assert_eq!(code_of(early), "illegal_transition");
 
-    let v = app.act_on_report(&dispatcher, first.id, Action::Verify { severity: None }).await.unwrap();
+    // Moderation: the clerk takes a name out of the text before it is published; the record keeps the original.
+    let v = app
+        .act_on_report(
+            &dispatcher,
+            first.id,
+            Action::Verify { severity: None, public_text: Some("路边堆了很多垃圾（已隐去个人信息）".into()) },
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.report.description, "路边堆了很多垃圾（已隐去个人信息）");
     assert_eq!(v.report.state, ReportState::Registered);
     // A squad of another street cannot take it; 钟秀街道's squad can.
     let wrong = Action::Dispatch { squad: "squad.320613008".into(), officer: None };
@@ -192,7 +204,7 @@ store_test!(a_report_goes_through_the_seven_steps, |store: Arc<dyn Store>| async
     assert_eq!(store.report(found.id).await.unwrap().unwrap().channel, Channel::Patrol);
     // A finding that reveals a violation becomes an enforcement case; the link is kept and recorded.
     assert_eq!(code_of(app.link_case(&officer, found.id, "崇城管罚〔2026〕1号").await.unwrap_err()), "illegal_transition");
-    app.act_on_report(&dispatcher, found.id, Action::Verify { severity: None }).await.unwrap();
+    app.act_on_report(&dispatcher, found.id, Action::Verify { severity: None, public_text: None }).await.unwrap();
     assert_eq!(code_of(app.link_case(&dispatcher, found.id, "x").await.unwrap_err()), "forbidden");
     let linked = app.link_case(&officer, found.id, "崇城管罚〔2026〕1号").await.unwrap();
     assert_eq!(linked.report.case_ref.as_deref(), Some("崇城管罚〔2026〕1号"));
@@ -211,13 +223,15 @@ store_test!(a_report_goes_through_the_seven_steps, |store: Arc<dyn Store>| async
     assert!(!unplaced.placed);
     assert_eq!(app.report_id_for_token(&unplaced.token).await.unwrap(), None);
     assert_eq!(
-        code_of(app.act_on_report(&dispatcher, unplaced.id, Action::Verify { severity: None }).await.unwrap_err()),
+        code_of(
+            app.act_on_report(&dispatcher, unplaced.id, Action::Verify { severity: None, public_text: None }).await.unwrap_err()
+        ),
         "not_found",
         "the city holds it until placed"
     );
     let centre = principal("centre", &[Role::Dispatcher], "320600000000");
     assert_eq!(
-        code_of(app.act_on_report(&centre, unplaced.id, Action::Verify { severity: None }).await.unwrap_err()),
+        code_of(app.act_on_report(&centre, unplaced.id, Action::Verify { severity: None, public_text: None }).await.unwrap_err()),
         "unplaced_report"
     );
     assert_eq!(
@@ -227,7 +241,7 @@ store_test!(a_report_goes_through_the_seven_steps, |store: Arc<dyn Store>| async
     let placed = app.place_report(&centre, unplaced.id, lon, lat, Datum::Wgs84).await.unwrap();
     assert!(placed.report.jurisdiction.starts_with("320613007"));
     assert_eq!(app.report_id_for_token(&unplaced.token).await.unwrap(), Some(unplaced.id));
-    app.act_on_report(&dispatcher, unplaced.id, Action::Verify { severity: None }).await.unwrap();
+    app.act_on_report(&dispatcher, unplaced.id, Action::Verify { severity: None, public_text: None }).await.unwrap();
 
     // Every change is in the record.
     let verified = app.verify_ledger().await.unwrap();

@@ -348,8 +348,14 @@ pub fn open311_status(state: ReportState, cancel: Option<CancelReason>) -> (&'st
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
-    /// 受理: accept a report as a real problem and register it.
-    Verify { severity: Option<Severity> },
+    /// 受理: accept a report as a real problem and register it. `public_text`, when given, replaces the
+    /// description before it is published (moderation: a name, a number or an insult taken out); the
+    /// reporter's words stay in the record.
+    Verify {
+        severity: Option<Severity>,
+        #[serde(default)]
+        public_text: Option<String>,
+    },
     /// Refuse a report at intake.
     Cancel { reason: CancelReason, note: String },
     /// Link a report to an earlier one about the same problem.
@@ -597,7 +603,7 @@ mod tests {
     #[test]
     fn the_seven_steps_in_order_and_rework() {
         let mut s = ReportState::Submitted;
-        s = next_state(s, &Action::Verify { severity: None }, true).unwrap();
+        s = next_state(s, &Action::Verify { severity: None, public_text: None }, true).unwrap();
         assert_eq!(s, ReportState::Registered);
         s = next_state(s, &Action::Dispatch { squad: "squad.1".into(), officer: None }, true).unwrap();
         s = next_state(s, &Action::Handle { note: "cleared".into() }, true).unwrap();
@@ -615,7 +621,7 @@ mod tests {
     fn illegal_steps_are_refused_with_a_reason() {
         let e = next_state(ReportState::Submitted, &Action::Close { note: String::new() }, true).unwrap_err();
         assert_eq!(e.code(), "illegal_transition");
-        let e = next_state(ReportState::Submitted, &Action::Verify { severity: None }, false).unwrap_err();
+        let e = next_state(ReportState::Submitted, &Action::Verify { severity: None, public_text: None }, false).unwrap_err();
         assert_eq!(e, FlowError::Unplaced);
         let e = next_state(ReportState::Handled, &Action::Rework { reason: " ".into() }, true).unwrap_err();
         assert_eq!(e.code(), "missing_reason");

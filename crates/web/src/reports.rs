@@ -680,7 +680,10 @@ pub async fn work_action(
         }
         let optional = |name: &str| Some(field(name)).filter(|v| !v.is_empty());
         let action = match field("action").as_str() {
-            "verify" => Action::Verify { severity: Severity::parse(&field("severity")) },
+            "verify" => Action::Verify {
+                severity: Severity::parse(&field("severity")),
+                public_text: fields.iter().find(|(k, _)| k == "public_text").map(|(_, v)| v.clone()),
+            },
             "cancel" => Action::Cancel {
                 reason: CancelReason::parse(&field("reason")).ok_or_else(|| AppError::bad_request("bad_reason", "choose why"))?,
                 note: field("note"),
