@@ -56,6 +56,15 @@ impl PlaceIndex {
         self.places.locate(lon, lat)
     }
 
+    /// The grid a point (in the index's datum) lies in, if any, and the division that holds it: the grid's
+    /// community, or else the community whose outline contains the point; `None` outside the city.
+    pub fn grid_and_place(&self, lon: f64, lat: f64) -> Option<(Option<&str>, &str)> {
+        match self.grid_at(lon, lat) {
+            Some(grid) => Some((Some(grid), community_of(grid))),
+            None => self.place_at(lon, lat).map(|place| (None, place)),
+        }
+    }
+
     /// The grid found by testing every grid in turn, without the R-tree: the reference for tests.
     pub fn grid_by_scan(&self, lon: f64, lat: f64) -> Option<&str> {
         self.grids.locate_by_scan(lon, lat)
@@ -791,11 +800,9 @@ impl App {
         let places = self.places().await?;
         let (x, y) = point.datum.convert(places.datum, point.lon, point.lat);
         let located = GivenPoint { lon: x, lat: y, datum: places.datum };
-        let grid_code = places.grid_at(x, y).map(str::to_owned);
-        let place = match &grid_code {
-            Some(code) => DivisionCode::parse(community_of(code)).ok(),
-            None => places.place_at(x, y).and_then(|c| DivisionCode::parse(c).ok()),
-        };
+        let found = places.grid_and_place(x, y);
+        let grid_code = found.and_then(|(grid, _)| grid.map(str::to_owned));
+        let place = found.and_then(|(_, place)| DivisionCode::parse(place).ok());
         let Some(place) = place else {
             return Err(AppError::bad_request(
                 OUTSIDE_JURISDICTION,

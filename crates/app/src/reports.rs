@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::{AppError, AppResult};
 use crate::{App, actor_of, change, now};
 
-/// The longest description taken (the Open311 limit).
+/// The longest description taken (GeoReport v2, POST Service Request: `description` up to 4,000 characters).
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
 /// The longest address text taken.
 pub const MAX_ADDRESS_CHARS: usize = 200;
@@ -490,13 +490,8 @@ impl App {
         let (wlon, wlat) = datum.convert(Datum::Wgs84, lon, lat);
         let places = self.places().await?;
         let (x, y) = Datum::Wgs84.convert(places.datum, wlon, wlat);
-        let grid = places.grid_at(x, y).map(str::to_owned);
-        let place = match &grid {
-            Some(code) => Some(gridward_grid::unit_grid::community_of(code).to_string()),
-            None => places.place_at(x, y).map(str::to_owned),
-        };
-        match place {
-            Some(place) => Ok((wlon, wlat, grid, place)),
+        match places.grid_and_place(x, y) {
+            Some((grid, place)) => Ok((wlon, wlat, grid.map(str::to_owned), place.to_string())),
             None => Err(AppError::bad_request(
                 crate::places::OUTSIDE_JURISDICTION,
                 format!("({lon}, {lat}) lies outside every division of this city"),

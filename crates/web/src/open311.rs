@@ -17,9 +17,11 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::error::status_of;
 
-/// The longest window a request list may span, and the default one.
+/// The longest window a request list may span, and the default one (GeoReport v2, GET Service Requests:
+/// `start_date`/`end_date` "may not span more than 90 days").
 const MAX_WINDOW_S: i64 = 90 * 86_400;
-/// The most requests one list returns.
+/// The most requests one list returns (GeoReport v2: by default "the smaller of the last 90 days or the
+/// first 1000 requests").
 const MAX_REQUESTS: u32 = 1000;
 /// The largest POST body taken (a description is at most 4,000 characters).
 pub const MAX_POST_BYTES: usize = 64 * 1024;

@@ -46,14 +46,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
-fn parse_datum(s: Option<&str>) -> Result<Datum, AppError> {
-    match s.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(Datum::Wgs84),
-        Some(d) => Datum::parse(d)
-            .map_err(|_| AppError::bad_request("unsupported_crs", format!("{d:?} is not wgs84, cgcs2000 or gcj02"))),
-    }
-}
-
 // The JSON API.
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -126,7 +118,7 @@ pub async fn place_report(
     Path(id): Path<i64>,
     Json(body): Json<PlaceBody>,
 ) -> ApiResult<Json<ReportView>> {
-    let datum = parse_datum(body.datum.as_deref())?;
+    let datum = crate::places::parse_datum(body.datum.as_deref())?;
     Ok(Json(state.app.place_report(&auth.principal, id, body.lon, body.lat, datum).await?))
 }
 
@@ -165,7 +157,7 @@ pub async fn file_report(
         service_code: body.service_code,
         lon: body.lon,
         lat: body.lat,
-        datum: Some(parse_datum(body.datum.as_deref())?),
+        datum: Some(crate::places::parse_datum(body.datum.as_deref())?),
         address: body.address,
         description: body.description,
         reporter: Reporter { name: auth.principal.display_name.clone(), ..Reporter::default() },
@@ -386,7 +378,7 @@ pub async fn submit_form(
             service_code: field("service_code"),
             lon: number("lon")?,
             lat: number("lat")?,
-            datum: Some(parse_datum(Some(&field("datum")))?),
+            datum: Some(crate::places::parse_datum(Some(&field("datum"))).map_err(|e| e.0)?),
             address: field("address"),
             description: field("description"),
             reporter,
