@@ -64,6 +64,57 @@ impl std::fmt::Display for TimeLimit {
     }
 }
 
+/// How a legal period is counted: 行政处罚法 Art. 85 makes its 2-, 3-, 5- and 7-day periods working days,
+/// and 行政强制法 Art. 69 every period of ten days or less; the others are calendar days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodUnit {
+    WorkingDays,
+    CalendarDays,
+}
+
+impl PeriodUnit {
+    pub fn parse(s: &str) -> Option<PeriodUnit> {
+        match s {
+            "working_days" => Some(PeriodUnit::WorkingDays),
+            "calendar_days" => Some(PeriodUnit::CalendarDays),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodUnit::WorkingDays => "working_days",
+            PeriodUnit::CalendarDays => "calendar_days",
+        }
+    }
+}
+
+/// A legal period: so many working or calendar days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub days: u32,
+    pub unit: PeriodUnit,
+}
+
+impl Period {
+    pub const fn working(days: u32) -> Period {
+        Period { days, unit: PeriodUnit::WorkingDays }
+    }
+
+    pub const fn calendar(days: u32) -> Period {
+        Period { days, unit: PeriodUnit::CalendarDays }
+    }
+}
+
+/// The last day of a period, and whether it is provisional: counting ran past the last year whose holiday
+/// arrangement is known, so a later arrangement may move it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PeriodEnd {
+    pub last_day: Date,
+    pub provisional: bool,
+}
+
 /// When a limit ends, and whether counting it ran past the last year the calendar knows (weekdays were
 /// then taken as working days, which a later holiday arrangement may contradict).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -153,6 +204,22 @@ impl WorkCalendar {
             }
         }
         at
+    }
+
+    /// The last day of `period` started on `start`. The start day is not counted (民法典 Art. 201); a
+    /// calendar-day period whose last day is a rest day ends on the next working day (民法典 Art. 203).
+    pub fn period_end(&self, start: Date, period: Period) -> PeriodEnd {
+        let last_day = match period.unit {
+            PeriodUnit::WorkingDays => self.add_working_days(start, period.days),
+            PeriodUnit::CalendarDays => {
+                let mut day = start.checked_add(jiff::Span::new().days(i64::from(period.days))).unwrap_or(start);
+                while !self.is_working_day(day) {
+                    day = day.tomorrow().expect("dates stay far from the end of time");
+                }
+                day
+            }
+        };
+        PeriodEnd { last_day, provisional: !self.known(last_day) || !self.known(start) }
     }
 
     /// When `limit`, started at `start` (Unix seconds), runs out. Working days end at the close of office
@@ -253,6 +320,29 @@ mod tests {
         let d = c.deadline(at("2026-12-30T10:00"), TimeLimit::WorkingDays(5));
         assert!(d.beyond_calendar);
         assert!(!c.deadline(at("2026-12-01T10:00"), TimeLimit::WorkingDays(5)).beyond_calendar);
+    }
+
+    #[test]
+    fn legal_periods_across_the_2025_and_2026_holidays() {
+        let c = WorkCalendar::official();
+        let end = |y, m, d, p| c.period_end(Date::constant(y, m, d), p).last_day;
+        // 7 working days from a make-up working day before National Day 2025 skip 1–8 October and count
+        // the make-up Saturday 11 October.
+        assert_eq!(end(2025, 9, 28, Period::working(7)), Date::constant(2025, 10, 14));
+        // 5 working days over the 2026 Spring Festival (15–23 February off, 14 and 28 February worked).
+        assert_eq!(end(2026, 2, 13, Period::working(5)), Date::constant(2026, 2, 27));
+        assert_eq!(end(2026, 2, 13, Period::working(6)), Date::constant(2026, 2, 28));
+        // 15 calendar days ending on National Day 2026 run on to the first working day after it.
+        assert_eq!(end(2026, 9, 16, Period::calendar(15)), Date::constant(2026, 10, 8));
+        // Ending on a make-up Saturday: that day is a working day, so the period ends there.
+        assert_eq!(end(2026, 9, 25, Period::calendar(15)), Date::constant(2026, 10, 10));
+        // Ending on a plain Sunday runs on to Monday.
+        assert_eq!(end(2026, 11, 14, Period::calendar(15)), Date::constant(2026, 11, 30));
+        // 90 calendar days from 1 January 2026 end on 1 April 2026, a Wednesday.
+        assert_eq!(end(2026, 1, 1, Period::calendar(90)), Date::constant(2026, 4, 1));
+        let late = c.period_end(Date::constant(2026, 12, 1), Period::calendar(90));
+        assert!(late.provisional, "2027 is not in the shipped arrangement");
+        assert!(!c.period_end(Date::constant(2026, 3, 1), Period::calendar(90)).provisional);
     }
 
     #[test]

@@ -32,11 +32,13 @@ macro_rules! string_enum {
 
 pub mod access;
 pub mod calendar;
+pub mod case;
 pub mod catalog;
 pub mod delegation;
 pub mod division;
 pub mod evidence;
 pub mod org;
+pub mod party;
 pub mod problem;
 pub mod report;
 pub mod staffing;
