@@ -26,6 +26,7 @@ gridward_store::migrations!(
     (3, "catalog_and_delegation", include_str!("../migrations/0003_catalog_and_delegation.sql")),
     (4, "grids", include_str!("../migrations/0004_grids.sql")),
     (5, "reports", include_str!("../migrations/0005_reports.sql")),
+    (6, "cases", include_str!("../migrations/0006_cases.sql")),
 );
 
 impl PostgresStore {
@@ -71,3 +72,4 @@ gridward_store::impl_sql_store!(
 );
 
 gridward_store::impl_sql_report_store!(PostgresStore, sqlx::Postgres, PgRow);
+gridward_store::impl_sql_case_store!(PostgresStore, sqlx::Postgres, PgRow);

@@ -25,6 +25,7 @@ gridward_store::migrations!(
     (3, "catalog_and_delegation", include_str!("../migrations/0003_catalog_and_delegation.sql")),
     (4, "grids", include_str!("../migrations/0004_grids.sql")),
     (5, "reports", include_str!("../migrations/0005_reports.sql")),
+    (6, "cases", include_str!("../migrations/0006_cases.sql")),
 );
 
 impl SqliteStore {
@@ -80,3 +81,4 @@ gridward_store::impl_sql_store!(
 );
 
 gridward_store::impl_sql_report_store!(SqliteStore, sqlx::Sqlite, SqliteRow);
+gridward_store::impl_sql_case_store!(SqliteStore, sqlx::Sqlite, SqliteRow);

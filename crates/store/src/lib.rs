@@ -1,6 +1,8 @@
 //! The storage contract. Only the backend crates (`store-sqlite`, `store-postgres`) know SQL; everything
 //! else talks to a `dyn Store`. Each method is one whole step of a use-case and runs in one transaction.
 
+pub mod case_sql;
+pub mod cases;
 pub mod ledger;
 #[doc(hidden)]
 pub mod report_sql;
@@ -20,6 +22,7 @@ use gridward_domain::staffing::Quota;
 use gridward_ledger::{Hash, HashAlgorithm, NodeId, TreeHead};
 use serde::Serialize;
 
+pub use cases::{CaseDocument, CaseQuery, CaseRecord, CaseStepRecord, CaseStore, NewDocument};
 pub use ledger::{Actor, Change, StoredCheckpoint, StoredEntry};
 pub use reports::{Open311Key, ReportQuery, ReportRecord, ReportStore, ReportUpdate, Reporter, RewardRecord};
 
@@ -204,7 +207,7 @@ pub struct Headcount {
 }
 
 #[async_trait]
-pub trait Store: ReportStore + Send + Sync {
+pub trait Store: ReportStore + CaseStore + Send + Sync {
     fn backend(&self) -> Backend;
 
     /// Applies this backend's migrations that are not applied yet.

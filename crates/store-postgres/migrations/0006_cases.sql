@@ -1,0 +1,68 @@
+-- Enforcement cases: one summary row per case (for lists and dashboards), every step taken on it in order,
+-- and the numbered documents issued. The case itself is the fold of its steps.
+
+CREATE TABLE cases (
+    id              BIGINT PRIMARY KEY,
+    number          TEXT NOT NULL,          -- 案号, numbered per body per year
+    body_code       TEXT NOT NULL,
+    jurisdiction    TEXT NOT NULL,          -- the division the body acts for: who may see the case
+    procedure       TEXT NOT NULL,
+    stage           TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    source_ref      TEXT NOT NULL,
+    power_code      TEXT NOT NULL,
+    party_kind      TEXT NOT NULL,
+    party_name      TEXT NOT NULL,          -- personal data for a person: masked where shown without need
+    officers        TEXT NOT NULL,          -- JSON: staff numbers of whoever opened or investigates it
+    fine_yuan       BIGINT NOT NULL,
+    next_due        TEXT,                   -- YYYY-MM-DD: the earliest deadline not yet met
+    next_due_code   TEXT,
+    proposed_on     TEXT NOT NULL,
+    decided_on      TEXT,
+    closed_on       TEXT,
+    updated_at      BIGINT NOT NULL,
+    ledger_seq      BIGINT NOT NULL,
+    UNIQUE (body_code, number)
+);
+CREATE INDEX cases_by_jurisdiction ON cases (jurisdiction, stage);
+CREATE INDEX cases_by_due ON cases (next_due);
+CREATE INDEX cases_by_body ON cases (body_code, proposed_on);
+
+CREATE TABLE case_steps (
+    id          BIGINT PRIMARY KEY,
+    case_id     BIGINT NOT NULL REFERENCES cases (id),
+    step        TEXT NOT NULL,
+    body        TEXT NOT NULL,              -- the step as JSON, with its actor and day
+    actor       TEXT NOT NULL,
+    at          BIGINT NOT NULL,
+    ledger_seq  BIGINT NOT NULL
+);
+CREATE INDEX case_steps_by_case ON case_steps (case_id, id);
+
+-- Documents (文书): numbered per body, kind and year; the digest of each is in its step's entry.
+CREATE TABLE case_documents (
+    id          BIGINT PRIMARY KEY,
+    case_id     BIGINT NOT NULL REFERENCES cases (id),
+    kind        TEXT NOT NULL,
+    body_code   TEXT NOT NULL,
+    year        INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,
+    number      TEXT NOT NULL,
+    content     TEXT NOT NULL,              -- JSON: every field the form prints
+    digest      TEXT NOT NULL,
+    issued_at   BIGINT NOT NULL,
+    ledger_seq  BIGINT NOT NULL,
+    UNIQUE (body_code, kind, year, seq)
+);
+CREATE INDEX case_documents_by_case ON case_documents (case_id, id);
+
+CREATE TRIGGER cases_recorded BEFORE INSERT OR UPDATE OR DELETE ON cases
+    FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('case', 'id');
+CREATE TRIGGER case_steps_recorded BEFORE INSERT ON case_steps
+    FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('case', 'case_id');
+CREATE TRIGGER case_steps_final BEFORE UPDATE OR DELETE ON case_steps
+    FOR EACH ROW EXECUTE FUNCTION final_row();
+CREATE TRIGGER case_documents_recorded BEFORE INSERT ON case_documents
+    FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('case', 'case_id');
+CREATE TRIGGER case_documents_final BEFORE UPDATE OR DELETE ON case_documents
+    FOR EACH ROW EXECUTE FUNCTION final_row();

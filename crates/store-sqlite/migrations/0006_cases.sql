@@ -1,0 +1,78 @@
+-- Enforcement cases: one summary row per case (for lists and dashboards), every step taken on it in order,
+-- and the numbered documents issued. The case itself is the fold of its steps.
+
+CREATE TABLE cases (
+    id              INTEGER PRIMARY KEY,
+    number          TEXT NOT NULL,          -- 案号, numbered per body per year
+    body_code       TEXT NOT NULL,
+    jurisdiction    TEXT NOT NULL,          -- the division the body acts for: who may see the case
+    procedure       TEXT NOT NULL,
+    stage           TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    source_ref      TEXT NOT NULL,
+    power_code      TEXT NOT NULL,
+    party_kind      TEXT NOT NULL,
+    party_name      TEXT NOT NULL,          -- personal data for a person: masked where shown without need
+    officers        TEXT NOT NULL,          -- JSON: staff numbers of whoever opened or investigates it
+    fine_yuan       INTEGER NOT NULL,
+    next_due        TEXT,                   -- YYYY-MM-DD: the earliest deadline not yet met
+    next_due_code   TEXT,
+    proposed_on     TEXT NOT NULL,
+    decided_on      TEXT,
+    closed_on       TEXT,
+    updated_at      INTEGER NOT NULL,
+    ledger_seq      INTEGER NOT NULL,
+    UNIQUE (body_code, number)
+);
+CREATE INDEX cases_by_jurisdiction ON cases (jurisdiction, stage);
+CREATE INDEX cases_by_due ON cases (next_due);
+CREATE INDEX cases_by_body ON cases (body_code, proposed_on);
+
+CREATE TABLE case_steps (
+    id          INTEGER PRIMARY KEY,
+    case_id     INTEGER NOT NULL REFERENCES cases (id),
+    step        TEXT NOT NULL,
+    body        TEXT NOT NULL,              -- the step as JSON, with its actor and day
+    actor       TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    ledger_seq  INTEGER NOT NULL
+);
+CREATE INDEX case_steps_by_case ON case_steps (case_id, id);
+
+-- Documents (文书): numbered per body, kind and year; the digest of each is in its step's entry.
+CREATE TABLE case_documents (
+    id          INTEGER PRIMARY KEY,
+    case_id     INTEGER NOT NULL REFERENCES cases (id),
+    kind        TEXT NOT NULL,
+    body_code   TEXT NOT NULL,
+    year        INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,
+    number      TEXT NOT NULL,
+    content     TEXT NOT NULL,              -- JSON: every field the form prints
+    digest      TEXT NOT NULL,
+    issued_at   INTEGER NOT NULL,
+    ledger_seq  INTEGER NOT NULL,
+    UNIQUE (body_code, kind, year, seq)
+);
+CREATE INDEX case_documents_by_case ON case_documents (case_id, id);
+
+CREATE TRIGGER cases_recorded_insert BEFORE INSERT ON cases
+    WHEN NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.seq = NEW.ledger_seq AND e.object_type = 'case' AND e.object_id = CAST(NEW.id AS TEXT))
+    BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+CREATE TRIGGER cases_recorded_update BEFORE UPDATE ON cases
+    WHEN NEW.ledger_seq <= OLD.ledger_seq
+      OR NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.seq = NEW.ledger_seq AND e.object_type = 'case' AND e.object_id = CAST(NEW.id AS TEXT))
+    BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+
+CREATE TRIGGER case_steps_recorded_insert BEFORE INSERT ON case_steps
+    WHEN NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.seq = NEW.ledger_seq AND e.object_type = 'case' AND e.object_id = CAST(NEW.case_id AS TEXT))
+    BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+CREATE TRIGGER case_steps_final BEFORE UPDATE ON case_steps BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+CREATE TRIGGER case_steps_no_delete BEFORE DELETE ON case_steps BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+
+CREATE TRIGGER case_documents_recorded_insert BEFORE INSERT ON case_documents
+    WHEN NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.seq = NEW.ledger_seq AND e.object_type = 'case' AND e.object_id = CAST(NEW.case_id AS TEXT))
+    BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+CREATE TRIGGER case_documents_final BEFORE UPDATE ON case_documents BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+CREATE TRIGGER case_documents_no_delete BEFORE DELETE ON case_documents BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
