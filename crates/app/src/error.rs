@@ -27,6 +27,9 @@ pub enum AppError {
     /// A delegation change was refused: it would overlap an assignment, or one it meant to end changed.
     #[error("{}", describe_refusal(.0))]
     Delegation(Box<gridward_store::DelegationRefusal>),
+    /// A step the law does not allow now: the unmet condition's code and the article that sets it.
+    #[error("{message} ({article})")]
+    Unlawful { code: &'static str, article: &'static str, message: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -44,6 +47,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Delegation(r) if matches!(**r, gridward_store::DelegationRefusal::Overlap { .. }) => "assignment_overlap",
             AppError::Delegation(_) => "stale_assignment",
+            AppError::Unlawful { code, .. } => code,
             AppError::Internal(_) => "internal",
         }
     }

@@ -2,10 +2,12 @@
 //! applies the domain's rules and persists the change through the store in one transaction.
 
 pub mod auth;
+pub mod cases;
 pub mod catalog;
 pub mod delegation;
 pub mod demo;
 pub mod directory;
+pub mod documents;
 pub mod error;
 pub mod evidence;
 pub mod import;

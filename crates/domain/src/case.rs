@@ -451,6 +451,8 @@ pub struct Instalment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
     pub penalties: Vec<Penalty>,
+    pub facts: String,
+    pub basis: String,
     pub given_on: Date,
     pub hearing_right: bool,
 }
@@ -470,8 +472,17 @@ pub struct Hearing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     pub outcome: Outcome,
+    pub reasons: String,
     pub decided_on: Date,
     pub by: String,
+}
+
+/// A piece of evidence the investigation registered (Art. 46).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceItem {
+    pub category: EvidenceCategory,
+    pub evidence_id: Option<i64>,
+    pub description: String,
 }
 
 /// An appeal's days: the late fee does not accrue from `from` to `to` (both included).
@@ -492,7 +503,7 @@ pub struct Case {
     pub opened_on: Option<Date>,
     pub not_opened: bool,
     pub investigators: Vec<Officer>,
-    pub evidence: Vec<(EvidenceCategory, Option<i64>)>,
+    pub evidence: Vec<EvidenceItem>,
     pub inquiry_records: usize,
     pub corrections_ordered: usize,
     pub major_public_interest: bool,
@@ -630,6 +641,7 @@ impl Case {
                 case.summary = Some(decision.clone());
                 case.decision = Some(Decision {
                     outcome: Outcome::Penalty { penalties: vec![decision.penalty.clone()] },
+                    reasons: opening.facts.clone(),
                     decided_on: step.on,
                     by: actor.staff_no.clone(),
                 });
@@ -947,7 +959,11 @@ impl Case {
                     "evidence is gathered by the case's investigators",
                 )?;
                 ensure(!description.trim().is_empty(), "description_required", "Art. 46", "evidence says what it is")?;
-                next.evidence.push((*category, *evidence_id));
+                next.evidence.push(EvidenceItem {
+                    category: *category,
+                    evidence_id: *evidence_id,
+                    description: description.trim().to_string(),
+                });
             }
             StepKind::RecordInquiry { officers, summary, .. } => {
                 officer()?;
@@ -1028,6 +1044,8 @@ impl Case {
                 )?;
                 next.notice = Some(Notice {
                     penalties: penalties.clone(),
+                    facts: facts.trim().to_string(),
+                    basis: basis.trim().to_string(),
                     given_on: day,
                     hearing_right: self.hearing_right(penalties, thresholds),
                 });
@@ -1262,7 +1280,12 @@ impl Case {
                         "a complex or serious case is decided by collective deliberation",
                     )?;
                 }
-                next.decision = Some(Decision { outcome: outcome.clone(), decided_on: day, by: actor.staff_no.clone() });
+                next.decision = Some(Decision {
+                    outcome: outcome.clone(),
+                    reasons: reasons.trim().to_string(),
+                    decided_on: day,
+                    by: actor.staff_no.clone(),
+                });
             }
             StepKind::Serve { method } => {
                 officer()?;
@@ -1381,6 +1404,78 @@ impl Case {
         Ok(next)
     }
 
+    /// Whether the step named `code` is open to `actor` on `day`. It is judged with a plausible payload, and
+    /// refusals that concern only what a payload says (a missing reason, an amount) do not count against it:
+    /// what is left is the law's gate — stage, role, rights, review — that the workspace names.
+    pub fn probe(&self, code: &str, actor: &Officer, day: Date, cal: &WorkCalendar) -> Result<(), CaseError> {
+        let text = || "—".to_string();
+        let notified = self.notice.as_ref().map(|n| n.penalties.clone()).unwrap_or_else(|| vec![Penalty::fine(1)]);
+        let owed = self.outstanding_fen().max(2);
+        let kind = match code {
+            "approve_opening" => StepKind::ApproveOpening,
+            "refuse_opening" => StepKind::RefuseOpening { reason: text() },
+            "assign_investigators" => StepKind::AssignInvestigators { investigators: Vec::new() },
+            "mark_significance" => StepKind::MarkSignificance { major_public_interest: false, complex: false, serious: false },
+            "add_evidence" => {
+                StepKind::AddEvidence { evidence_id: None, category: EvidenceCategory::Documentary, description: text() }
+            }
+            "record_inquiry" => StepKind::RecordInquiry {
+                officers: self.investigators.iter().map(|o| o.staff_no.clone()).collect(),
+                summary: text(),
+                evidence_id: None,
+            },
+            "order_correction" => StepKind::OrderCorrection { requirement: text(), within_days: 1 },
+            "give_notice" => StepKind::GiveNotice { penalties: notified, facts: text(), basis: text() },
+            "record_statement" => StepKind::RecordStatement { summary: text() },
+            "request_hearing" => StepKind::RequestHearing,
+            "waive_rights" => StepKind::WaiveRights,
+            "schedule_hearing" => StepKind::ScheduleHearing {
+                hearing_on: cal.period_end(day, Period::working(30)).last_day,
+                presiding: Officer {
+                    staff_no: "\u{0}probe".into(),
+                    name: String::new(),
+                    roles: Vec::new(),
+                    auxiliary: false,
+                    credential: None,
+                },
+                place: text(),
+            },
+            "record_hearing" => StepKind::RecordHearing { party_attended: true, transcript: text(), evidence_id: None },
+            "legal_review" => StepKind::LegalReview { passed: true, opinion: text() },
+            "collective_deliberation" => {
+                StepKind::CollectiveDeliberation { members: vec!["1".into(), "2".into()], conclusion: text() }
+            }
+            "extend_decision_period" => StepKind::ExtendDecisionPeriod { days: 1, reason: text() },
+            "record_consent" => StepKind::RecordConsentToElectronicService { address: text() },
+            "decide" => StepKind::Decide {
+                outcome: match &self.notice {
+                    Some(n) => Outcome::Penalty { penalties: n.penalties.clone() },
+                    None => Outcome::FactsNotEstablished,
+                },
+                reasons: text(),
+            },
+            "serve" => StepKind::Serve { method: ServiceMethod::InPerson },
+            "file_summary" => StepKind::FileSummary,
+            "record_appeal" => StepKind::RecordAppeal { kind: AppealKind::Reconsideration },
+            "end_appeal" => StepKind::EndAppeal { decision_upheld: true },
+            "grant_deferral" => StepKind::GrantDeferral { until: day.tomorrow().unwrap_or(day) },
+            "grant_instalments" => StepKind::GrantInstalments {
+                plan: vec![
+                    Instalment { due: day.tomorrow().unwrap_or(day), amount_fen: owed / 2 },
+                    Instalment { due: day.tomorrow().and_then(|d| d.tomorrow()).unwrap_or(day), amount_fen: owed - owed / 2 },
+                ],
+            },
+            "record_payment" => StepKind::RecordPayment { amount_fen: 1, receipt: text() },
+            "close" => StepKind::Close { summary: text() },
+            "archive" => StepKind::Archive,
+            _ => return Err(refuse("unknown_step", "Art. 47", format!("{code} is not a step of the procedure"))),
+        };
+        match self.apply(&Step { actor: actor.clone(), on: day, kind }, cal) {
+            Err(e) if PAYLOAD_REFUSALS.contains(&e.code) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
     /// The deadlines the case has met or still faces.
     pub fn deadlines(&self, cal: &WorkCalendar) -> Vec<CaseDeadline> {
         let mut out = Vec::new();
@@ -1413,6 +1508,24 @@ impl Case {
         self.deadlines(cal).into_iter().filter(|d| !d.met).min_by_key(|d| d.last_day)
     }
 }
+
+/// Refusals about what a step's payload says rather than whether the step may be taken.
+const PAYLOAD_REFUSALS: &[&str] = &[
+    "description_required",
+    "reason_required",
+    "bad_amount",
+    "notice_incomplete",
+    "bad_instalments",
+    "transcript_required",
+    "hearing_notice_too_short",
+    "receipt_required",
+    "deliberation_quorum",
+    "extension_too_long",
+    "overpayment",
+    "penalty_not_in_notice",
+    "penalty_raised_after_defence",
+    "penalty_required",
+];
 
 /// The instalments already paid for, kept as they were when a new schedule replaces the rest.
 fn settled_part(case: &Case) -> Vec<Instalment> {

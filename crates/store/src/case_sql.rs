@@ -114,7 +114,9 @@ macro_rules! impl_sql_case_store {
                     .await
                     .map_err(db_err)?;
                 let number = $crate::cases::numbered(&d.prefix, d.year, i64::from(seq));
-                let digest = algorithm.digest(&$crate::cases::CaseDocument::digest_input(&number, &d.content)).to_hex();
+                let mut content = d.content.clone();
+                $crate::cases::fill_case_number(&mut content, &case.number);
+                let digest = algorithm.digest(&$crate::cases::CaseDocument::digest_input(&number, &content)).to_hex();
                 issued.push($crate::cases::CaseDocument {
                     id: next_doc,
                     case_id: case.id,
@@ -123,7 +125,7 @@ macro_rules! impl_sql_case_store {
                     year: d.year,
                     seq,
                     number,
-                    content: d.content.clone(),
+                    content,
                     digest,
                     issued_at: change.at,
                     ledger_seq: 0,

@@ -51,6 +51,20 @@ pub struct CaseStepRecord {
     pub ledger_seq: i64,
 }
 
+/// Written in a document issued with a case's opening where the case's number belongs; the store puts the
+/// number in before taking the digest.
+pub const CASE_NUMBER_PLACEHOLDER: &str = "{{case_number}}";
+
+/// Replaces the placeholder in every string of `content`.
+pub fn fill_case_number(content: &mut serde_json::Value, number: &str) {
+    match content {
+        serde_json::Value::String(s) if s.contains(CASE_NUMBER_PLACEHOLDER) => *s = s.replace(CASE_NUMBER_PLACEHOLDER, number),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| fill_case_number(v, number)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| fill_case_number(v, number)),
+        _ => {}
+    }
+}
+
 /// A document to issue with a step; the store numbers it and takes its digest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDocument {

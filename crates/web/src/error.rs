@@ -46,7 +46,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::BadRequest { code: "payload_too_large", .. } => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::BadRequest { code: "rate_limited", .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-        AppError::Conflict(_) | AppError::Delegation(_) => StatusCode::CONFLICT,
+        AppError::Conflict(_) | AppError::Delegation(_) | AppError::Unlawful { .. } => StatusCode::CONFLICT,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
