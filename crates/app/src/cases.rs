@@ -452,6 +452,31 @@ impl App {
         })
     }
 
+    /// The penalty powers the caller's body may bring a case under where it acts, by code and name.
+    pub async fn case_powers(&self, who: &Principal) -> AppResult<Vec<(String, String)>> {
+        let (_, body_code) = self.acting_officer(who).await?;
+        let body = self.store.body(&body_code).await?.ok_or(AppError::NotFound("body"))?;
+        let day = today();
+        let snapshot = self.delegation_snapshot(day).await?;
+        Ok(snapshot
+            .powers
+            .iter()
+            .filter(|p| p.power.kind == PowerKind::Penalty)
+            .filter(|p| {
+                let holder = snapshot.index.resolve(&p.power.code, &body.division_code, day).map(|a| a.body_code.clone());
+                holder.as_deref() == Some(body.code.as_str()) || (holder.is_some() && holder == body.parent_code)
+            })
+            .map(|p| (p.power.code.clone(), p.power.name.clone()))
+            .collect())
+    }
+
+    /// Credentialed colleagues of the caller: who may be the second officer of a summary decision.
+    pub async fn my_colleagues(&self, who: &Principal) -> AppResult<Vec<(String, String)>> {
+        let (me, body_code) = self.acting_officer(who).await?;
+        let body = self.store.body(&body_code).await?.ok_or(AppError::NotFound("body"))?;
+        Ok(self.colleagues(&body).await?.into_iter().filter(|(no, _)| *no != me.staff_no).collect())
+    }
+
     /// The name of the district a body serves ("" above district level).
     async fn district_name(&self, body: &Body) -> AppResult<String> {
         let code = body.division_code.as_str();

@@ -26,6 +26,9 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub refusal: Option<gridward_store::DelegationRefusal>,
+    /// For a step the law does not allow now (409): the article that sets the unmet condition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article: Option<&'static str>,
 }
 
 pub struct ApiError(pub AppError);
@@ -65,7 +68,11 @@ impl IntoResponse for ApiError {
             AppError::Delegation(r) => Some((**r).clone()),
             _ => None,
         };
-        let body = ErrorBody { error: e.code().to_string(), message: e.to_string(), problems, refusal };
+        let article = match &e {
+            AppError::Unlawful { article, .. } => Some(*article),
+            _ => None,
+        };
+        let body = ErrorBody { error: e.code().to_string(), message: e.to_string(), problems, refusal, article };
         (status_of(&e), Json(body)).into_response()
     }
 }
@@ -102,5 +109,5 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         _ => "bad_request",
     };
     let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
-    (status, Json(ErrorBody { error: code.to_string(), message, problems: Vec::new(), refusal: None })).into_response()
+    (status, Json(ErrorBody { error: code.to_string(), message, problems: Vec::new(), refusal: None, article: None })).into_response()
 }

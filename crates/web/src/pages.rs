@@ -81,7 +81,10 @@ pub(crate) fn error_message(chrome: &Chrome, e: &AppError) -> String {
     let key = format!("error.{}", e.code());
     match chrome.t(&key) {
         m if m == key => e.to_string(),
-        m => m,
+        m => match e {
+            AppError::Unlawful { article, .. } => format!("{m}（{article}）"),
+            _ => m,
+        },
     }
 }
 

@@ -135,6 +135,8 @@ store_test!(every_route_has_a_rule_and_the_rule_holds, |store: Arc<dyn Store>| a
         "GET /reports/{id}/photos/{evidence}",
         "GET /api/v1/rewards/stats",
         "GET /rewards",
+        // The rule by which legal periods are counted: no data, only the official calendar.
+        "GET /api/v1/calendar/deadline",
         "GET /open311/{file}",
         "GET /open311/v2/{file}",
         "POST /open311/v2/{file}",
