@@ -6,6 +6,7 @@ pub mod cases;
 pub mod catalog;
 pub mod delegation;
 pub mod demo;
+pub mod demo_cases;
 pub mod directory;
 pub mod documents;
 pub mod error;

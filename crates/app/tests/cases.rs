@@ -238,3 +238,23 @@ store_test!(a_summary_case_is_decided_on_the_street, |store: Arc<dyn Store>| asy
     assert_eq!(board.cases[0].next_due_code.as_deref(), Some("payment"));
     assert_eq!(board.by_body[0].1, 1);
 });
+
+store_test!(the_demo_has_cases_at_every_stage, |store: Arc<dyn Store>| async move {
+    let app = App::new(store.clone()).unwrap();
+    app.load_demo_city(PASSWORD).await.unwrap();
+    app.load_demo_cases().await.unwrap();
+    app.load_demo_cases().await.unwrap();
+    let cases = app.cases(&leader(), Vec::new(), false).await.unwrap();
+    assert_eq!(cases.len(), 8, "loaded once");
+    let mut stages: Vec<_> = cases.iter().map(|c| c.stage.as_str()).collect();
+    stages.sort();
+    stages.dedup();
+    assert_eq!(stages, ["archived", "closed", "decided", "execution", "filing", "investigation", "notified"]);
+    // Some deadlines are missed, and the served case's late fee has reached the fine.
+    let board = app.deadline_board(&leader(), 7).await.unwrap();
+    assert!(board.cases.iter().any(|c| c.next_due.is_some_and(|d| d < board.today)), "an overdue deadline");
+    let served = cases.iter().find(|c| c.stage.as_str() == "execution" && c.fine_yuan == 600).unwrap();
+    let view = app.case_view(&leader(), served.id).await.unwrap();
+    assert!(view.late_fee_fen > 0 && view.late_fee_fen <= 60_000, "{}", view.late_fee_fen);
+    assert!(app.verify_ledger().await.unwrap().is_intact());
+});

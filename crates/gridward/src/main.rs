@@ -506,6 +506,10 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
                         Ok(()) => tracing::info!("demo reports loaded"),
                         Err(e) => tracing::error!(error = %e, "loading the demo reports failed"),
                     }
+                    match background.load_demo_cases().await {
+                        Ok(()) => tracing::info!("demo cases loaded"),
+                        Err(e) => tracing::error!(error = %e, "loading the demo cases failed"),
+                    }
                     if let Err(e) = background.sign_checkpoint().await {
                         tracing::warn!(error = %e, "checkpoint signing failed");
                     }

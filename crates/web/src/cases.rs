@@ -13,8 +13,8 @@ use gridward_domain::Date;
 use gridward_domain::access::Role;
 use gridward_domain::calendar::{Period, PeriodUnit, WorkCalendar};
 use gridward_domain::case::{
-    AppealKind, CaseSource, EvidenceCategory, Instalment, NoPenaltyGround, Officer, Outcome, Penalty, Procedure, ServiceMethod, Stage,
-    StepKind,
+    AppealKind, CaseSource, EvidenceCategory, Instalment, NoPenaltyGround, Officer, Outcome, Penalty, Procedure, ServiceMethod,
+    Stage, StepKind,
 };
 use gridward_domain::catalog::PenaltyType;
 use gridward_domain::party::{Party, PartyKind};
@@ -65,15 +65,20 @@ pub struct DeadlineAnswer {
     responses((status = 200, body = DeadlineAnswer), (status = 400, body = ErrorBody)))]
 pub async fn calendar_deadline(Query(q): Query<DeadlineQuery>) -> ApiResult<Json<DeadlineAnswer>> {
     let start: Date = q.start.parse().map_err(|_| AppError::bad_request("bad_date", "start is a YYYY-MM-DD date"))?;
-    let unit = PeriodUnit::parse(&q.unit).ok_or_else(|| AppError::bad_request("bad_unit", "unit is working_days or calendar_days"))?;
+    let unit =
+        PeriodUnit::parse(&q.unit).ok_or_else(|| AppError::bad_request("bad_unit", "unit is working_days or calendar_days"))?;
     if q.period == 0 || q.period > MAX_PERIOD_DAYS {
         return Err(AppError::bad_request("bad_period", format!("period is 1 to {MAX_PERIOD_DAYS} days")).into());
     }
     let cal = WorkCalendar::official();
     let end = cal.period_end(start, Period { days: q.period, unit });
     let rule = match unit {
-        PeriodUnit::WorkingDays => "行政处罚法第八十五条：二日、三日、五日、七日的规定是指工作日，不含法定节假日；期间开始之日不计算在内",
-        PeriodUnit::CalendarDays => "民法典第二百零一条、第二百零三条：开始的当日不计入；期间的最后一日是法定休假日的，以法定休假日结束的次日为期间的最后一日",
+        PeriodUnit::WorkingDays => {
+            "行政处罚法第八十五条：二日、三日、五日、七日的规定是指工作日，不含法定节假日；期间开始之日不计算在内"
+        }
+        PeriodUnit::CalendarDays => {
+            "民法典第二百零一条、第二百零三条：开始的当日不计入；期间的最后一日是法定休假日的，以法定休假日结束的次日为期间的最后一日"
+        }
     };
     Ok(Json(DeadlineAnswer {
         start: start.to_string(),
@@ -97,7 +102,11 @@ pub struct CaseListQuery {
 /// Cases in the caller's territory, newest first.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), params(CaseListQuery),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
-pub async fn list_cases(State(state): State<AppState>, SignedIn(auth): SignedIn, Query(q): Query<CaseListQuery>) -> ApiResult<Json<Value>> {
+pub async fn list_cases(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<CaseListQuery>,
+) -> ApiResult<Json<Value>> {
     let stages = stages_of(q.stage.as_deref())?;
     let items = state.app.cases(&auth.principal, stages, q.mine.unwrap_or(false)).await?;
     Ok(Json(json!({ "items": items })))
@@ -106,14 +115,20 @@ pub async fn list_cases(State(state): State<AppState>, SignedIn(auth): SignedIn,
 fn stages_of(stage: Option<&str>) -> Result<Vec<Stage>, AppError> {
     match stage.filter(|s| !s.is_empty()) {
         None => Ok(Vec::new()),
-        Some(s) => Stage::parse(s).map(|s| vec![s]).ok_or_else(|| AppError::bad_request("bad_stage", format!("{s:?} is not a stage"))),
+        Some(s) => {
+            Stage::parse(s).map(|s| vec![s]).ok_or_else(|| AppError::bad_request("bad_stage", format!("{s:?} is not a stage")))
+        }
     }
 }
 
 /// Opens a case: an ordinary case awaiting approval, or a summary case with its on-the-spot decision.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), request_body = Object,
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn open_case(State(state): State<AppState>, SignedIn(auth): SignedIn, Json(input): Json<OpenCase>) -> ApiResult<Json<CaseView>> {
+pub async fn open_case(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Json(input): Json<OpenCase>,
+) -> ApiResult<Json<CaseView>> {
     Ok(Json(state.app.open_case(&auth.principal, input).await?))
 }
 
@@ -161,7 +176,11 @@ pub struct BoardQuery {
 /// Approaching and overdue deadlines in the caller's territory, counted per body and per officer.
 #[utoipa::path(get, path = "/api/v1/cases/deadlines", tag = "cases", security(("bearer" = [])), params(BoardQuery),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
-pub async fn deadlines(State(state): State<AppState>, SignedIn(auth): SignedIn, Query(q): Query<BoardQuery>) -> ApiResult<Json<DeadlineBoard>> {
+pub async fn deadlines(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<BoardQuery>,
+) -> ApiResult<Json<DeadlineBoard>> {
     Ok(Json(state.app.deadline_board(&auth.principal, q.days.unwrap_or(7)).await?))
 }
 
@@ -205,7 +224,12 @@ pub struct CasesPageQuery {
 }
 
 /// `GET /cases`: the cases in the caller's territory and the deadlines board.
-pub async fn cases_page(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Query(q): Query<CasesPageQuery>) -> Response {
+pub async fn cases_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<CasesPageQuery>,
+) -> Response {
     let result = async {
         let stage = q.stage.unwrap_or_default();
         let cases = state.app.cases(&auth.principal, stages_of(Some(&stage))?, false).await?;
@@ -255,12 +279,25 @@ async fn new_case_response(
         Some((e, s)) => (Some(e), s),
         None => (None, StatusCode::OK),
     };
-    let page = NewCasePage { chrome: Chrome::new(headers, Some(auth)), summary, powers, colleagues, error, today: gridward_app::today().to_string(), report };
+    let page = NewCasePage {
+        chrome: Chrome::new(headers, Some(auth)),
+        summary,
+        powers,
+        colleagues,
+        error,
+        today: gridward_app::today().to_string(),
+        report,
+    };
     Ok(render(status, &page))
 }
 
 /// `GET /cases/new[?procedure=summary]`: open a case; the summary form is the officer's phone view.
-pub async fn new_case_page(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Query(q): Query<NewCaseQuery>) -> Response {
+pub async fn new_case_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Query(q): Query<NewCaseQuery>,
+) -> Response {
     let summary = q.procedure.as_deref() == Some("summary");
     let result = new_case_response(&state, &headers, &auth, summary, q.report.unwrap_or_default(), None).await;
     page_result(&headers, Some(&auth), result)
@@ -305,8 +342,13 @@ fn penalties_field(fields: &Fields) -> Result<Vec<Penalty>, AppError> {
         .zip(amounts)
         .filter(|(k, _)| !k.is_empty())
         .map(|(k, a)| {
-            let kind = PenaltyType::parse(k).ok_or_else(|| AppError::bad_request("bad_penalty", format!("{k:?} is not a penalty")))?;
-            let amount_yuan = if a.is_empty() { 0 } else { a.parse().map_err(|_| AppError::bad_request("bad_amount", "amounts are whole yuan"))? };
+            let kind =
+                PenaltyType::parse(k).ok_or_else(|| AppError::bad_request("bad_penalty", format!("{k:?} is not a penalty")))?;
+            let amount_yuan = if a.is_empty() {
+                0
+            } else {
+                a.parse().map_err(|_| AppError::bad_request("bad_amount", "amounts are whole yuan"))?
+            };
             Ok(Penalty { kind, amount_yuan })
         })
         .collect()
@@ -319,7 +361,8 @@ fn staff_ref(staff_no: String) -> Officer {
 /// The opening a form describes.
 fn opening_from(fields: &Fields) -> Result<OpenCase, AppError> {
     let summary = field(fields, "procedure") == "summary";
-    let kind = PartyKind::parse(&field(fields, "party_kind")).ok_or_else(|| AppError::bad_request("bad_party_kind", "choose a person or an organisation"))?;
+    let kind = PartyKind::parse(&field(fields, "party_kind"))
+        .ok_or_else(|| AppError::bad_request("bad_party_kind", "choose a person or an organisation"))?;
     let source = CaseSource::parse(&field(fields, "source")).unwrap_or(CaseSource::Patrol);
     Ok(OpenCase {
         procedure: if summary { Procedure::Summary } else { Procedure::Ordinary },
@@ -354,7 +397,12 @@ fn opening_from(fields: &Fields) -> Result<OpenCase, AppError> {
 }
 
 /// `POST /cases/new`: opens the case the form describes and shows its workspace.
-pub async fn new_case_form(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, axum::Form(fields): axum::Form<Fields>) -> Response {
+pub async fn new_case_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    axum::Form(fields): axum::Form<Fields>,
+) -> Response {
     let result = async {
         if !same_secret(&field(&fields, "csrf"), &auth.csrf_token) {
             return Err(AppError::bad_request("csrf", "the form's token is missing or stale"));
@@ -369,7 +417,15 @@ pub async fn new_case_form(State(state): State<AppState>, headers: HeaderMap, Si
             let chrome = Chrome::new(&headers, Some(&auth));
             let message = crate::pages::error_message(&chrome, &e);
             let summary = field(&fields, "procedure") == "summary";
-            let again = new_case_response(&state, &headers, &auth, summary, field(&fields, "source_ref"), Some((message, crate::error::status_of(&e)))).await;
+            let again = new_case_response(
+                &state,
+                &headers,
+                &auth,
+                summary,
+                field(&fields, "source_ref"),
+                Some((message, crate::error::status_of(&e))),
+            )
+            .await;
             again.unwrap_or_else(|e| crate::pages::error_response(chrome, e))
         }
     }
@@ -454,7 +510,14 @@ fn step_detail(v: &Value) -> String {
     parts.join(" · ")
 }
 
-async fn case_page_response(state: &AppState, headers: &HeaderMap, auth: &Authenticated, id: i64, notice: Option<String>, status: StatusCode) -> Result<Response, AppError> {
+async fn case_page_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    auth: &Authenticated,
+    id: i64,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let view = state.app.case_view(&auth.principal, id).await?;
     Ok(render(status, &CasePage { chrome: Chrome::new(headers, Some(auth)), view, notice, today: gridward_app::today() }))
 }
@@ -465,7 +528,13 @@ pub struct DoneQuery {
 }
 
 /// `GET /cases/{id}`: the case workspace.
-pub async fn case_page(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Path(id): Path<i64>, Query(q): Query<DoneQuery>) -> Response {
+pub async fn case_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<i64>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
     let notice = q.done.map(|s| format!("{} ✓", Chrome::new(&headers, Some(&auth)).t(&format!("case.step.{s}"))));
     let result = case_page_response(&state, &headers, &auth, id, notice, StatusCode::OK).await;
     page_result(&headers, Some(&auth), result)
@@ -478,33 +547,59 @@ fn step_from(fields: &Fields) -> Result<StepKind, AppError> {
     Ok(match text("step").as_str() {
         "approve_opening" => StepKind::ApproveOpening,
         "refuse_opening" => StepKind::RefuseOpening { reason: text("reason") },
-        "assign_investigators" => StepKind::AssignInvestigators { investigators: fields_named(fields, "investigator").into_iter().map(staff_ref).collect() },
-        "mark_significance" => StepKind::MarkSignificance { major_public_interest: checked("major_public_interest"), complex: checked("complex"), serious: checked("serious") },
+        "assign_investigators" => StepKind::AssignInvestigators {
+            investigators: fields_named(fields, "investigator").into_iter().map(staff_ref).collect(),
+        },
+        "mark_significance" => StepKind::MarkSignificance {
+            major_public_interest: checked("major_public_interest"),
+            complex: checked("complex"),
+            serious: checked("serious"),
+        },
         "add_evidence" => StepKind::AddEvidence {
             evidence_id: None,
-            category: EvidenceCategory::parse(&text("category")).ok_or_else(|| AppError::bad_request("bad_category", "choose the kind of evidence"))?,
+            category: EvidenceCategory::parse(&text("category"))
+                .ok_or_else(|| AppError::bad_request("bad_category", "choose the kind of evidence"))?,
             description: text("description"),
         },
-        "record_inquiry" => StepKind::RecordInquiry { officers: fields_named(fields, "officer"), summary: text("summary"), evidence_id: None },
-        "order_correction" => StepKind::OrderCorrection { requirement: text("requirement"), within_days: number_field(fields, "within_days")? },
+        "record_inquiry" => {
+            StepKind::RecordInquiry { officers: fields_named(fields, "officer"), summary: text("summary"), evidence_id: None }
+        }
+        "order_correction" => {
+            StepKind::OrderCorrection { requirement: text("requirement"), within_days: number_field(fields, "within_days")? }
+        }
         "give_notice" => StepKind::GiveNotice { penalties: penalties_field(fields)?, facts: text("facts"), basis: text("basis") },
         "record_statement" => StepKind::RecordStatement { summary: text("summary") },
         "request_hearing" => StepKind::RequestHearing,
         "waive_rights" => StepKind::WaiveRights,
-        "schedule_hearing" => StepKind::ScheduleHearing { hearing_on: date_field(fields, "hearing_on")?, presiding: staff_ref(text("presiding")), place: text("place") },
-        "record_hearing" => StepKind::RecordHearing { party_attended: checked("party_attended"), transcript: text("transcript"), evidence_id: None },
+        "schedule_hearing" => StepKind::ScheduleHearing {
+            hearing_on: date_field(fields, "hearing_on")?,
+            presiding: staff_ref(text("presiding")),
+            place: text("place"),
+        },
+        "record_hearing" => StepKind::RecordHearing {
+            party_attended: checked("party_attended"),
+            transcript: text("transcript"),
+            evidence_id: None,
+        },
         "legal_review" => StepKind::LegalReview { passed: text("passed") == "true", opinion: text("opinion") },
         "collective_deliberation" => StepKind::CollectiveDeliberation {
-            members: text("members").split(['、', ',', '，', ';', '；']).map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect(),
+            members: text("members")
+                .split(['、', ',', '，', ';', '；'])
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty())
+                .collect(),
             conclusion: text("conclusion"),
         },
-        "extend_decision_period" => StepKind::ExtendDecisionPeriod { days: number_field(fields, "days")?, reason: text("reason") },
+        "extend_decision_period" => {
+            StepKind::ExtendDecisionPeriod { days: number_field(fields, "days")?, reason: text("reason") }
+        }
         "record_consent" => StepKind::RecordConsentToElectronicService { address: text("address") },
         "decide" => StepKind::Decide {
             outcome: match text("outcome").as_str() {
                 "penalty" => Outcome::Penalty { penalties: penalties_field(fields)? },
                 "no_penalty" => Outcome::NoPenalty {
-                    ground: NoPenaltyGround::parse(&text("ground")).ok_or_else(|| AppError::bad_request("bad_ground", "choose the Art. 33 ground"))?,
+                    ground: NoPenaltyGround::parse(&text("ground"))
+                        .ok_or_else(|| AppError::bad_request("bad_ground", "choose the Art. 33 ground"))?,
                 },
                 "facts_not_established" => Outcome::FactsNotEstablished,
                 "transfer_to_judicial" => Outcome::TransferToJudicial,
@@ -512,9 +607,14 @@ fn step_from(fields: &Fields) -> Result<StepKind, AppError> {
             },
             reasons: text("reasons"),
         },
-        "serve" => StepKind::Serve { method: ServiceMethod::parse(&text("method")).ok_or_else(|| AppError::bad_request("bad_method", "choose how it was served"))? },
+        "serve" => StepKind::Serve {
+            method: ServiceMethod::parse(&text("method"))
+                .ok_or_else(|| AppError::bad_request("bad_method", "choose how it was served"))?,
+        },
         "file_summary" => StepKind::FileSummary,
-        "record_appeal" => StepKind::RecordAppeal { kind: AppealKind::parse(&text("kind")).ok_or_else(|| AppError::bad_request("bad_appeal", "choose the appeal"))? },
+        "record_appeal" => StepKind::RecordAppeal {
+            kind: AppealKind::parse(&text("kind")).ok_or_else(|| AppError::bad_request("bad_appeal", "choose the appeal"))?,
+        },
         "end_appeal" => StepKind::EndAppeal { decision_upheld: text("upheld") == "true" },
         "grant_deferral" => StepKind::GrantDeferral { until: date_field(fields, "until")? },
         "grant_instalments" => StepKind::GrantInstalments { plan: instalments_field(&text("plan"))? },
@@ -540,7 +640,13 @@ fn instalments_field(text: &str) -> Result<Vec<Instalment>, AppError> {
 }
 
 /// `POST /cases/{id}`: one step from the workspace's forms.
-pub async fn case_form(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Path(id): Path<i64>, axum::Form(fields): axum::Form<Fields>) -> Response {
+pub async fn case_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<i64>,
+    axum::Form(fields): axum::Form<Fields>,
+) -> Response {
     let result = async {
         if !same_secret(&field(&fields, "csrf"), &auth.csrf_token) {
             return Err(AppError::bad_request("csrf", "the form's token is missing or stale"));
@@ -557,7 +663,9 @@ pub async fn case_form(State(state): State<AppState>, headers: HeaderMap, Signed
             let chrome = Chrome::new(&headers, Some(&auth));
             let message = crate::pages::error_message(&chrome, &e);
             let status = crate::error::status_of(&e);
-            case_page_response(&state, &headers, &auth, id, Some(message), status).await.unwrap_or_else(|_| crate::pages::error_response(chrome, e))
+            case_page_response(&state, &headers, &auth, id, Some(message), status)
+                .await
+                .unwrap_or_else(|_| crate::pages::error_response(chrome, e))
         }
     }
 }
@@ -580,16 +688,28 @@ impl DocumentPage {
     fn rows(&self) -> Vec<(String, String)> {
         self.document.content["fields"]
             .as_array()
-            .map(|rows| rows.iter().map(|r| (r[0].as_str().unwrap_or_default().to_string(), r[1].as_str().unwrap_or_default().to_string())).collect())
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| (r[0].as_str().unwrap_or_default().to_string(), r[1].as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
     fn paragraphs(&self) -> Vec<String> {
-        self.document.content["paragraphs"].as_array().map(|p| p.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
+        self.document.content["paragraphs"]
+            .as_array()
+            .map(|p| p.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
     }
 }
 
 /// `GET /cases/{id}/documents/{document}`: a document as a printable A4 page (the browser saves it as PDF).
-pub async fn document_page(State(state): State<AppState>, headers: HeaderMap, SignedIn(auth): SignedIn, Path((id, document)): Path<(i64, i64)>) -> Response {
+pub async fn document_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Path((id, document)): Path<(i64, i64)>,
+) -> Response {
     let result = async {
         let (view, document) = state.app.case_document(&auth.principal, id, document).await?;
         Ok(render(StatusCode::OK, &DocumentPage { chrome: Chrome::new(&headers, Some(&auth)), case: view.record, document }))

@@ -109,5 +109,6 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         _ => "bad_request",
     };
     let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
-    (status, Json(ErrorBody { error: code.to_string(), message, problems: Vec::new(), refusal: None, article: None })).into_response()
+    (status, Json(ErrorBody { error: code.to_string(), message, problems: Vec::new(), refusal: None, article: None }))
+        .into_response()
 }
