@@ -107,7 +107,10 @@ pub struct CaseView {
     pub deadlines: Vec<CaseDeadline>,
     pub next_steps: Vec<NextStep>,
     pub late_fee_fen: i64,
+    /// What is left of the fine itself.
     pub outstanding_fen: i64,
+    /// What the party owes today: the rest of the fine and the late fee.
+    pub owed_fen: i64,
     /// Whether the party's identity is masked for this caller.
     pub party_masked: bool,
     /// Staff of the case's body and its bureau who may be named as investigators or presiding officer.
@@ -440,6 +443,7 @@ impl App {
             deadlines: case.deadlines(cal),
             late_fee_fen: case.late_fee_fen(day),
             outstanding_fen: case.outstanding_fen(),
+            owed_fen: if case.revoked { 0 } else { (case.fine_fen() + case.late_fee_fen(day) - case.paid_fen()).max(0) },
             body_name: body.map(|b| b.name).unwrap_or_default(),
             power_name: case.opening.power_name.clone(),
             record,

@@ -478,8 +478,8 @@ impl CasePage {
     fn penalty_text(&self, p: &Penalty) -> String {
         gridward_app::documents::penalty_text(p)
     }
-    fn json(&self, v: &Value) -> String {
-        step_detail(v)
+    fn detail(&self, v: &Value) -> String {
+        step_detail(&self.chrome, v)
     }
     /// Why a step is not open, in the page's language.
     fn refusal_text(&self, r: &gridward_app::cases::Refusal) -> String {
@@ -491,21 +491,47 @@ impl CasePage {
     }
 }
 
-/// A step's details as one line for the timeline.
-fn step_detail(v: &Value) -> String {
+/// A step's details as one line for the timeline, in the page's language where the field has a label.
+fn step_detail(chrome: &Chrome, v: &Value) -> String {
     let mut parts = Vec::new();
-    if let Some(map) = v.as_object() {
-        for (k, v) in map {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Null => continue,
-                Value::Object(_) | Value::Array(_) if k == "opening" => continue,
-                other => other.to_string(),
-            };
-            if !text.is_empty() {
-                parts.push(format!("{k}: {text}"));
+    let Some(map) = v.as_object() else { return String::new() };
+    for (key, value) in map {
+        let text = match (key.as_str(), value) {
+            ("opening", _) | (_, Value::Null) => continue,
+            ("investigators", Value::Array(people)) => {
+                people.iter().filter_map(|p| p["name"].as_str()).collect::<Vec<_>>().join("、")
             }
+            ("presiding", p) => p["name"].as_str().unwrap_or_default().to_string(),
+            ("penalties", ps) => serde_json::from_value::<Vec<Penalty>>(ps.clone())
+                .map(|ps| ps.iter().map(gridward_app::documents::penalty_text).collect::<Vec<_>>().join("；"))
+                .unwrap_or_default(),
+            ("outcome", o) => match serde_json::from_value::<Outcome>(o.clone()) {
+                Ok(outcome) => {
+                    let penalties =
+                        outcome.penalties().iter().map(gridward_app::documents::penalty_text).collect::<Vec<_>>().join("；");
+                    format!("{} {penalties}", outcome.zh())
+                }
+                Err(_) => continue,
+            },
+            ("category", Value::String(c)) => EvidenceCategory::parse(c).map_or(c.clone(), |c| c.zh().to_string()),
+            ("method", Value::String(m)) => ServiceMethod::parse(m).map_or(m.clone(), |m| m.zh().to_string()),
+            ("amount_fen", Value::Number(n)) => format!("{:.2}元", n.as_f64().unwrap_or_default() / 100.0),
+            (_, Value::Array(items)) => {
+                items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string)).collect::<Vec<_>>().join("、")
+            }
+            (_, Value::String(s)) => s.clone(),
+            (_, Value::Bool(b)) => (if *b { "✓" } else { "✗" }).to_string(),
+            (_, other) => other.to_string(),
+        };
+        if text.is_empty() {
+            continue;
         }
+        let label_key = format!("case.f.{key}");
+        let label = match chrome.t(&label_key) {
+            l if l == label_key => key.clone(),
+            l => l,
+        };
+        parts.push(format!("{label}：{text}"));
     }
     parts.join(" · ")
 }
@@ -679,6 +705,9 @@ struct DocumentPage {
 }
 
 impl DocumentPage {
+    fn digest_line(&self) -> String {
+        digest_line(&self.document)
+    }
     fn title(&self) -> &str {
         self.document.content["title"].as_str().unwrap_or_default()
     }
@@ -713,6 +742,41 @@ pub async fn document_page(
     let result = async {
         let (view, document) = state.app.case_document(&auth.principal, id, document).await?;
         Ok(render(StatusCode::OK, &DocumentPage { chrome: Chrome::new(&headers, Some(&auth)), case: view.record, document }))
+    }
+    .await;
+    page_result(&headers, Some(&auth), result)
+}
+
+/// The line under a document that ties it to the record.
+fn digest_line(document: &CaseDocument) -> String {
+    format!("文书摘要 {} · 全过程记录第{}条", document.digest, document.ledger_seq)
+}
+
+/// `GET /cases/{id}/documents/{document}/pdf`: the document as an A4 PDF in a Chinese serif font.
+pub async fn document_pdf(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Path((id, document)): Path<(i64, i64)>,
+) -> Response {
+    let result = async {
+        let (_, document) = state.app.case_document(&auth.principal, id, document).await?;
+        let font = crate::pdf::document_font().ok_or_else(|| {
+            AppError::bad_request("pdf_font_missing", "no Chinese font is installed for PDF; print the page instead")
+        })?;
+        let footer = digest_line(&document);
+        let number = document.number.clone();
+        let content = document.content.clone();
+        let bytes = tokio::task::spawn_blocking(move || crate::pdf::render(font, &number, &content, &footer))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(AppError::Internal)?;
+        let name = format!("attachment; filename=\"{}-{}.pdf\"", document.kind, document.id);
+        Ok((
+            [(axum::http::header::CONTENT_TYPE, "application/pdf".to_string()), (axum::http::header::CONTENT_DISPOSITION, name)],
+            bytes,
+        )
+            .into_response())
     }
     .await;
     page_result(&headers, Some(&auth), result)

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod metrics;
 pub mod open311;
 pub mod pages;
+pub mod pdf;
 pub mod places;
 pub mod powers;
 pub mod reports;
@@ -300,6 +301,7 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::GET, "/cases/{id}", Roles(cases::CASE_WORKERS), get(cases::case_page))
         .add(Method::POST, "/cases/{id}", Roles(cases::CASE_WORKERS), post(cases::case_form))
         .add(Method::GET, "/cases/{id}/documents/{document}", Roles(cases::CASE_WORKERS), get(cases::document_page))
+        .add(Method::GET, "/cases/{id}/documents/{document}/pdf", Roles(cases::CASE_WORKERS), get(cases::document_pdf))
         .add(Method::GET, "/api/v1/reports", Roles(reports::REPORT_WORKERS), get(reports::list_reports))
         .add(
             Method::POST,
