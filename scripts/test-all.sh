@@ -68,6 +68,12 @@ for _ in $(seq 1 360); do
   grep -q "loading the demo grids failed" "$data_dir/server.log" && { cat "$data_dir/server.log"; exit 1; }
   sleep 0.5
 done
+# Then its reports and cases.
+for _ in $(seq 1 240); do
+  grep -q "demo cases loaded" "$data_dir/server.log" && break
+  grep -q "loading the demo \(reports\|cases\) failed" "$data_dir/server.log" && { cat "$data_dir/server.log"; exit 1; }
+  sleep 0.5
+done
 (cd e2e && GRIDWARD_URL="http://127.0.0.1:$port" npm test)
 
 step "Open311 through independent client libraries"
