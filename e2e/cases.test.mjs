@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { BASE, PASSWORD, SHOTS, DESKTOP, PHONE, launch, openPage, signInAs } from './browser.mjs';
+import { BASE, PASSWORD, SHOTS, PHOTO, DESKTOP, PHONE, launch, openPage, signInAs } from './browser.mjs';
 
 let browser;
 
@@ -71,10 +71,16 @@ test('an ordinary case runs from proposal to archive, with its documents as page
 
   // 3. The officer investigates and gives prior notice; a decision before the party answers is refused.
   await officer.goto(url);
+  // The photo goes into the evidence store first, then is registered with its Art. 46 kind.
+  await officer.setInputFiles('#evidence-file', PHOTO);
+  await Promise.all([officer.waitForURL(/done=upload_evidence$/), officer.click('#evidence-upload button[type=submit]')]);
+  assert.match(await officer.locator('#case-files').innerText(), /未登记/);
   await takeStep(officer, 'add_evidence', async (form) => {
+    await form.locator('select[name=evidence_id]').selectOption({ index: 1 });
     await form.locator('select[name=category]').selectOption('audio_visual');
     await form.locator('input[name=description]').fill('现场照片三张、执法记录仪视频一段');
   });
+  assert.match(await officer.locator('#case-files').innerText(), /已登记/);
   await takeStep(officer, 'record_inquiry', (form) => form.locator('textarea[name=summary]').fill('询问店主陈海燕，其承认堆放餐厨垃圾'));
   await takeStep(officer, 'give_notice', async (form) => {
     await form.locator('input[name=penalty_amount]').first().fill('2000');

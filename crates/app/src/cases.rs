@@ -115,6 +115,8 @@ pub struct CaseView {
     pub party_masked: bool,
     /// Staff of the case's body and its bureau who may be named as investigators or presiding officer.
     pub colleagues: Vec<(String, String)>,
+    /// Files attached to the case in the evidence store, and whether each is registered as evidence.
+    pub files: Vec<(gridward_store::EvidenceRecord, bool)>,
 }
 
 /// The deadlines dashboard: cases whose next deadline falls within the window, by body and by officer.
@@ -349,6 +351,7 @@ impl App {
             _ => {}
         }
         let (case, _) = self.replay_case(id).await?;
+        self.check_case_evidence(id, &case, &kind).await?;
         let step = Step { actor, on: day, kind };
         let next = case.apply(&step, WorkCalendar::official()).map_err(refused)?;
         let body = self.store.body(&record.body_code).await?.ok_or(AppError::NotFound("body"))?;
@@ -364,6 +367,25 @@ impl App {
             .await?
             .ok_or_else(|| AppError::Conflict("the case changed meanwhile; reload it and try again".into()))?;
         self.case_view(who, stored.0.id).await
+    }
+
+    /// A file named by a step must be in the evidence store, attached to this case, and registered once.
+    async fn check_case_evidence(&self, id: i64, case: &Case, kind: &StepKind) -> AppResult<()> {
+        let named = match kind {
+            StepKind::AddEvidence { evidence_id, .. }
+            | StepKind::RecordInquiry { evidence_id, .. }
+            | StepKind::RecordHearing { evidence_id, .. } => evidence_id.as_deref(),
+            _ => None,
+        };
+        let Some(evidence_id) = named else { return Ok(()) };
+        match self.store.evidence(evidence_id).await? {
+            Some(ev) if ev.object_type == "case" && ev.object_id == id.to_string() => {}
+            _ => return Err(AppError::bad_request("evidence_not_attached", "the file is not attached to this case")),
+        }
+        if case.evidence.iter().any(|e| e.evidence_id.as_deref() == Some(evidence_id)) {
+            return Err(AppError::bad_request("evidence_registered", "the file is already registered as evidence"));
+        }
+        Ok(())
     }
 
     /// The case workspace for the caller.
@@ -439,7 +461,17 @@ impl App {
             Some(b) => self.colleagues(b).await?,
             None => Vec::new(),
         };
+        let files = self
+            .evidence_of(who, "case", &id.to_string())
+            .await?
+            .into_iter()
+            .map(|f| {
+                let registered = case.evidence.iter().any(|e| e.evidence_id.as_deref() == Some(f.id.as_str()));
+                (f, registered)
+            })
+            .collect();
         Ok(CaseView {
+            files,
             deadlines: case.deadlines(cal),
             late_fee_fen: case.late_fee_fen(day),
             outstanding_fen: case.outstanding_fen(),

@@ -166,6 +166,11 @@ impl App {
                 let report = self.store.report(id).await?.ok_or(AppError::NotFound("object"))?;
                 DivisionCode::parse(&report.jurisdiction).map_err(|e| AppError::Internal(e.to_string()))
             }
+            "case" => {
+                let id: i64 = object_id.parse().map_err(|_| AppError::NotFound("object"))?;
+                let case = self.store.case(id).await?.ok_or(AppError::NotFound("object"))?;
+                DivisionCode::parse(&case.jurisdiction).map_err(|e| AppError::Internal(e.to_string()))
+            }
             other => Err(AppError::bad_request(
                 "bad_object_type",
                 format!("evidence attaches to {} (not {other:?})", ATTACHABLE_OBJECTS.join(", ")),

@@ -279,7 +279,7 @@ pub enum StepKind {
         serious: bool,
     },
     AddEvidence {
-        evidence_id: Option<i64>,
+        evidence_id: Option<String>,
         category: EvidenceCategory,
         description: String,
     },
@@ -287,7 +287,7 @@ pub enum StepKind {
     RecordInquiry {
         officers: Vec<String>,
         summary: String,
-        evidence_id: Option<i64>,
+        evidence_id: Option<String>,
     },
     OrderCorrection {
         requirement: String,
@@ -314,7 +314,7 @@ pub enum StepKind {
     RecordHearing {
         party_attended: bool,
         transcript: String,
-        evidence_id: Option<i64>,
+        evidence_id: Option<String>,
     },
     LegalReview {
         passed: bool,
@@ -481,7 +481,8 @@ pub struct Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceItem {
     pub category: EvidenceCategory,
-    pub evidence_id: Option<i64>,
+    /// The file in the evidence store, if the evidence is one.
+    pub evidence_id: Option<String>,
     pub description: String,
 }
 
@@ -961,7 +962,7 @@ impl Case {
                 ensure(!description.trim().is_empty(), "description_required", "Art. 46", "evidence says what it is")?;
                 next.evidence.push(EvidenceItem {
                     category: *category,
-                    evidence_id: *evidence_id,
+                    evidence_id: evidence_id.clone(),
                     description: description.trim().to_string(),
                 });
             }

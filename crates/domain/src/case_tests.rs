@@ -117,7 +117,7 @@ fn investigated(party: Party) -> Case {
                 &officer("A1"),
                 DAY0,
                 StepKind::AddEvidence {
-                    evidence_id: Some(1),
+                    evidence_id: Some("ev-1".into()),
                     category: EvidenceCategory::AudioVisual,
                     description: "现场照片".into(),
                 },
@@ -646,7 +646,7 @@ fn replay_reproduces_the_case() {
             &officer("A1"),
             DAY0,
             StepKind::AddEvidence {
-                evidence_id: Some(1),
+                evidence_id: Some("ev-1".into()),
                 category: EvidenceCategory::AudioVisual,
                 description: "现场照片".into(),
             },

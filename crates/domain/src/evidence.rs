@@ -83,7 +83,7 @@ pub fn extension_of(media_type: &str) -> Option<&'static str> {
 
 /// The kinds of object evidence can be attached to today. Later features (cases, inspections, reports)
 /// add theirs here.
-pub const ATTACHABLE_OBJECTS: &[&str] = &["division", "body", "staff", "report"];
+pub const ATTACHABLE_OBJECTS: &[&str] = &["division", "body", "staff", "report", "case"];
 
 #[cfg(test)]
 mod tests {

@@ -436,6 +436,7 @@ pub async fn new_case_form(
 struct CasePage {
     chrome: Chrome,
     view: CaseView,
+    may_attach: bool,
     notice: Option<String>,
     today: Date,
 }
@@ -477,6 +478,9 @@ impl CasePage {
     }
     fn penalty_text(&self, p: &Penalty) -> String {
         gridward_app::documents::penalty_text(p)
+    }
+    fn may_attach(&self) -> bool {
+        self.may_attach && self.view.case.closed_on.is_none()
     }
     fn detail(&self, v: &Value) -> String {
         step_detail(&self.chrome, v)
@@ -545,7 +549,11 @@ async fn case_page_response(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let view = state.app.case_view(&auth.principal, id).await?;
-    Ok(render(status, &CasePage { chrome: Chrome::new(headers, Some(auth)), view, notice, today: gridward_app::today() }))
+    let may_attach = gridward_app::evidence::may_attach(&auth.principal);
+    Ok(render(
+        status,
+        &CasePage { chrome: Chrome::new(headers, Some(auth)), view, may_attach, notice, today: gridward_app::today() },
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -582,7 +590,7 @@ fn step_from(fields: &Fields) -> Result<StepKind, AppError> {
             serious: checked("serious"),
         },
         "add_evidence" => StepKind::AddEvidence {
-            evidence_id: None,
+            evidence_id: Some(text("evidence_id")).filter(|e| !e.is_empty()),
             category: EvidenceCategory::parse(&text("category"))
                 .ok_or_else(|| AppError::bad_request("bad_category", "choose the kind of evidence"))?,
             description: text("description"),
@@ -780,4 +788,38 @@ pub async fn document_pdf(
     }
     .await;
     page_result(&headers, Some(&auth), result)
+}
+
+/// `POST /cases/{id}/evidence`: attaches a file to the case in the evidence store (stored by digest, its
+/// entry in the record); the add-evidence step then registers it with its Art. 46 kind.
+pub async fn upload_evidence(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn(auth): SignedIn,
+    Path(id): Path<i64>,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let attached = async {
+        let file = crate::evidence::read_form(&auth.csrf_token, form).await?;
+        let object_id = id.to_string();
+        let upload = gridward_app::evidence::Upload {
+            object_type: "case",
+            object_id: &object_id,
+            bytes: &file.bytes,
+            original_name: file.name.as_deref(),
+        };
+        state.app.attach_evidence(&auth.principal, upload).await
+    }
+    .await;
+    match attached {
+        Ok(_) => Redirect::to(&format!("/cases/{id}?done=upload_evidence")).into_response(),
+        Err(e) => {
+            let chrome = Chrome::new(&headers, Some(&auth));
+            let message = crate::pages::error_message(&chrome, &e);
+            let status = crate::error::status_of(&e);
+            case_page_response(&state, &headers, &auth, id, Some(message), status)
+                .await
+                .unwrap_or_else(|_| crate::pages::error_response(chrome, e))
+        }
+    }
 }

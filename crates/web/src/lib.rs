@@ -300,6 +300,12 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::POST, "/cases/new", Roles(&[Role::Officer, Role::Leader]), post(cases::new_case_form))
         .add(Method::GET, "/cases/{id}", Roles(cases::CASE_WORKERS), get(cases::case_page))
         .add(Method::POST, "/cases/{id}", Roles(cases::CASE_WORKERS), post(cases::case_form))
+        .add(
+            Method::POST,
+            "/cases/{id}/evidence",
+            Roles(cases::CASE_WORKERS),
+            post(cases::upload_evidence).layer(DefaultBodyLimit::max(evidence::MAX_UPLOAD_FORM_BYTES)),
+        )
         .add(Method::GET, "/cases/{id}/documents/{document}", Roles(cases::CASE_WORKERS), get(cases::document_page))
         .add(Method::GET, "/cases/{id}/documents/{document}/pdf", Roles(cases::CASE_WORKERS), get(cases::document_pdf))
         .add(Method::GET, "/api/v1/reports", Roles(reports::REPORT_WORKERS), get(reports::list_reports))
