@@ -24,8 +24,9 @@ use crate::{App, AppError, AppResult, actor_of, change, now, today};
 
 /// Roles that work cases in their territory (auxiliary staff read and assist; the domain refuses their steps).
 const WORKS_CASES: &[Role] = &[Role::Leader, Role::Officer, Role::Auxiliary, Role::LegalReviewer];
-/// Roles that see a party's identity in full; everyone else sees it masked.
-const SEES_PARTIES: &[Role] = &[Role::Leader, Role::Officer, Role::LegalReviewer];
+/// Roles that see a party's identity in full; everyone else sees it masked. The procuratorate checks
+/// transfers against criminal records, so it reads them whole.
+const SEES_PARTIES: &[Role] = &[Role::Leader, Role::Officer, Role::LegalReviewer, Role::Procuratorate];
 /// The longest free text a step takes.
 const MAX_TEXT_CHARS: usize = 4_000;
 
@@ -179,12 +180,15 @@ impl App {
         })
     }
 
+    /// A case the caller may read: in their territory, and for the procuratorate only the cases it watches
+    /// (transferred, or with signs of a crime).
     async fn case_in_scope(&self, who: &Principal, id: i64) -> AppResult<CaseRecord> {
-        if !who.has_any(WORKS_CASES) {
+        let oversight = who.has(Role::Procuratorate) && !who.has_any(WORKS_CASES);
+        if !who.has_any(WORKS_CASES) && !oversight {
             return Err(AppError::Forbidden);
         }
         match self.store.case(id).await? {
-            Some(c) if DivisionCode::parse(&c.jurisdiction).is_ok_and(|d| who.covers(&d)) => Ok(c),
+            Some(c) if DivisionCode::parse(&c.jurisdiction).is_ok_and(|d| who.covers(&d)) && (!oversight || watched(&c)) => Ok(c),
             _ => Err(AppError::NotFound("case")),
         }
     }
@@ -284,6 +288,8 @@ impl App {
             proposed_on: day,
             decided_on: None,
             closed_on: None,
+            crime_indicator: false,
+            transfer_state: None,
             updated_at: now(),
             ledger_seq: 0,
         };
@@ -488,6 +494,11 @@ impl App {
         })
     }
 
+    /// Decisions published under Art. 48 and not withdrawn, newest first, with personal data masked.
+    pub async fn published_decisions(&self, limit: u32) -> AppResult<Vec<CaseDocument>> {
+        Ok(self.store.published_documents(limit.clamp(1, 500)).await?)
+    }
+
     /// The penalty powers the caller's body may bring a case under where it acts, by code and name.
     pub async fn case_powers(&self, who: &Principal) -> AppResult<Vec<(String, String)>> {
         let (_, body_code) = self.acting_officer(who).await?;
@@ -548,8 +559,10 @@ impl App {
     }
 
     /// Cases in the caller's territory, newest first, optionally at some stages.
+    /// The procuratorate sees the cases it watches.
     pub async fn cases(&self, who: &Principal, stages: Vec<Stage>, mine: bool) -> AppResult<Vec<CaseRecord>> {
-        if !who.has_any(WORKS_CASES) {
+        let oversight = who.has(Role::Procuratorate) && !who.has_any(WORKS_CASES);
+        if !who.has_any(WORKS_CASES) && !oversight {
             return Err(AppError::Forbidden);
         }
         let officer = if mine { Some(self.acting_officer(who).await?.0.staff_no) } else { None };
@@ -557,6 +570,7 @@ impl App {
             within: vec![who.scope.territory_prefix().to_string()],
             stages,
             officer,
+            watched: oversight,
             limit: 500,
             ..CaseQuery::default()
         };
@@ -610,6 +624,11 @@ impl App {
     }
 }
 
+/// Whether the procuratorate watches a case: transferred to the police, or with signs of a crime.
+fn watched(c: &CaseRecord) -> bool {
+    c.crime_indicator || c.transfer_state.is_some()
+}
+
 /// The case's summary row after a step.
 fn summarise(record: CaseRecord, case: &Case) -> CaseRecord {
     let cal = WorkCalendar::official();
@@ -628,6 +647,8 @@ fn summarise(record: CaseRecord, case: &Case) -> CaseRecord {
         next_due_code: next.map(|d| d.code.to_string()),
         decided_on: case.decision.as_ref().map(|d| d.decided_on),
         closed_on: case.closed_on,
+        crime_indicator: case.crime_indicator,
+        transfer_state: case.transfer.as_ref().map(|t| t.state().to_string()),
         ..record
     }
 }

@@ -4,7 +4,9 @@
 
 use gridward_domain::Date;
 use gridward_domain::access::{Principal, Role};
-use gridward_domain::case::{CaseSource, EvidenceCategory, Officer, Outcome, Penalty, Procedure, ServiceMethod, StepKind};
+use gridward_domain::case::{
+    CaseSource, EvidenceCategory, Officer, Outcome, Penalty, Procedure, ServiceMethod, StepKind, TransferAttachment,
+};
 use gridward_domain::division::DivisionCode;
 use gridward_domain::party::{Party, PartyKind};
 use gridward_store::Page;
@@ -143,6 +145,8 @@ impl App {
         plan.extend(with("officer", investigate(days_ago(30))[2..].to_vec()));
         plan.push((days_ago(20), "officer", notice(2_000)));
         plan.push((days_ago(20), "officer", StepKind::WaiveRights));
+        // Signs of a crime were noted, yet the case was penalised, not transferred: the procuratorate watches it.
+        plan.push((days_ago(15), "officer", StepKind::FlagCrimeIndicator { note: "餐厨垃圾数量较大，可能涉嫌污染环境".into() }));
         plan.push((
             days_ago(10),
             "legal",
@@ -158,6 +162,7 @@ impl App {
         plan.push((days_ago(80), "officer", StepKind::RecordStatement { summary: "当事人称系临时堆放，请求从轻".into() }));
         plan.push((days_ago(60), "leader", decide(600)));
         plan.push((days_ago(60), "officer", StepKind::Serve { method: ServiceMethod::InPerson }));
+        plan.push((days_ago(58), "officer", StepKind::Publish));
         cases.push((open(&parties[3], "建材堆放占用人行道并遗撒", days_ago(87), None), days_ago(87), plan));
         // 6. Closed and archived after payment.
         let mut plan = with("leader", investigate(days_ago(100))[..2].to_vec());
@@ -166,11 +171,37 @@ impl App {
         plan.push((days_ago(95), "officer", StepKind::WaiveRights));
         plan.push((days_ago(94), "leader", decide(500)));
         plan.push((days_ago(94), "officer", StepKind::Serve { method: ServiceMethod::OnTheSpot }));
+        plan.push((days_ago(92), "officer", StepKind::Publish));
         plan.push((days_ago(90), "officer", StepKind::RecordPayment { amount_fen: 50_000, receipt: "NT-2026-003121".into() }));
         plan.push((days_ago(88), "leader", StepKind::Close { summary: "罚款已缴清，责令改正已落实，结案".into() }));
         plan.push((days_ago(80), "leader", StepKind::Archive));
         cases.push((open(&parties[2], "在园林路公共场所焚烧垃圾", days_ago(102), None), days_ago(102), plan));
-        // 7. Summary decisions: one paid on the spot and filed, one fine still to pay.
+        // 7. Transferred to the police nine days ago; their decision is overdue.
+        let mut plan = with("leader", investigate(days_ago(20))[..2].to_vec());
+        plan.extend(with("officer", investigate(days_ago(20))[2..].to_vec()));
+        plan.push((
+            days_ago(10),
+            "officer",
+            StepKind::ProposeTransfer {
+                report: "非法倾倒建筑垃圾逾百吨，涉嫌污染环境罪，建议移送".into()
+            },
+        ));
+        plan.push((days_ago(9), "leader", StepKind::DecideTransfer { approve: true, reason: String::new() }));
+        plan.push((
+            days_ago(9),
+            "officer",
+            StepKind::TransferToPolice {
+                police: "南通市公安局崇川分局".into(),
+                attachments: vec![
+                    TransferAttachment::TransferLetter,
+                    TransferAttachment::InvestigationReport,
+                    TransferAttachment::ItemList,
+                ],
+            },
+        ));
+        plan.push((days_ago(9), "officer", StepKind::RecordPoliceReceipt { receipt: "崇公回〔2026〕118号".into() }));
+        cases.push((open(&parties[3], "在城港路河道旁非法倾倒建筑垃圾逾百吨", days_ago(22), None), days_ago(22), plan));
+        // 8. Summary decisions: one paid on the spot and filed, one fine still to pay.
         let summary = |amount, collected, form: &str| SummaryInput {
             facts_clear: true,
             penalty: Penalty::fine(amount),

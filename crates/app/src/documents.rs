@@ -31,6 +31,12 @@ pub enum DocumentKind {
     ServiceReceipt,
     /// 结案报告.
     ClosingReport,
+    /// 涉嫌犯罪案件移送书 (国务院令第310号 Art. 6), copied to the procuratorate.
+    TransferLetter,
+    /// 行政处罚决定公示: the decision as the public reads it, personal data masked.
+    Publication,
+    /// 撤回公示说明.
+    Withdrawal,
 }
 
 impl DocumentKind {
@@ -45,6 +51,9 @@ impl DocumentKind {
             DocumentKind::SummaryDecision => "summary_decision",
             DocumentKind::ServiceReceipt => "service_receipt",
             DocumentKind::ClosingReport => "closing_report",
+            DocumentKind::TransferLetter => "transfer_letter",
+            DocumentKind::Publication => "publication",
+            DocumentKind::Withdrawal => "withdrawal",
         }
     }
 
@@ -59,6 +68,9 @@ impl DocumentKind {
             DocumentKind::SummaryDecision => "当场行政处罚决定书",
             DocumentKind::ServiceReceipt => "送达回证",
             DocumentKind::ClosingReport => "结案报告",
+            DocumentKind::TransferLetter => "涉嫌犯罪案件移送书",
+            DocumentKind::Publication => "行政处罚决定信息公示",
+            DocumentKind::Withdrawal => "撤回行政处罚决定公示说明",
         }
     }
 
@@ -74,6 +86,9 @@ impl DocumentKind {
             DocumentKind::SummaryDecision => "简罚",
             DocumentKind::ServiceReceipt => "送",
             DocumentKind::ClosingReport => "结",
+            DocumentKind::TransferLetter => "移",
+            DocumentKind::Publication => "公示",
+            DocumentKind::Withdrawal => "撤公",
         }
     }
 
@@ -92,6 +107,9 @@ impl DocumentKind {
                 vec![DocumentKind::ServiceReceipt]
             }
             StepKind::Close { .. } => vec![DocumentKind::ClosingReport],
+            StepKind::TransferToPolice { .. } => vec![DocumentKind::TransferLetter],
+            StepKind::Publish => vec![DocumentKind::Publication],
+            StepKind::WithdrawPublication { .. } => vec![DocumentKind::Withdrawal],
             _ => Vec::new(),
         }
     }
@@ -266,6 +284,47 @@ pub fn document_for(
             }
             fields.push(json!(["送达人", step.actor.name]));
             fields.push(json!(["受送达人签名", ""]));
+        }
+        DocumentKind::TransferLetter => {
+            fields.extend(party_fields(party));
+            if let Some(t) = &case.transfer {
+                fields.push(json!(["接收机关", t.police]));
+                fields.push(json!(["附送材料", t.attachments.iter().map(|a| a.zh()).collect::<Vec<_>>().join("、")]));
+                fields.push(json!(["抄送", "同级人民检察院"]));
+            }
+            paragraphs.push(format!("经查，{}涉嫌犯罪。根据《行政执法机关移送涉嫌犯罪案件的规定》第三条、第五条、第六条，现将该案移送你局，请依法审查。", party.name));
+            paragraphs.push(
+                "请在本移送书回执上签字；自接受移送之日起三日内作出立案或者不予立案的决定，并书面通知本机关（第七条、第八条）。"
+                    .to_string(),
+            );
+        }
+        DocumentKind::Publication => {
+            let masked = party.masked();
+            fields = vec![json!(["案号", record.number]), json!(["当事人", masked.name])];
+            if party.kind == PartyKind::Organisation {
+                fields.push(json!(["统一社会信用代码", party.id_number]));
+            }
+            fields.push(json!(["执法事项", case.opening.power_name]));
+            if let Some(n) = &case.notice {
+                fields.push(json!(["违法事实", n.facts]));
+                fields.push(json!(["处罚依据", n.basis]));
+            }
+            if let Some(d) = &case.decision {
+                fields.push(json!(["处罚决定", penalties_text(d.outcome.penalties())]));
+                fields.push(json!(["决定日期", zh_date(d.decided_on)]));
+            }
+            fields.push(json!(["作出决定机关", body.name]));
+            paragraphs.push("根据《中华人民共和国行政处罚法》第四十八条公示；个人信息已依法处理。".to_string());
+        }
+        DocumentKind::Withdrawal => {
+            if let StepKind::WithdrawPublication { reason } = &step.kind {
+                paragraphs.push(format!(
+                    "本机关于{}公示的{}号案件行政处罚决定信息，因{}，现予撤回（《中华人民共和国行政处罚法》第四十八条）。",
+                    case.published_on.map(zh_date).unwrap_or_default(),
+                    record.number,
+                    reason
+                ));
+            }
         }
         DocumentKind::ClosingReport => {
             fields.extend(party_fields(party));

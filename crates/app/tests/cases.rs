@@ -245,7 +245,7 @@ store_test!(the_demo_has_cases_at_every_stage, |store: Arc<dyn Store>| async mov
     app.load_demo_cases().await.unwrap();
     app.load_demo_cases().await.unwrap();
     let cases = app.cases(&leader(), Vec::new(), false).await.unwrap();
-    assert_eq!(cases.len(), 8, "loaded once");
+    assert_eq!(cases.len(), 9, "loaded once");
     let mut stages: Vec<_> = cases.iter().map(|c| c.stage.as_str()).collect();
     stages.sort();
     stages.dedup();
@@ -256,5 +256,14 @@ store_test!(the_demo_has_cases_at_every_stage, |store: Arc<dyn Store>| async mov
     let served = cases.iter().find(|c| c.stage.as_str() == "execution" && c.fine_yuan == 600).unwrap();
     let view = app.case_view(&leader(), served.id).await.unwrap();
     assert!(view.late_fee_fen > 0 && view.late_fee_fen <= 60_000, "{}", view.late_fee_fen);
+    // The procuratorate sees the transferred case and the one with signs of a crime that was penalised.
+    let procurator = principal("procurator", &[Role::Procuratorate], "320600000000");
+    let watched = app.cases(&procurator, Vec::new(), false).await.unwrap();
+    assert_eq!(watched.len(), 2);
+    assert!(watched.iter().any(|c| c.transfer_state.as_deref() == Some("transferred")));
+    assert!(watched.iter().any(|c| c.crime_indicator && c.transfer_state.is_none() && c.fine_yuan > 0), "以罚代刑 watch");
+    let other = cases.iter().find(|c| !c.crime_indicator && c.transfer_state.is_none()).unwrap();
+    assert_eq!(app.case_view(&procurator, other.id).await.unwrap_err().code(), "not_found");
+    assert_eq!(app.published_decisions(10).await.unwrap().len(), 2);
     assert!(app.verify_ledger().await.unwrap().is_intact());
 });

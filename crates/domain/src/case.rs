@@ -41,6 +41,17 @@ pub const SERVICE_PERIOD: Period = Period::working(7);
 pub const PAYMENT_PERIOD: Period = Period::calendar(15);
 /// Art. 72 (1): the late-payment fine per day, in per cent of the fine; it never exceeds the fine.
 pub const LATE_FEE_PERCENT_PER_DAY: i64 = 3;
+/// 国务院令第310号 Art. 5: the leader decides on a proposed transfer within three days of the report.
+pub const TRANSFER_DECISION_PERIOD: Period = Period::calendar(3);
+/// 国务院令第310号 Art. 5: an approved transfer reaches the police within 24 hours, here the next day.
+pub const TRANSFER_PERIOD: Period = Period::calendar(1);
+/// 国务院令第310号 Arts. 8–9: the police decide within three days; a review is asked for within three days.
+pub const POLICE_DECISION_PERIOD: Period = Period::calendar(3);
+pub const POLICE_REVIEW_REQUEST_PERIOD: Period = Period::calendar(3);
+/// 国办发〔2018〕118号: penalty decisions are published within seven working days.
+pub const PUBLICATION_PERIOD: Period = Period::working(7);
+/// Art. 48: a published decision that is changed or revoked is withdrawn within three (working) days.
+pub const WITHDRAWAL_PERIOD: Period = Period::working(3);
 /// Art. 57: a collective deliberation has more than one of the body's leaders.
 pub const MIN_DELIBERATION_MEMBERS: usize = 2;
 
@@ -130,6 +141,69 @@ string_enum! {
     AppealKind {
         Reconsideration = "reconsideration", "行政复议";
         Litigation = "litigation", "行政诉讼";
+    }
+}
+
+string_enum! {
+    /// The materials a transfer to the police carries (国务院令第310号 Art. 6).
+    TransferAttachment {
+        TransferLetter = "transfer_letter", "涉嫌犯罪案件移送书";
+        InvestigationReport = "investigation_report", "涉嫌犯罪案件情况的调查报告";
+        ItemList = "item_list", "涉案物品清单";
+        ExpertReport = "expert_report", "有关检验报告或者鉴定结论";
+        Other = "other", "其他有关涉嫌犯罪的材料";
+    }
+}
+
+/// A transfer to the police and where it stands (行刑衔接, 国务院令第310号).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// The day the case team's written report proposing the transfer was made.
+    pub reported_on: Date,
+    /// The leader's decision: approved or not, and when.
+    pub approved: Option<bool>,
+    pub decided_on: Option<Date>,
+    pub transferred_on: Option<Date>,
+    pub police: String,
+    pub attachments: Vec<TransferAttachment>,
+    pub receipt: Option<String>,
+    /// The police's decision to open a criminal case, and when.
+    pub police_accepted: Option<bool>,
+    pub police_decided_on: Option<Date>,
+    pub review_requested_on: Option<Date>,
+    pub review_accepted: Option<bool>,
+    pub review_decided_on: Option<Date>,
+    /// The procuratorate was asked to supervise the police's refusal.
+    pub supervision_requested_on: Option<Date>,
+}
+
+impl Transfer {
+    /// The police opened a criminal case, at first or on review.
+    pub fn accepted(&self) -> bool {
+        self.police_accepted == Some(true) || self.review_accepted == Some(true)
+    }
+
+    /// The police refused and no review is pending: the body deals with the case itself (Art. 10).
+    pub fn finally_declined(&self) -> bool {
+        self.police_accepted == Some(false) && (self.review_requested_on.is_none() || self.review_accepted == Some(false))
+    }
+
+    /// Still on its way to the police or before them: no penalty may take its place (Art. 11).
+    pub fn pending(&self) -> bool {
+        self.approved != Some(false) && !self.accepted() && !self.finally_declined()
+    }
+
+    /// Where the transfer stands, as one code.
+    pub fn state(&self) -> &'static str {
+        match () {
+            _ if self.approved == Some(false) => "not_approved",
+            _ if self.accepted() => "accepted",
+            _ if self.finally_declined() => "declined",
+            _ if self.review_requested_on.is_some() => "under_review",
+            _ if self.transferred_on.is_some() => "transferred",
+            _ if self.approved == Some(true) => "approved",
+            _ => "proposed",
+        }
     }
 }
 
@@ -357,6 +431,39 @@ pub enum StepKind {
         amount_fen: i64,
         receipt: String,
     },
+    /// Marks signs of a crime (涉嫌犯罪线索): the procuratorate watches such cases (以罚代刑).
+    FlagCrimeIndicator {
+        note: String,
+    },
+    /// The case team's written report proposing a transfer to the police (310号 Art. 5).
+    ProposeTransfer {
+        report: String,
+    },
+    DecideTransfer {
+        approve: bool,
+        reason: String,
+    },
+    TransferToPolice {
+        police: String,
+        attachments: Vec<TransferAttachment>,
+    },
+    RecordPoliceReceipt {
+        receipt: String,
+    },
+    RecordPoliceDecision {
+        accepted: bool,
+        reason: String,
+    },
+    RequestPoliceReview,
+    RecordReviewDecision {
+        accepted: bool,
+    },
+    RequestSupervision,
+    /// Publishes the decision with personal data masked (Art. 48; 国办发〔2018〕118号).
+    Publish,
+    WithdrawPublication {
+        reason: String,
+    },
     Close {
         summary: String,
     },
@@ -394,13 +501,24 @@ impl StepKind {
             StepKind::GrantInstalments { .. } => "grant_instalments",
             StepKind::RecordPayment { .. } => "record_payment",
             StepKind::Close { .. } => "close",
+            StepKind::FlagCrimeIndicator { .. } => "flag_crime_indicator",
+            StepKind::ProposeTransfer { .. } => "propose_transfer",
+            StepKind::DecideTransfer { .. } => "decide_transfer",
+            StepKind::TransferToPolice { .. } => "transfer_to_police",
+            StepKind::RecordPoliceReceipt { .. } => "record_police_receipt",
+            StepKind::RecordPoliceDecision { .. } => "record_police_decision",
+            StepKind::RequestPoliceReview => "request_police_review",
+            StepKind::RecordReviewDecision { .. } => "record_review_decision",
+            StepKind::RequestSupervision => "request_supervision",
+            StepKind::Publish => "publish",
+            StepKind::WithdrawPublication { .. } => "withdraw_publication",
             StepKind::Archive => "archive",
         }
     }
 }
 
 /// Every step code, in the order a case usually meets them: what the UI offers.
-pub const STEP_CODES: [&str; 28] = [
+pub const STEP_CODES: [&str; 39] = [
     "open",
     "approve_opening",
     "refuse_opening",
@@ -427,6 +545,17 @@ pub const STEP_CODES: [&str; 28] = [
     "grant_deferral",
     "grant_instalments",
     "record_payment",
+    "flag_crime_indicator",
+    "propose_transfer",
+    "decide_transfer",
+    "transfer_to_police",
+    "record_police_receipt",
+    "record_police_decision",
+    "request_police_review",
+    "record_review_decision",
+    "request_supervision",
+    "publish",
+    "withdraw_publication",
     "close",
     "archive",
 ];
@@ -534,6 +663,12 @@ pub struct Case {
     pub payments: Vec<(Date, i64)>,
     pub closed_on: Option<Date>,
     pub archived: bool,
+    pub crime_indicator: bool,
+    pub transfer: Option<Transfer>,
+    pub published_on: Option<Date>,
+    pub withdrawn_on: Option<Date>,
+    /// The day an appeal changed or revoked the decision.
+    pub revoked_on: Option<Date>,
 }
 
 /// Why a step is refused: the unmet condition (its stable code) and the article that sets it.
@@ -623,6 +758,11 @@ impl Case {
             payments: Vec::new(),
             closed_on: None,
             archived: false,
+            crime_indicator: false,
+            transfer: None,
+            published_on: None,
+            withdrawn_on: None,
+            revoked_on: None,
         };
         match (opening.procedure, summary) {
             (Procedure::Ordinary, None) => Ok(case),
@@ -745,6 +885,15 @@ impl Case {
             // A requested hearing is waited for by its own gate.
             (Some(_), Some(_)) => false,
             (Some(_), None) => self.rights_due(cal).is_some_and(|due| day <= due.last_day),
+        }
+    }
+
+    /// The case's transfer, if it is at the point `at` describes.
+    fn transfer_at(&self, at: impl Fn(&Transfer) -> bool, what: &str) -> Result<&Transfer, CaseError> {
+        ensure(self.closed_on.is_none(), "case_closed", "Art. 47", "the case is closed")?;
+        match &self.transfer {
+            Some(t) if at(t) => Ok(t),
+            _ => Err(refuse("wrong_transfer_stage", "Art. 5 (国务院令第310号)", what)),
         }
     }
 
@@ -1240,6 +1389,21 @@ impl Case {
                 )?;
                 ensure(!reasons.trim().is_empty(), "reason_required", "Art. 59", "a decision states its reasons")?;
                 self.check_decision_gates(day, cal)?;
+                match (&self.transfer, outcome) {
+                    (t, Outcome::TransferToJudicial) => ensure(
+                        t.as_ref().is_some_and(Transfer::accepted),
+                        "police_not_filed",
+                        "Art. 57; Art. 8 (国务院令第310号)",
+                        "a case is decided as transferred once the police have opened a criminal case",
+                    )?,
+                    (Some(t), _) => ensure(
+                        !t.pending(),
+                        "transfer_pending",
+                        "Art. 11 (国务院令第310号)",
+                        "a penalty may not take the place of a pending transfer to the police",
+                    )?,
+                    (None, _) => {}
+                }
                 if let Outcome::Penalty { penalties } = outcome {
                     check_penalties(penalties)?;
                     let Some(notice) = &self.notice else {
@@ -1335,6 +1499,7 @@ impl Case {
                 };
                 open.to = Some(day);
                 next.revoked = !decision_upheld;
+                next.revoked_on = (!decision_upheld).then_some(day);
             }
             StepKind::GrantDeferral { until } => {
                 leader()?;
@@ -1374,13 +1539,188 @@ impl Case {
                 ensure(*amount_fen <= owed, "overpayment", "Art. 67", "the payment is more than is owed")?;
                 next.payments.push((day, *amount_fen));
             }
+            StepKind::FlagCrimeIndicator { note } => {
+                officer()?;
+                at_stage(&[Stage::Investigation, Stage::Notified, Stage::Decided, Stage::Execution])?;
+                ensure(!note.trim().is_empty(), "description_required", "Art. 27", "say what points to a crime")?;
+                next.crime_indicator = true;
+            }
+            StepKind::ProposeTransfer { report } => {
+                officer()?;
+                at_stage(&[Stage::Investigation, Stage::Notified, Stage::Decided, Stage::Execution])?;
+                ensure(
+                    self.is_investigator(&actor.staff_no),
+                    "investigator_required",
+                    "Art. 5 (国务院令第310号)",
+                    "the case team proposes the transfer",
+                )?;
+                ensure(
+                    self.qualified_investigators(day) >= MIN_OFFICERS,
+                    "two_qualified_officers_required",
+                    "Art. 5 (国务院令第310号)",
+                    "a transfer is proposed by a team of at least two officers",
+                )?;
+                ensure(
+                    self.transfer.as_ref().is_none_or(|t| t.approved == Some(false)),
+                    "transfer_exists",
+                    "Art. 5 (国务院令第310号)",
+                    "a transfer is already under way",
+                )?;
+                ensure(
+                    !report.trim().is_empty(),
+                    "description_required",
+                    "Art. 5 (国务院令第310号)",
+                    "the proposal is a written report",
+                )?;
+                next.crime_indicator = true;
+                next.transfer = Some(Transfer {
+                    reported_on: day,
+                    approved: None,
+                    decided_on: None,
+                    transferred_on: None,
+                    police: String::new(),
+                    attachments: Vec::new(),
+                    receipt: None,
+                    police_accepted: None,
+                    police_decided_on: None,
+                    review_requested_on: None,
+                    review_accepted: None,
+                    review_decided_on: None,
+                    supervision_requested_on: None,
+                });
+            }
+            StepKind::DecideTransfer { approve, reason } => {
+                leader()?;
+                let t = self.transfer_at(|t| t.approved.is_none(), "no transfer awaits a decision")?;
+                ensure(
+                    *approve || !reason.trim().is_empty(),
+                    "reason_required",
+                    "Art. 5 (国务院令第310号)",
+                    "a refusal to transfer is recorded with its reasons",
+                )?;
+                next.transfer = Some(Transfer { approved: Some(*approve), decided_on: Some(day), ..t.clone() });
+            }
+            StepKind::TransferToPolice { police, attachments } => {
+                officer()?;
+                let t = self.transfer_at(
+                    |t| t.approved == Some(true) && t.transferred_on.is_none(),
+                    "no approved transfer awaits sending",
+                )?;
+                ensure(!police.trim().is_empty(), "description_required", "Art. 5 (国务院令第310号)", "name the police body")?;
+                ensure(
+                    attachments.contains(&TransferAttachment::TransferLetter)
+                        && attachments.contains(&TransferAttachment::InvestigationReport),
+                    "transfer_attachments_missing",
+                    "Art. 6 (国务院令第310号)",
+                    "a transfer carries the transfer letter and the investigation report",
+                )?;
+                let mut attached = attachments.clone();
+                attached.sort();
+                attached.dedup();
+                next.transfer = Some(Transfer {
+                    transferred_on: Some(day),
+                    police: police.trim().to_string(),
+                    attachments: attached,
+                    ..t.clone()
+                });
+            }
+            StepKind::RecordPoliceReceipt { receipt } => {
+                officer()?;
+                let t =
+                    self.transfer_at(|t| t.transferred_on.is_some() && t.receipt.is_none(), "no transfer awaits a receipt")?;
+                ensure(
+                    !receipt.trim().is_empty(),
+                    "receipt_required",
+                    "Art. 7 (国务院令第310号)",
+                    "the police sign the receipt",
+                )?;
+                next.transfer = Some(Transfer { receipt: Some(receipt.trim().to_string()), ..t.clone() });
+            }
+            StepKind::RecordPoliceDecision { accepted, reason } => {
+                officer()?;
+                let t = self.transfer_at(
+                    |t| t.transferred_on.is_some() && t.police_accepted.is_none(),
+                    "no transfer awaits the police's decision",
+                )?;
+                ensure(
+                    *accepted || !reason.trim().is_empty(),
+                    "reason_required",
+                    "Art. 8 (国务院令第310号)",
+                    "a refusal to open a criminal case states its reasons",
+                )?;
+                next.transfer = Some(Transfer { police_accepted: Some(*accepted), police_decided_on: Some(day), ..t.clone() });
+            }
+            StepKind::RequestPoliceReview => {
+                officer()?;
+                let t = self.transfer_at(
+                    |t| t.police_accepted == Some(false) && t.review_requested_on.is_none(),
+                    "no refusal by the police to review",
+                )?;
+                let due = cal.period_end(t.police_decided_on.unwrap_or(day), POLICE_REVIEW_REQUEST_PERIOD).last_day;
+                ensure(
+                    day <= due,
+                    "review_request_late",
+                    "Art. 9 (国务院令第310号)",
+                    &format!("a review had to be asked for by {due}"),
+                )?;
+                next.transfer = Some(Transfer { review_requested_on: Some(day), ..t.clone() });
+            }
+            StepKind::RecordReviewDecision { accepted } => {
+                officer()?;
+                let t =
+                    self.transfer_at(|t| t.review_requested_on.is_some() && t.review_accepted.is_none(), "no review is pending")?;
+                next.transfer = Some(Transfer { review_accepted: Some(*accepted), review_decided_on: Some(day), ..t.clone() });
+            }
+            StepKind::RequestSupervision => {
+                officer()?;
+                let t = self.transfer_at(
+                    |t| t.finally_declined() && t.supervision_requested_on.is_none(),
+                    "the police have not finally refused",
+                )?;
+                if let Some(reviewed) = t.review_decided_on {
+                    let due = cal.period_end(reviewed, POLICE_REVIEW_REQUEST_PERIOD).last_day;
+                    ensure(
+                        day <= due,
+                        "supervision_request_late",
+                        "Art. 9 (国务院令第310号)",
+                        &format!("supervision had to be asked for by {due}"),
+                    )?;
+                }
+                next.transfer = Some(Transfer { supervision_requested_on: Some(day), ..t.clone() });
+            }
+            StepKind::Publish => {
+                officer()?;
+                ordinary()?;
+                ensure(
+                    self.decision.as_ref().is_some_and(|d| matches!(d.outcome, Outcome::Penalty { .. })),
+                    "decision_required",
+                    "Art. 48",
+                    "penalty decisions are published",
+                )?;
+                ensure(self.published_on.is_none(), "already_published", "Art. 48", "the decision is already published")?;
+                ensure(!self.revoked, "decision_revoked", "Art. 48", "a revoked decision is not published")?;
+                next.published_on = Some(day);
+            }
+            StepKind::WithdrawPublication { reason } => {
+                officer()?;
+                ensure(
+                    self.published_on.is_some() && self.withdrawn_on.is_none(),
+                    "not_published",
+                    "Art. 48",
+                    "nothing is published",
+                )?;
+                ensure(!reason.trim().is_empty(), "reason_required", "Art. 48", "a withdrawal explains itself")?;
+                next.withdrawn_on = Some(day);
+            }
             StepKind::Close { summary } => {
                 leader()?;
                 ensure(!summary.trim().is_empty(), "description_required", "Art. 47", "a closing report summarises the case")?;
                 let Some(decision) = &self.decision else {
                     return Err(refuse("decision_required", "Art. 57", "a case is closed after its decision"));
                 };
-                ensure(self.served.is_some(), "service_required", "Art. 61", "the decision has not been served")?;
+                if decision.outcome != Outcome::TransferToJudicial {
+                    ensure(self.served.is_some(), "service_required", "Art. 61", "the decision has not been served")?;
+                }
                 if self.procedure() == Procedure::Summary {
                     ensure(
                         self.summary_filed,
@@ -1467,6 +1807,20 @@ impl Case {
                 ],
             },
             "record_payment" => StepKind::RecordPayment { amount_fen: 1, receipt: text() },
+            "flag_crime_indicator" => StepKind::FlagCrimeIndicator { note: text() },
+            "propose_transfer" => StepKind::ProposeTransfer { report: text() },
+            "decide_transfer" => StepKind::DecideTransfer { approve: true, reason: text() },
+            "transfer_to_police" => StepKind::TransferToPolice {
+                police: text(),
+                attachments: vec![TransferAttachment::TransferLetter, TransferAttachment::InvestigationReport],
+            },
+            "record_police_receipt" => StepKind::RecordPoliceReceipt { receipt: text() },
+            "record_police_decision" => StepKind::RecordPoliceDecision { accepted: true, reason: text() },
+            "request_police_review" => StepKind::RequestPoliceReview,
+            "record_review_decision" => StepKind::RecordReviewDecision { accepted: true },
+            "request_supervision" => StepKind::RequestSupervision,
+            "publish" => StepKind::Publish,
+            "withdraw_publication" => StepKind::WithdrawPublication { reason: text() },
             "close" => StepKind::Close { summary: text() },
             "archive" => StepKind::Archive,
             _ => return Err(refuse("unknown_step", "Art. 47", format!("{code} is not a step of the procedure"))),
@@ -1490,8 +1844,38 @@ impl Case {
             if let (Some(due), None) = (self.rights_due(cal), &self.decision) {
                 push("hearing_request", "Art. 64", due, self.rights_waived || self.hearing.is_some());
             }
-            if let Some(d) = &self.decision {
+            if let Some(d) = self.decision.as_ref().filter(|d| d.outcome != Outcome::TransferToJudicial) {
                 push("service", "Art. 61", cal.period_end(d.decided_on, SERVICE_PERIOD), self.served.is_some());
+            }
+            if let Some(d) = self.decision.as_ref().filter(|d| matches!(d.outcome, Outcome::Penalty { .. })) {
+                push(
+                    "publication",
+                    "Art. 48",
+                    cal.period_end(d.decided_on, PUBLICATION_PERIOD),
+                    self.published_on.is_some() || self.revoked,
+                );
+            }
+            if let (Some(_), Some(on)) = (self.published_on, self.revoked_on) {
+                push("withdrawal", "Art. 48", cal.period_end(on, WITHDRAWAL_PERIOD), self.withdrawn_on.is_some());
+            }
+        }
+        if let Some(t) = &self.transfer {
+            push(
+                "transfer_decision",
+                "Art. 5 (国务院令第310号)",
+                cal.period_end(t.reported_on, TRANSFER_DECISION_PERIOD),
+                t.approved.is_some(),
+            );
+            if let (Some(true), Some(on)) = (t.approved, t.decided_on) {
+                push("transfer", "Art. 5 (国务院令第310号)", cal.period_end(on, TRANSFER_PERIOD), t.transferred_on.is_some());
+            }
+            if let Some(on) = t.transferred_on {
+                push(
+                    "police_decision",
+                    "Art. 8 (国务院令第310号)",
+                    cal.period_end(on, POLICE_DECISION_PERIOD),
+                    t.police_accepted.is_some(),
+                );
             }
         }
         let settled = self.outstanding_fen() == 0;
@@ -1512,6 +1896,7 @@ impl Case {
 
 /// Refusals about what a step's payload says rather than whether the step may be taken.
 const PAYLOAD_REFUSALS: &[&str] = &[
+    "transfer_attachments_missing",
     "description_required",
     "reason_required",
     "bad_amount",

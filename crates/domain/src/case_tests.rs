@@ -630,8 +630,8 @@ fn art_66_deferral_and_instalments() {
 fn deadlines_on_the_workspace() {
     let case = served_on(d(2026, 3, 3), 1_000);
     let codes: Vec<_> = case.deadlines(cal()).iter().map(|x| (x.code, x.met)).collect();
-    assert_eq!(codes, [("decision", true), ("service", true), ("payment", false)]);
-    assert_eq!(case.next_deadline(cal()).unwrap().last_day, d(2026, 3, 18));
+    assert_eq!(codes, [("decision", true), ("service", true), ("publication", false), ("payment", false)]);
+    assert_eq!(case.next_deadline(cal()).map(|d| (d.code, d.last_day)), Some(("publication", d(2026, 3, 11))));
     let notified = run(investigated(person()), &[step(&officer("A1"), DAY0, notice(500))]);
     assert_eq!(notified.next_deadline(cal()).unwrap().code, "hearing_request");
 }
@@ -711,6 +711,20 @@ fn every_step_in_every_stage_is_judged() {
         StepKind::GrantDeferral { until: d(2026, 6, 1) },
         StepKind::GrantInstalments { plan: vec![Instalment { due: d(2026, 5, 1), amount_fen: 100 }] },
         StepKind::RecordPayment { amount_fen: 100, receipt: "r".into() },
+        StepKind::FlagCrimeIndicator { note: "n".into() },
+        StepKind::ProposeTransfer { report: "r".into() },
+        StepKind::DecideTransfer { approve: true, reason: String::new() },
+        StepKind::TransferToPolice {
+            police: "p".into(),
+            attachments: vec![TransferAttachment::TransferLetter, TransferAttachment::InvestigationReport],
+        },
+        StepKind::RecordPoliceReceipt { receipt: "r".into() },
+        StepKind::RecordPoliceDecision { accepted: false, reason: "r".into() },
+        StepKind::RequestPoliceReview,
+        StepKind::RecordReviewDecision { accepted: false },
+        StepKind::RequestSupervision,
+        StepKind::Publish,
+        StepKind::WithdrawPublication { reason: "r".into() },
         StepKind::Close { summary: "s".into() },
         StepKind::Archive,
     ];
@@ -736,4 +750,110 @@ fn every_step_in_every_stage_is_judged() {
         }
     }
     assert!(applied > 20, "lawful steps exist in the sweep: {applied}");
+}
+
+#[test]
+fn transfer_to_the_police_state_council_order_310() {
+    let case = ready(5_000);
+    let report = |who: &str| step(&officer(who), DAY0, StepKind::ProposeTransfer { report: "涉嫌非法经营，数额较大".into() });
+    assert_eq!(code_of(&case, report("A9")), "investigator_required");
+    let proposed = run(case.clone(), &[report("A1")]);
+    assert!(proposed.crime_indicator);
+    // Art. 11: while the transfer is pending no penalty takes its place.
+    assert_eq!(code_of(&proposed, step(&leader(), DAY0, decide(5_000))), "transfer_pending");
+    assert_eq!(
+        code_of(&proposed, step(&officer("A1"), DAY0, StepKind::TransferToPolice { police: "p".into(), attachments: vec![] })),
+        "wrong_transfer_stage"
+    );
+    // Art. 5: a refusal is recorded with reasons; the decision falls due three days after the report.
+    assert_eq!(
+        code_of(&proposed, step(&leader(), DAY0, StepKind::DecideTransfer { approve: false, reason: String::new() })),
+        "reason_required"
+    );
+    let due = proposed.deadlines(cal()).into_iter().find(|d| d.code == "transfer_decision").unwrap();
+    assert_eq!(due.last_day, d(2026, 3, 5));
+    let refused = run(
+        proposed.clone(),
+        &[step(&leader(), DAY0, StepKind::DecideTransfer { approve: false, reason: "未达追诉标准".into() })],
+    );
+    assert_eq!(code_of(&refused, step(&leader(), DAY0, decide(5_000))), "ok", "the body then penalises itself");
+    // Approved: sent with the letter and the report (Art. 6), received, and the police decide.
+    let approved = run(proposed, &[step(&leader(), DAY0, StepKind::DecideTransfer { approve: true, reason: String::new() })]);
+    let send = |attachments: Vec<TransferAttachment>| {
+        step(&officer("A1"), DAY0, StepKind::TransferToPolice { police: "南通市公安局崇川分局".into(), attachments })
+    };
+    assert_eq!(code_of(&approved, send(vec![TransferAttachment::TransferLetter])), "transfer_attachments_missing");
+    let sent = run(
+        approved,
+        &[
+            send(vec![TransferAttachment::TransferLetter, TransferAttachment::InvestigationReport, TransferAttachment::ItemList]),
+            step(&officer("A1"), DAY0, StepKind::RecordPoliceReceipt { receipt: "崇公回〔2026〕12号".into() }),
+        ],
+    );
+    assert_eq!(sent.transfer.as_ref().unwrap().state(), "transferred");
+    assert_eq!(
+        code_of(&sent, step(&leader(), DAY0, StepKind::Decide { outcome: Outcome::TransferToJudicial, reasons: "r".into() })),
+        "police_not_filed"
+    );
+    // The police refuse; the review is asked for within three days; refused again, the procuratorate is asked.
+    let declined = run(
+        sent.clone(),
+        &[step(&officer("A1"), d(2026, 3, 3), StepKind::RecordPoliceDecision { accepted: false, reason: "证据不足".into() })],
+    );
+    assert_eq!(code_of(&declined, step(&officer("A1"), d(2026, 3, 7), StepKind::RequestPoliceReview)), "review_request_late");
+    let reviewed = run(
+        declined,
+        &[
+            step(&officer("A1"), d(2026, 3, 5), StepKind::RequestPoliceReview),
+            step(&officer("A1"), d(2026, 3, 8), StepKind::RecordReviewDecision { accepted: false }),
+        ],
+    );
+    assert_eq!(
+        code_of(&reviewed, step(&officer("A1"), d(2026, 3, 12), StepKind::RequestSupervision)),
+        "supervision_request_late"
+    );
+    let supervised = run(reviewed, &[step(&officer("A1"), d(2026, 3, 11), StepKind::RequestSupervision)]);
+    assert_eq!(supervised.transfer.as_ref().unwrap().state(), "declined");
+    assert_eq!(code_of(&supervised, step(&leader(), d(2026, 3, 12), decide(5_000))), "ok", "Art. 10: the body penalises");
+    // The police open a case: the decision is the transfer, and the case closes without service.
+    let filed =
+        run(sent, &[step(&officer("A1"), DAY0, StepKind::RecordPoliceDecision { accepted: true, reason: String::new() })]);
+    let decided = run(
+        filed,
+        &[step(
+            &leader(),
+            DAY0,
+            StepKind::Decide { outcome: Outcome::TransferToJudicial, reasons: "已移送公安机关立案侦查".into() },
+        )],
+    );
+    assert!(decided.deadlines(cal()).iter().all(|d| d.code != "service"));
+    assert_eq!(code_of(&decided, step(&leader(), DAY0, StepKind::Close { summary: "移送结案".into() })), "ok");
+}
+
+#[test]
+fn art_48_publication_and_withdrawal() {
+    let decided = run(ready(500), &[step(&leader(), DAY0, decide(500))]);
+    let due = decided.deadlines(cal()).into_iter().find(|d| d.code == "publication").unwrap();
+    assert_eq!((due.last_day, due.met), (d(2026, 3, 11), false), "seven working days");
+    assert_eq!(code_of(&ready(500), step(&officer("A1"), DAY0, StepKind::Publish)), "decision_required");
+    let published = run(decided, &[step(&officer("A1"), DAY0, StepKind::Publish)]);
+    assert_eq!(code_of(&published, step(&officer("A1"), DAY0, StepKind::Publish)), "already_published");
+    // Revoked on appeal: the publication is withdrawn within three working days.
+    let revoked = run(
+        published,
+        &[
+            step(&officer("A1"), DAY0, StepKind::Serve { method: ServiceMethod::OnTheSpot }),
+            step(&officer("A1"), d(2026, 3, 10), StepKind::RecordAppeal { kind: AppealKind::Reconsideration }),
+            step(&officer("A1"), d(2026, 4, 30), StepKind::EndAppeal { decision_upheld: false }),
+        ],
+    );
+    let withdrawal = revoked.deadlines(cal()).into_iter().find(|d| d.code == "withdrawal").unwrap();
+    assert_eq!((withdrawal.last_day, withdrawal.met), (d(2026, 5, 8), false), "1–5 May are off, 9 May is worked");
+    assert_eq!(
+        code_of(&revoked, step(&officer("A1"), d(2026, 5, 6), StepKind::WithdrawPublication { reason: String::new() })),
+        "reason_required"
+    );
+    let withdrawn =
+        run(revoked, &[step(&officer("A1"), d(2026, 5, 6), StepKind::WithdrawPublication { reason: "复议撤销".into() })]);
+    assert!(withdrawn.deadlines(cal()).iter().all(|d| d.met || d.code == "payment"));
 }

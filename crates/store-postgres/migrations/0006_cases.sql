@@ -20,6 +20,8 @@ CREATE TABLE cases (
     proposed_on     TEXT NOT NULL,
     decided_on      TEXT,
     closed_on       TEXT,
+    crime_indicator BOOLEAN NOT NULL,   -- signs of a crime: the procuratorate watches the case
+    transfer_state  TEXT,                   -- where a transfer to the police stands, if one was proposed
     updated_at      BIGINT NOT NULL,
     ledger_seq      BIGINT NOT NULL,
     UNIQUE (body_code, number)
@@ -27,6 +29,7 @@ CREATE TABLE cases (
 CREATE INDEX cases_by_jurisdiction ON cases (jurisdiction, stage);
 CREATE INDEX cases_by_due ON cases (next_due);
 CREATE INDEX cases_by_body ON cases (body_code, proposed_on);
+CREATE INDEX cases_watched ON cases (crime_indicator, transfer_state);
 
 CREATE TABLE case_steps (
     id          BIGINT PRIMARY KEY,
@@ -55,6 +58,7 @@ CREATE TABLE case_documents (
     UNIQUE (body_code, kind, year, seq)
 );
 CREATE INDEX case_documents_by_case ON case_documents (case_id, id);
+CREATE INDEX case_documents_by_kind ON case_documents (kind, id);
 
 CREATE TRIGGER cases_recorded BEFORE INSERT OR UPDATE OR DELETE ON cases
     FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('case', 'id');

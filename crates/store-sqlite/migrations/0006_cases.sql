@@ -20,6 +20,8 @@ CREATE TABLE cases (
     proposed_on     TEXT NOT NULL,
     decided_on      TEXT,
     closed_on       TEXT,
+    crime_indicator INTEGER NOT NULL CHECK (crime_indicator IN (0, 1)),   -- signs of a crime: the procuratorate watches the case
+    transfer_state  TEXT,                   -- where a transfer to the police stands, if one was proposed
     updated_at      INTEGER NOT NULL,
     ledger_seq      INTEGER NOT NULL,
     UNIQUE (body_code, number)
@@ -27,6 +29,7 @@ CREATE TABLE cases (
 CREATE INDEX cases_by_jurisdiction ON cases (jurisdiction, stage);
 CREATE INDEX cases_by_due ON cases (next_due);
 CREATE INDEX cases_by_body ON cases (body_code, proposed_on);
+CREATE INDEX cases_watched ON cases (crime_indicator, transfer_state);
 
 CREATE TABLE case_steps (
     id          INTEGER PRIMARY KEY,
@@ -55,6 +58,7 @@ CREATE TABLE case_documents (
     UNIQUE (body_code, kind, year, seq)
 );
 CREATE INDEX case_documents_by_case ON case_documents (case_id, id);
+CREATE INDEX case_documents_by_kind ON case_documents (kind, id);
 
 CREATE TRIGGER cases_recorded_insert BEFORE INSERT ON cases
     WHEN NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.seq = NEW.ledger_seq AND e.object_type = 'case' AND e.object_id = CAST(NEW.id AS TEXT))

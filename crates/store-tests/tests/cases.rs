@@ -30,6 +30,8 @@ fn record(body: &str, jurisdiction: &str, proposed_on: Date) -> CaseRecord {
         proposed_on,
         decided_on: None,
         closed_on: None,
+        crime_indicator: false,
+        transfer_state: None,
         updated_at: 1,
         ledger_seq: 0,
     }
@@ -123,6 +125,28 @@ store_test!(cases_and_documents_are_numbered_per_body_and_year, |store: Arc<dyn 
     store.add_case_step(&due, second.ledger_seq, &step("give_notice"), &[], &change).await.unwrap().unwrap();
     assert_eq!(q(CaseQuery { due_by: Some(Date::constant(2026, 3, 10)), ..Default::default() }).await, [2]);
     assert_eq!(q(CaseQuery { due_by: Some(Date::constant(2026, 3, 8)), ..Default::default() }).await, Vec::<i64>::new());
+    // The procuratorate's watch list: transferred, or with signs of a crime.
+    let watched = CaseRecord { crime_indicator: true, ..store.case(4).await.unwrap().unwrap() };
+    store.add_case_step(&watched, watched.ledger_seq, &step("flag_crime_indicator"), &[], &change).await.unwrap().unwrap();
+    let sent = CaseRecord { transfer_state: Some("transferred".into()), ..store.case(3).await.unwrap().unwrap() };
+    store.add_case_step(&sent, sent.ledger_seq, &step("transfer_to_police"), &[], &change).await.unwrap().unwrap();
+    assert_eq!(q(CaseQuery { watched: true, ..Default::default() }).await, [4, 3]);
+    // Published decisions, less those withdrawn later.
+    let c2 = store.case(2).await.unwrap().unwrap();
+    let (c2, _) = store
+        .add_case_step(&c2, c2.ledger_seq, &step("publish"), &[document("publication", 2026)], &change)
+        .await
+        .unwrap()
+        .unwrap();
+    let c3 = store.case(3).await.unwrap().unwrap();
+    store.add_case_step(&c3, c3.ledger_seq, &step("publish"), &[document("publication", 2026)], &change).await.unwrap().unwrap();
+    assert_eq!(store.published_documents(10).await.unwrap().iter().map(|d| d.case_id).collect::<Vec<_>>(), [3, 2]);
+    store
+        .add_case_step(&c2, c2.ledger_seq, &step("withdraw_publication"), &[document("withdrawal", 2026)], &change)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.published_documents(10).await.unwrap().iter().map(|d| d.case_id).collect::<Vec<_>>(), [3]);
 });
 
 raw_store_test!(case_rows_need_their_entry, |store: Arc<dyn Store>, raw: RawDb| async move {

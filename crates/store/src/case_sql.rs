@@ -33,6 +33,8 @@ macro_rules! impl_sql_case_store {
                 proposed_on: case_date(r, "proposed_on")?.ok_or_else(|| DbError::Corrupt("proposed_on".into()))?,
                 decided_on: case_date(r, "decided_on")?,
                 closed_on: case_date(r, "closed_on")?,
+                crime_indicator: r.try_get("crime_indicator").map_err(db_err)?,
+                transfer_state: r.try_get("transfer_state").map_err(db_err)?,
                 updated_at: r.try_get("updated_at").map_err(db_err)?,
                 ledger_seq: r.try_get("ledger_seq").map_err(db_err)?,
             })
@@ -89,6 +91,8 @@ macro_rules! impl_sql_case_store {
                 .bind(c.proposed_on.to_string())
                 .bind(c.decided_on.map(|d| d.to_string()))
                 .bind(c.closed_on.map(|d| d.to_string()))
+                .bind(c.crime_indicator)
+                .bind(c.transfer_state.clone())
                 .bind(c.updated_at)
                 .bind(seq))
         }
@@ -269,6 +273,19 @@ macro_rules! impl_sql_case_store {
             async fn case_steps(&self, case_id: i64) -> DbResult<Vec<$crate::cases::CaseStepRecord>> {
                 let rows = sqlx::query("SELECT * FROM case_steps WHERE case_id = $1 ORDER BY id").bind(case_id).fetch_all(&self.pool).await.map_err(db_err)?;
                 rows.iter().map(case_step_row).collect()
+            }
+
+            async fn published_documents(&self, limit: u32) -> DbResult<Vec<$crate::cases::CaseDocument>> {
+                let rows = sqlx::query(
+                    "SELECT d.* FROM case_documents d WHERE d.kind = 'publication' AND NOT EXISTS
+                     (SELECT 1 FROM case_documents w WHERE w.case_id = d.case_id AND w.kind = 'withdrawal' AND w.id > d.id)
+                     ORDER BY d.id DESC LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                rows.iter().map(case_document_row).collect()
             }
 
             async fn case_documents(&self, case_id: i64) -> DbResult<Vec<$crate::cases::CaseDocument>> {

@@ -35,6 +35,10 @@ pub struct CaseRecord {
     pub proposed_on: Date,
     pub decided_on: Option<Date>,
     pub closed_on: Option<Date>,
+    /// Signs of a crime were recorded: the procuratorate watches the case.
+    pub crime_indicator: bool,
+    /// Where a transfer to the police stands (`proposed`, `approved`, `transferred`, `accepted`, …).
+    pub transfer_state: Option<String>,
     pub updated_at: i64,
     pub ledger_seq: i64,
 }
@@ -113,6 +117,8 @@ pub struct CaseQuery {
     pub body_code: Option<String>,
     /// A staff number among the case's officers.
     pub officer: Option<String>,
+    /// Only cases the procuratorate watches: transferred, or with signs of a crime (以罚代刑).
+    pub watched: bool,
     /// Only cases whose next deadline falls on or before this day.
     pub due_by: Option<Date>,
     pub ids: Vec<i64>,
@@ -148,6 +154,10 @@ pub fn case_filter(q: &CaseQuery) -> (String, Vec<FilterValue>) {
         binds.push(FilterValue::Text(format!("%\"{}\"%", officer.replace(['%', '_', '"'], ""))));
         clauses.push(format!("officers LIKE ${}", binds.len()));
     }
+    if q.watched {
+        // A literal, so the column's type (INTEGER on SQLite, BOOLEAN on PostgreSQL) decides the comparison.
+        clauses.push("(crime_indicator = TRUE OR transfer_state IS NOT NULL)".to_string());
+    }
     if let Some(due) = q.due_by {
         binds.push(FilterValue::Text(due.to_string()));
         clauses.push(format!("next_due <= ${}", binds.len()));
@@ -157,7 +167,7 @@ pub fn case_filter(q: &CaseQuery) -> (String, Vec<FilterValue>) {
 }
 
 /// The columns of `cases` in the order writes list them.
-pub const CASE_COLUMNS: [&str; 20] = [
+pub const CASE_COLUMNS: [&str; 22] = [
     "id",
     "number",
     "body_code",
@@ -176,6 +186,8 @@ pub const CASE_COLUMNS: [&str; 20] = [
     "proposed_on",
     "decided_on",
     "closed_on",
+    "crime_indicator",
+    "transfer_state",
     "updated_at",
     "ledger_seq",
 ];
@@ -249,4 +261,6 @@ pub trait CaseStore: Send + Sync {
     async fn cases(&self, query: &CaseQuery) -> DbResult<Vec<CaseRecord>>;
     async fn case_steps(&self, case_id: i64) -> DbResult<Vec<CaseStepRecord>>;
     async fn case_documents(&self, case_id: i64) -> DbResult<Vec<CaseDocument>>;
+    /// Publications (`kind = 'publication'`) not followed by a withdrawal of the same case, newest first.
+    async fn published_documents(&self, limit: u32) -> DbResult<Vec<CaseDocument>>;
 }
