@@ -584,8 +584,10 @@ impl App {
     }
 
     /// Cases whose next deadline falls within `days` calendar days (or is past), counted by body and by officer.
+    /// The procuratorate's board covers the cases it watches.
     pub async fn deadline_board(&self, who: &Principal, days: u32) -> AppResult<DeadlineBoard> {
-        if !who.has_any(WORKS_CASES) {
+        let oversight = who.has(Role::Procuratorate) && !who.has_any(WORKS_CASES);
+        if !who.has_any(WORKS_CASES) && !oversight {
             return Err(AppError::Forbidden);
         }
         let day = today();
@@ -593,6 +595,7 @@ impl App {
         let query = CaseQuery {
             within: vec![who.scope.territory_prefix().to_string()],
             due_by: Some(until),
+            watched: oversight,
             limit: 1000,
             ..CaseQuery::default()
         };

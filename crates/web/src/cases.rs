@@ -14,7 +14,7 @@ use gridward_domain::access::Role;
 use gridward_domain::calendar::{Period, PeriodUnit, WorkCalendar};
 use gridward_domain::case::{
     AppealKind, CaseSource, EvidenceCategory, Instalment, NoPenaltyGround, Officer, Outcome, Penalty, Procedure, ServiceMethod,
-    Stage, StepKind,
+    Stage, StepKind, TransferAttachment,
 };
 use gridward_domain::catalog::PenaltyType;
 use gridward_domain::party::{Party, PartyKind};
@@ -31,6 +31,9 @@ use crate::pages::{Chrome, page_result, render};
 
 /// Roles that work cases (the use-cases narrow by territory and the law by step).
 pub const CASE_WORKERS: &[Role] = &[Role::Leader, Role::Officer, Role::Auxiliary, Role::LegalReviewer];
+/// Roles that read cases: those who work them, and the procuratorate, which watches transferred cases and
+/// cases with signs of a crime.
+pub const CASE_READERS: &[Role] = &[Role::Leader, Role::Officer, Role::Auxiliary, Role::LegalReviewer, Role::Procuratorate];
 /// The longest a deadline query may run: the decision period and every extension fit well inside.
 const MAX_PERIOD_DAYS: u32 = 3_660;
 
@@ -469,6 +472,9 @@ impl CasePage {
     fn grounds(&self) -> Vec<(&'static str, &'static str)> {
         NoPenaltyGround::ALL.iter().map(|c| (c.as_str(), c.zh())).collect()
     }
+    fn attachments(&self) -> Vec<(&'static str, &'static str)> {
+        TransferAttachment::ALL.iter().map(|c| (c.as_str(), c.zh())).collect()
+    }
     fn appeal_kinds(&self) -> Vec<(&'static str, &'static str)> {
         AppealKind::ALL.iter().map(|c| (c.as_str(), c.zh())).collect()
     }
@@ -653,6 +659,22 @@ fn step_from(fields: &Fields) -> Result<StepKind, AppError> {
         "grant_deferral" => StepKind::GrantDeferral { until: date_field(fields, "until")? },
         "grant_instalments" => StepKind::GrantInstalments { plan: instalments_field(&text("plan"))? },
         "record_payment" => StepKind::RecordPayment { amount_fen: fen_field(fields, "amount")?, receipt: text("receipt") },
+        "flag_crime_indicator" => StepKind::FlagCrimeIndicator { note: text("note") },
+        "propose_transfer" => StepKind::ProposeTransfer { report: text("report") },
+        "decide_transfer" => StepKind::DecideTransfer { approve: text("approve") == "true", reason: text("reason") },
+        "transfer_to_police" => StepKind::TransferToPolice {
+            police: text("police"),
+            attachments: fields_named(fields, "attachment").iter().filter_map(|a| TransferAttachment::parse(a)).collect(),
+        },
+        "record_police_receipt" => StepKind::RecordPoliceReceipt { receipt: text("receipt") },
+        "record_police_decision" => {
+            StepKind::RecordPoliceDecision { accepted: text("accepted") == "true", reason: text("reason") }
+        }
+        "request_police_review" => StepKind::RequestPoliceReview,
+        "record_review_decision" => StepKind::RecordReviewDecision { accepted: text("accepted") == "true" },
+        "request_supervision" => StepKind::RequestSupervision,
+        "publish" => StepKind::Publish,
+        "withdraw_publication" => StepKind::WithdrawPublication { reason: text("reason") },
         "close" => StepKind::Close { summary: text("summary") },
         "archive" => StepKind::Archive,
         other => return Err(AppError::bad_request("bad_step", format!("{other:?} is not a step"))),
@@ -822,4 +844,55 @@ pub async fn upload_evidence(
                 .unwrap_or_else(|_| crate::pages::error_response(chrome, e))
         }
     }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PublishedQuery {
+    /// At most this many (1–500, default 100).
+    pub limit: Option<u32>,
+}
+
+/// Penalty decisions published under Art. 48 and not withdrawn, newest first; personal data is masked.
+#[utoipa::path(get, path = "/api/v1/decisions", tag = "cases", params(PublishedQuery), responses((status = 200, body = Object)))]
+pub async fn published_decisions(State(state): State<AppState>, Query(q): Query<PublishedQuery>) -> ApiResult<Json<Value>> {
+    let items = state.app.published_decisions(q.limit.unwrap_or(100)).await?;
+    let items: Vec<Value> = items
+        .iter()
+        .map(|d| json!({"number": d.number, "issued_at": d.issued_at, "content": d.content, "digest": d.digest, "ledger_seq": d.ledger_seq}))
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Template)]
+#[template(path = "decisions.html")]
+struct DecisionsPage {
+    chrome: Chrome,
+    items: Vec<CaseDocument>,
+}
+
+impl DecisionsPage {
+    fn rows(&self, d: &CaseDocument) -> Vec<(String, String)> {
+        d.content["fields"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| (r[0].as_str().unwrap_or_default().to_string(), r[1].as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// `GET /decisions`: the public register of penalty decisions (执法公示).
+pub async fn decisions_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    crate::access::MaybeSignedIn(auth): crate::access::MaybeSignedIn,
+) -> Response {
+    let result = async {
+        let items = state.app.published_decisions(200).await?;
+        Ok(render(StatusCode::OK, &DecisionsPage { chrome: Chrome::new(&headers, auth.as_ref()), items }))
+    }
+    .await;
+    page_result(&headers, auth.as_ref(), result)
 }

@@ -101,7 +101,7 @@ pub fn city_of(code: &DivisionCode) -> DivisionCode {
         reports::list_keys, reports::issue_key, reports::revoke_key, reports::list_rewards, reports::decide_reward,
         reports::reward_stats, reports::link_case, reports::import_services,
         cases::calendar_deadline, cases::list_cases, cases::open_case, cases::get_case, cases::take_step, cases::get_document,
-        cases::deadlines,
+        cases::deadlines, cases::published_decisions,
     ),
     modifiers(&BearerAuth),
 )]
@@ -289,16 +289,18 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::GET, "/open311-keys", Roles(ADMINS), get(reports::keys_page))
         .add(Method::POST, "/open311-keys", Roles(ADMINS), post(reports::keys_form))
         .add(Method::GET, "/api/v1/calendar/deadline", Public, get(cases::calendar_deadline))
-        .add(Method::GET, "/api/v1/cases", Roles(cases::CASE_WORKERS), get(cases::list_cases))
+        .add(Method::GET, "/api/v1/decisions", Public, get(cases::published_decisions))
+        .add(Method::GET, "/decisions", Public, get(cases::decisions_page))
+        .add(Method::GET, "/api/v1/cases", Roles(cases::CASE_READERS), get(cases::list_cases))
         .add(Method::POST, "/api/v1/cases", Roles(&[Role::Officer, Role::Leader]), post(cases::open_case))
-        .add(Method::GET, "/api/v1/cases/deadlines", Roles(cases::CASE_WORKERS), get(cases::deadlines))
-        .add(Method::GET, "/api/v1/cases/{id}", Roles(cases::CASE_WORKERS), get(cases::get_case))
+        .add(Method::GET, "/api/v1/cases/deadlines", Roles(cases::CASE_READERS), get(cases::deadlines))
+        .add(Method::GET, "/api/v1/cases/{id}", Roles(cases::CASE_READERS), get(cases::get_case))
         .add(Method::POST, "/api/v1/cases/{id}/steps", Roles(cases::CASE_WORKERS), post(cases::take_step))
-        .add(Method::GET, "/api/v1/cases/{id}/documents/{document}", Roles(cases::CASE_WORKERS), get(cases::get_document))
-        .add(Method::GET, "/cases", Roles(cases::CASE_WORKERS), get(cases::cases_page))
+        .add(Method::GET, "/api/v1/cases/{id}/documents/{document}", Roles(cases::CASE_READERS), get(cases::get_document))
+        .add(Method::GET, "/cases", Roles(cases::CASE_READERS), get(cases::cases_page))
         .add(Method::GET, "/cases/new", Roles(&[Role::Officer, Role::Leader]), get(cases::new_case_page))
         .add(Method::POST, "/cases/new", Roles(&[Role::Officer, Role::Leader]), post(cases::new_case_form))
-        .add(Method::GET, "/cases/{id}", Roles(cases::CASE_WORKERS), get(cases::case_page))
+        .add(Method::GET, "/cases/{id}", Roles(cases::CASE_READERS), get(cases::case_page))
         .add(Method::POST, "/cases/{id}", Roles(cases::CASE_WORKERS), post(cases::case_form))
         .add(
             Method::POST,
@@ -306,8 +308,8 @@ pub fn route_table(state: AppState) -> RouteTable {
             Roles(cases::CASE_WORKERS),
             post(cases::upload_evidence).layer(DefaultBodyLimit::max(evidence::MAX_UPLOAD_FORM_BYTES)),
         )
-        .add(Method::GET, "/cases/{id}/documents/{document}", Roles(cases::CASE_WORKERS), get(cases::document_page))
-        .add(Method::GET, "/cases/{id}/documents/{document}/pdf", Roles(cases::CASE_WORKERS), get(cases::document_pdf))
+        .add(Method::GET, "/cases/{id}/documents/{document}", Roles(cases::CASE_READERS), get(cases::document_page))
+        .add(Method::GET, "/cases/{id}/documents/{document}/pdf", Roles(cases::CASE_READERS), get(cases::document_pdf))
         .add(Method::GET, "/api/v1/reports", Roles(reports::REPORT_WORKERS), get(reports::list_reports))
         .add(
             Method::POST,

@@ -131,6 +131,21 @@ store_test!(an_unlawful_step_is_409_with_its_article, |store: Arc<dyn Store>| as
     } else {
         assert_eq!(pdf.status, StatusCode::BAD_REQUEST, "no font: said plainly");
     }
+    // The procuratorate reads only the cases it watches: none yet. Published decisions are public.
+    let procurator = token(&router, "procurator").await;
+    let watched = call(&router, Method::GET, "/api/v1/cases", Some(&procurator), None).await;
+    assert_eq!((watched.status, watched.json()["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)));
+    assert_eq!(
+        call(&router, Method::GET, &format!("/api/v1/cases/{id}"), Some(&procurator), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(&router, Method::POST, &steps, Some(&procurator), Some(json!({"step": "archive"}))).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let published = call(&router, Method::GET, "/api/v1/decisions", None, None).await;
+    assert_eq!((published.status, published.json()["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)));
+    assert_eq!(call(&router, Method::GET, "/decisions", None, None).await.status, StatusCode::OK);
     // The deadline board and the list answer for the leader's territory.
     let board = call(&router, Method::GET, "/api/v1/cases/deadlines?days=120", Some(&leader), None).await.json();
     assert_eq!(board["cases"][0]["id"].as_i64(), Some(id));

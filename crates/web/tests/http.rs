@@ -137,6 +137,9 @@ store_test!(every_route_has_a_rule_and_the_rule_holds, |store: Arc<dyn Store>| a
         "GET /rewards",
         // The rule by which legal periods are counted: no data, only the official calendar.
         "GET /api/v1/calendar/deadline",
+        // Penalty decisions are published by law (Art. 48), personal data masked.
+        "GET /api/v1/decisions",
+        "GET /decisions",
         "GET /open311/{file}",
         "GET /open311/v2/{file}",
         "POST /open311/v2/{file}",
