@@ -175,3 +175,27 @@ test('a summary decision on a phone: refused over the limit, made within it', as
   await officer.screenshot({ path: SHOTS + 'case-9-summary-phone.png', fullPage: true });
   assert.deepEqual(officer.problems.filter((p) => !p.startsWith('HTTP 409')), []);
 });
+
+test('the procuratorate watches transfers and penalised cases with signs of a crime; the public reads published decisions', async () => {
+  const procurator = await as('procurator');
+  await procurator.goto(BASE + '/cases');
+  const rows = await procurator.locator('#cases tbody tr').count();
+  assert.ok(rows >= 2, `the demo's watched cases: ${rows}`);
+  assert.match(await procurator.locator('#cases').innerText(), /已移送/);
+  assert.match(await procurator.locator('#cases').innerText(), /有犯罪线索未移送/);
+  await procurator.screenshot({ path: SHOTS + 'case-10-procuratorate.png', fullPage: true });
+  const transferred = procurator.locator('#cases tbody tr', { hasText: '已移送' }).first().locator('a');
+  await Promise.all([procurator.waitForURL(/\/cases\/\d+$/), transferred.click()]);
+  assert.match(await procurator.locator('#case-transfer').innerText(), /南通市公安局崇川分局/);
+  assert.match(await procurator.locator('#case-documents').innerText(), /涉嫌犯罪案件移送书/);
+  assert.equal(await procurator.locator('#next-steps form').count(), 0, 'read-only');
+  await procurator.screenshot({ path: SHOTS + 'case-11-transfer.png', fullPage: true });
+
+  const citizen = await openPage(browser, PHONE);
+  await citizen.goto(BASE + '/decisions');
+  const text = await citizen.locator('#decisions').innerText();
+  assert.match(text, /行政处罚|罚款/);
+  assert.ok(!/11010519491231002X|320612198001010016/.test(text), 'no citizen ID number is published');
+  await citizen.screenshot({ path: SHOTS + 'case-12-published.png', fullPage: true });
+  assert.deepEqual([...procurator.problems, ...citizen.problems], []);
+});

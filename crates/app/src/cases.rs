@@ -4,6 +4,7 @@
 //! under one entry.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use gridward_domain::Date;
 use gridward_domain::access::{Principal, Role};
@@ -202,7 +203,11 @@ impl App {
                 serde_json::from_value(s.body.clone()).map_err(|e| AppError::Internal(format!("case {id} step {}: {e}", s.id)))
             })
             .collect::<AppResult<_>>()?;
-        let case = Case::replay(&steps, WorkCalendar::official())
+        let cal = self.work_calendar().await?;
+        // A step judged on provisional days (past the known years) was judged on the shipped calendar; if a
+        // later year's arrangement moves such a day, the case replays as it was judged.
+        let case = Case::replay(&steps, &cal)
+            .or_else(|_| Case::replay(&steps, WorkCalendar::official()))
             .map_err(|e| AppError::Internal(format!("case {id} does not replay: {}", e.code)))?;
         Ok((case, stored))
     }
@@ -268,7 +273,8 @@ impl App {
             serious_harm: input.serious_harm,
         };
         let step = Step { actor, on: day, kind: StepKind::Open { opening, summary } };
-        let case = Case::open(&step, WorkCalendar::official()).map_err(refused)?;
+        let cal = self.work_calendar().await?;
+        let case = Case::open(&step, &cal).map_err(refused)?;
         let record = CaseRecord {
             id: 0,
             number: String::new(),
@@ -293,14 +299,14 @@ impl App {
             updated_at: now(),
             ledger_seq: 0,
         };
-        let record = summarise(record, &case);
+        let record = summarise(record, &case, &cal);
         let step_record = step_record(&step)?;
         // The case number comes from the store; documents of a summary case carry it.
         let prefix = prefix_of(&body);
         let kinds: &[DocumentKind] = if case.procedure() == Procedure::Summary { &[DocumentKind::SummaryDecision] } else { &[] };
         let placeholder = CaseRecord { number: gridward_store::cases::CASE_NUMBER_PLACEHOLDER.to_string(), ..record.clone() };
         let district = self.district_name(&body).await?;
-        let docs = kinds.iter().map(|k| document_for(*k, &placeholder, &case, &body, &district, &step)).collect::<Vec<_>>();
+        let docs = kinds.iter().map(|k| document_for(*k, &placeholder, &case, &body, &district, &step, &cal)).collect::<Vec<_>>();
         let (stored, _) =
             self.store.open_case(&record, &format!("{prefix}立"), &step_record, &docs, &change(&actor_of(who))).await?;
         if let Some(report) = report_id {
@@ -359,13 +365,14 @@ impl App {
         let (case, _) = self.replay_case(id).await?;
         self.check_case_evidence(id, &case, &kind).await?;
         let step = Step { actor, on: day, kind };
-        let next = case.apply(&step, WorkCalendar::official()).map_err(refused)?;
+        let cal = self.work_calendar().await?;
+        let next = case.apply(&step, &cal).map_err(refused)?;
         let body = self.store.body(&record.body_code).await?.ok_or(AppError::NotFound("body"))?;
-        let summary = CaseRecord { updated_at: now(), ..summarise(record.clone(), &next) };
+        let summary = CaseRecord { updated_at: now(), ..summarise(record.clone(), &next, &cal) };
         let district = self.district_name(&body).await?;
         let docs: Vec<NewDocument> = DocumentKind::issued_by(&step.kind, &next)
             .into_iter()
-            .map(|k| document_for(k, &summary, &next, &body, &district, &step))
+            .map(|k| document_for(k, &summary, &next, &body, &district, &step, &cal))
             .collect();
         let stored = self
             .store
@@ -398,7 +405,8 @@ impl App {
     pub async fn case_view(&self, who: &Principal, id: i64) -> AppResult<CaseView> {
         let record = self.case_in_scope(who, id).await?;
         let (mut case, stored) = self.replay_case(id).await?;
-        let cal = WorkCalendar::official();
+        let cal = self.work_calendar().await?;
+        let cal = cal.as_ref();
         let day = today();
         let acting = self.acting_officer(who).await.ok().map(|(o, _)| o);
         let next_steps = STEP_CODES
@@ -497,6 +505,58 @@ impl App {
     /// Decisions published under Art. 48 and not withdrawn, newest first, with personal data masked.
     pub async fn published_decisions(&self, limit: u32) -> AppResult<Vec<CaseDocument>> {
         Ok(self.store.published_documents(limit.clamp(1, 500)).await?)
+    }
+
+    /// The official working-day calendar: the arrangement shipped with the product and the later years
+    /// imported since.
+    pub async fn work_calendar(&self) -> AppResult<Arc<WorkCalendar>> {
+        if let Some(c) = self.calendar.read().ok().and_then(|c| c.clone()) {
+            return Ok(c);
+        }
+        let rows = self.store.calendar_days().await?;
+        let calendar = if rows.is_empty() {
+            WorkCalendar::official().clone()
+        } else {
+            WorkCalendar::official()
+                .extended(&calendar_csv(&rows))
+                .map_err(|p| AppError::Internal(format!("stored calendar: {p:?}")))?
+        };
+        let calendar = Arc::new(calendar);
+        if let Ok(mut slot) = self.calendar.write() {
+            *slot = Some(calendar.clone());
+        }
+        Ok(calendar)
+    }
+
+    /// Adds the working-day arrangement of the next years (admins), as published by the State Council:
+    /// `date,kind,festival` rows; known years are never changed.
+    pub async fn import_calendar(&self, who: &Principal, bytes: &[u8]) -> AppResult<usize> {
+        if !who.has(Role::Admin) {
+            return Err(AppError::Forbidden);
+        }
+        self.import_calendar_as(bytes, &actor_of(who)).await
+    }
+
+    pub async fn import_calendar_as(&self, bytes: &[u8], actor: &gridward_store::Actor) -> AppResult<usize> {
+        let text = std::str::from_utf8(bytes).map_err(|_| AppError::bad_request("bad_encoding", "the calendar is UTF-8 text"))?;
+        let current = self.work_calendar().await?;
+        let extended = current.extended(text).map_err(AppError::Invalid)?;
+        let known = current.known_through();
+        let days: Vec<(String, String, String)> = text
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let mut f = l.split(',').map(str::trim);
+                (f.next().unwrap_or("").to_string(), f.next().unwrap_or("").to_string(), f.next().unwrap_or("").to_string())
+            })
+            .filter(|(d, _, _)| d.parse::<Date>().is_ok_and(|d| d > known))
+            .collect();
+        self.store.add_calendar_days(&days, &crate::change(actor)).await?;
+        if let Ok(mut slot) = self.calendar.write() {
+            *slot = Some(Arc::new(extended));
+        }
+        Ok(days.len())
     }
 
     /// The penalty powers the caller's body may bring a case under where it acts, by code and name.
@@ -627,14 +687,22 @@ impl App {
     }
 }
 
+/// Stored calendar rows as the CSV the calendar reads.
+fn calendar_csv(rows: &[(String, String, String)]) -> String {
+    let mut text = String::from("date,kind,festival\n");
+    for (d, k, f) in rows {
+        text.push_str(&format!("{d},{k},{f}\n"));
+    }
+    text
+}
+
 /// Whether the procuratorate watches a case: transferred to the police, or with signs of a crime.
 fn watched(c: &CaseRecord) -> bool {
     c.crime_indicator || c.transfer_state.is_some()
 }
 
 /// The case's summary row after a step.
-fn summarise(record: CaseRecord, case: &Case) -> CaseRecord {
-    let cal = WorkCalendar::official();
+fn summarise(record: CaseRecord, case: &Case, cal: &WorkCalendar) -> CaseRecord {
     let next = case.next_deadline(cal);
     let mut officers = vec![case.opened_by.clone()];
     for o in &case.investigators {

@@ -3,6 +3,7 @@
 //! checked against the record.
 
 use gridward_domain::Date;
+use gridward_domain::calendar::WorkCalendar;
 use gridward_domain::case::{Case, Outcome, Penalty, ServiceMethod, Step, StepKind};
 use gridward_domain::catalog::PenaltyType;
 use gridward_domain::org::Body;
@@ -169,6 +170,7 @@ pub fn document_for(
     body: &Body,
     district: &str,
     step: &Step,
+    cal: &WorkCalendar,
 ) -> NewDocument {
     let party = &case.opening.party;
     let mut fields = vec![json!(["案号", record.number]), json!(["案由", case.opening.power_name])];
@@ -201,10 +203,7 @@ pub fn document_for(
                         .to_string(),
                 );
                 if n.hearing_right {
-                    let due = case
-                        .rights_due(gridward_domain::calendar::WorkCalendar::official())
-                        .map(|d| zh_date(d.last_day))
-                        .unwrap_or_default();
+                    let due = case.rights_due(cal).map(|d| zh_date(d.last_day)).unwrap_or_default();
                     paragraphs.push(format!(
                         "根据《中华人民共和国行政处罚法》第六十三条、第六十四条的规定，你（单位）有权要求听证。如要求听证，应当在收到本告知书之日起五个工作日内（至{due}）提出，逾期视为放弃听证权利。当事人不承担听证费用。"
                     ));

@@ -55,6 +55,8 @@ pub struct App {
     duplicate_rule: gridward_domain::report::DuplicateRule,
     reward_rules: Arc<Vec<gridward_domain::report::RewardRule>>,
     reward_policy: gridward_domain::report::RewardPolicy,
+    /// The working-day calendar with the imported years, read once and replaced on import.
+    calendar: Arc<std::sync::RwLock<Option<Arc<gridward_domain::calendar::WorkCalendar>>>>,
 }
 
 /// Concurrent password checks allowed at once.
@@ -79,6 +81,7 @@ impl App {
             duplicate_rule: gridward_domain::report::DuplicateRule::default(),
             reward_rules: Arc::new(reports::default_reward_rules()),
             reward_policy: gridward_domain::report::RewardPolicy::default(),
+            calendar: Arc::default(),
         })
     }
 

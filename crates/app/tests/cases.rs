@@ -267,3 +267,22 @@ store_test!(the_demo_has_cases_at_every_stage, |store: Arc<dyn Store>| async mov
     assert_eq!(app.published_decisions(10).await.unwrap().len(), 2);
     assert!(app.verify_ledger().await.unwrap().is_intact());
 });
+
+store_test!(next_years_calendar_is_imported_once, |store: Arc<dyn Store>| async move {
+    let app = App::new(store.clone()).unwrap();
+    app.load_demo_city(PASSWORD).await.unwrap();
+    let admin = principal("admin", &[Role::Admin], "320600000000");
+    let next = "date,kind,festival\n2027-01-01,holiday,New Year's Day\n2027-02-06,holiday,Spring Festival\n";
+    assert_eq!(app.import_calendar(&leader(), next.as_bytes()).await.unwrap_err().code(), "forbidden");
+    assert_eq!(
+        app.import_calendar(&admin, b"date,kind,festival\n2026-01-02,holiday,x\n").await.unwrap_err().code(),
+        "invalid_input"
+    );
+    assert_eq!(app.import_calendar(&admin, next.as_bytes()).await.unwrap(), 2);
+    assert_eq!(app.work_calendar().await.unwrap().known_through(), gridward_domain::Date::constant(2027, 12, 31));
+    // Read again from the store by a fresh app: the import stays, and importing the same year again is refused.
+    let again = App::new(store.clone()).unwrap();
+    assert!(!again.work_calendar().await.unwrap().is_working_day(gridward_domain::Date::constant(2027, 2, 6)));
+    assert_eq!(again.import_calendar(&admin, next.as_bytes()).await.unwrap_err().code(), "invalid_input");
+    assert!(app.verify_ledger().await.unwrap().is_intact());
+});

@@ -175,6 +175,35 @@ impl WorkCalendar {
         problems.into_result(WorkCalendar { exceptions, first_year, last_year })
     }
 
+    /// This calendar with the arrangement of later years added, read from `date,kind,festival` rows. Only
+    /// years after the last known one are taken, so days already counted on are never moved.
+    pub fn extended(&self, csv_text: &str) -> Result<WorkCalendar, Problems> {
+        let added = WorkCalendar::parse(csv_text)?;
+        let refusal = if added.first_year <= self.last_year {
+            Some((
+                "year_already_known",
+                format!("{} is already known; only years after {} are added", added.first_year, self.last_year),
+            ))
+        } else if added.first_year > self.last_year + 1 {
+            Some(("year_gap", format!("the arrangement of {} comes first", self.last_year + 1)))
+        } else {
+            None
+        };
+        if let Some((code, message)) = refusal {
+            let mut problems = Problems::default();
+            problems.push(Problem::file(code, message));
+            return Err(problems);
+        }
+        let mut exceptions = self.exceptions.clone();
+        exceptions.extend(added.exceptions);
+        Ok(WorkCalendar { exceptions, first_year: self.first_year, last_year: added.last_year })
+    }
+
+    /// The days that differ from the weekday rule, as `(date, kind)`.
+    pub fn exceptions(&self) -> impl Iterator<Item = (Date, DayKind)> + '_ {
+        self.exceptions.iter().map(|(d, k)| (*d, *k))
+    }
+
     /// The last date whose status is known from the arrangement.
     pub fn known_through(&self) -> Date {
         Date::constant(self.last_year, 12, 31)
@@ -343,6 +372,23 @@ mod tests {
         let late = c.period_end(Date::constant(2026, 12, 1), Period::calendar(90));
         assert!(late.provisional, "2027 is not in the shipped arrangement");
         assert!(!c.period_end(Date::constant(2026, 3, 1), Period::calendar(90)).provisional);
+    }
+
+    #[test]
+    fn later_years_are_added_and_known_years_kept() {
+        let c = WorkCalendar::official();
+        let next = c
+            .extended("date,kind,festival\n2027-01-01,holiday,New Year's Day\n2027-02-20,makeup_workday,Spring Festival\n")
+            .unwrap();
+        assert_eq!(next.known_through(), Date::constant(2027, 12, 31));
+        assert!(!next.is_working_day(Date::constant(2027, 1, 1)));
+        assert!(next.is_working_day(Date::constant(2027, 2, 20)), "a Saturday made a working day");
+        assert!(!next.period_end(Date::constant(2027, 3, 1), Period::calendar(30)).provisional);
+        assert!(!next.is_working_day(Date::constant(2026, 10, 1)), "the shipped years stay");
+        let err = c.extended("date,kind,festival\n2026-12-31,holiday,x\n").unwrap_err();
+        assert_eq!(err.0[0].code, "year_already_known");
+        assert!(c.extended("date,kind,festival\n2027-13-01,holiday,x\n").is_err());
+        assert_eq!(c.extended("date,kind,festival\n2028-01-01,holiday,x\n").unwrap_err().0[0].code, "year_gap");
     }
 
     #[test]

@@ -238,6 +238,9 @@ enum ImportKind {
     /// The report service list: `code,class,group,name,description,keywords,power_code,verify,dispatch,handle,check,public`
     /// (time limits like `4h` working hours or `2d` working days).
     Services,
+    /// The official working-day arrangement of the next years: `date,kind,festival`, `kind` being `holiday`
+    /// or `makeup_workday`. Years already known are never changed.
+    Calendar,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -700,6 +703,7 @@ async fn import(cli: &Cli, kind: ImportKind, file: &Path, source: &str, datum: O
         ImportKind::Catalog => return import_catalog(cli, file).await,
         ImportKind::Grids => return import_grids(cli, file, source, datum).await,
         ImportKind::Services => return import_services(cli, file).await,
+        ImportKind::Calendar => return import_calendar(cli, file).await,
         _ => std::fs::read_to_string(file),
     };
     let text = text.with_context(|| format!("{} is not UTF-8 text", file.display()))?;
@@ -712,6 +716,7 @@ async fn import(cli: &Cli, kind: ImportKind, file: &Path, source: &str, datum: O
         ImportKind::Catalog => return import_catalog(cli, file).await,
         ImportKind::Grids => return import_grids(cli, file, source, datum).await,
         ImportKind::Services => return import_services(cli, file).await,
+        ImportKind::Calendar => return import_calendar(cli, file).await,
     }
     .map_err(explain)?;
     println!("imported {} rows", report.rows);
@@ -743,6 +748,15 @@ async fn import_services(cli: &Cli, file: &Path) -> Result<()> {
     let app = new_app(cli).await?;
     let changed = app.import_services_csv_as(&bytes, &operator()).await.map_err(explain)?;
     println!("services: {changed} added or revised");
+    Ok(())
+}
+
+async fn import_calendar(cli: &Cli, file: &Path) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let app = new_app(cli).await?;
+    let days = app.import_calendar_as(&bytes, &operator()).await.map_err(explain)?;
+    let known = app.work_calendar().await.map_err(explain)?.known_through();
+    println!("calendar: {days} days added; working days are known through {known}");
     Ok(())
 }
 

@@ -60,6 +60,14 @@ CREATE TABLE case_documents (
 CREATE INDEX case_documents_by_case ON case_documents (case_id, id);
 CREATE INDEX case_documents_by_kind ON case_documents (kind, id);
 
+-- The official working-day arrangement of years after those shipped with the product, as imported.
+CREATE TABLE calendar_days (
+    day         TEXT PRIMARY KEY,           -- YYYY-MM-DD
+    kind        TEXT NOT NULL CHECK (kind IN ('holiday', 'makeup_workday')),
+    festival    TEXT NOT NULL,
+    ledger_seq  BIGINT NOT NULL
+);
+
 CREATE TRIGGER cases_recorded BEFORE INSERT OR UPDATE OR DELETE ON cases
     FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('case', 'id');
 CREATE TRIGGER case_steps_recorded BEFORE INSERT ON case_steps
@@ -70,3 +78,17 @@ CREATE TRIGGER case_documents_recorded BEFORE INSERT ON case_documents
     FOR EACH ROW EXECUTE FUNCTION require_ledger_entry('case', 'case_id');
 CREATE TRIGGER case_documents_final BEFORE UPDATE OR DELETE ON case_documents
     FOR EACH ROW EXECUTE FUNCTION final_row();
+CREATE TRIGGER calendar_days_final BEFORE UPDATE OR DELETE ON calendar_days
+    FOR EACH ROW EXECUTE FUNCTION final_row();
+-- A calendar row names the entry that recorded its year's arrangement.
+CREATE FUNCTION calendar_day_recorded() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM ledger_entries e
+                   WHERE e.seq = NEW.ledger_seq AND e.object_type = 'calendar' AND e.object_id = substr(NEW.day, 1, 4)) THEN
+        RAISE EXCEPTION 'unrecorded_change' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER calendar_days_recorded BEFORE INSERT ON calendar_days
+    FOR EACH ROW EXECUTE FUNCTION calendar_day_recorded();

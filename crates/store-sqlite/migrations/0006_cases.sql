@@ -60,6 +60,14 @@ CREATE TABLE case_documents (
 CREATE INDEX case_documents_by_case ON case_documents (case_id, id);
 CREATE INDEX case_documents_by_kind ON case_documents (kind, id);
 
+-- The official working-day arrangement of years after those shipped with the product, as imported.
+CREATE TABLE calendar_days (
+    day         TEXT PRIMARY KEY,           -- YYYY-MM-DD
+    kind        TEXT NOT NULL CHECK (kind IN ('holiday', 'makeup_workday')),
+    festival    TEXT NOT NULL,
+    ledger_seq  INTEGER NOT NULL
+);
+
 CREATE TRIGGER cases_recorded_insert BEFORE INSERT ON cases
     WHEN NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.seq = NEW.ledger_seq AND e.object_type = 'case' AND e.object_id = CAST(NEW.id AS TEXT))
     BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
@@ -80,3 +88,9 @@ CREATE TRIGGER case_documents_recorded_insert BEFORE INSERT ON case_documents
     BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
 CREATE TRIGGER case_documents_final BEFORE UPDATE ON case_documents BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
 CREATE TRIGGER case_documents_no_delete BEFORE DELETE ON case_documents BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+
+CREATE TRIGGER calendar_days_recorded_insert BEFORE INSERT ON calendar_days
+    WHEN NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.seq = NEW.ledger_seq AND e.object_type = 'calendar' AND e.object_id = substr(NEW.day, 1, 4))
+    BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+CREATE TRIGGER calendar_days_final BEFORE UPDATE ON calendar_days BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;
+CREATE TRIGGER calendar_days_no_delete BEFORE DELETE ON calendar_days BEGIN SELECT RAISE(ABORT, 'unrecorded_change'); END;

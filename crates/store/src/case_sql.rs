@@ -275,6 +275,48 @@ macro_rules! impl_sql_case_store {
                 rows.iter().map(case_step_row).collect()
             }
 
+            async fn add_calendar_days(&self, days: &[(String, String, String)], change: &$crate::Change) -> DbResult<()> {
+                let (mut tx, algorithm) = self.begin_recorded().await?;
+                let mut years: Vec<String> = days.iter().map(|(d, _, _)| d.chars().take(4).collect()).collect();
+                years.sort();
+                years.dedup();
+                let records: Vec<$crate::ledger::Record<'_>> = years
+                    .iter()
+                    .map(|year| {
+                        let rows: Vec<_> = days.iter().filter(|(d, _, _)| d.starts_with(year.as_str())).collect();
+                        Ok($crate::ledger::Record {
+                            action: "calendar.import",
+                            object_type: "calendar",
+                            object_id: year,
+                            jurisdiction: "",
+                            payload: to_payload(&rows)?,
+                        })
+                    })
+                    .collect::<DbResult<_>>()?;
+                let first = insert_entries(&mut tx, algorithm, &records, change).await?;
+                for (day, kind, festival) in days {
+                    let year: String = day.chars().take(4).collect();
+                    let seq = first + years.iter().position(|y| *y == year).unwrap_or(0) as i64;
+                    sqlx::query("INSERT INTO calendar_days (day, kind, festival, ledger_seq) VALUES ($1, $2, $3, $4)")
+                        .bind(day)
+                        .bind(kind)
+                        .bind(festival)
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn calendar_days(&self) -> DbResult<Vec<(String, String, String)>> {
+                let rows = sqlx::query("SELECT day, kind, festival FROM calendar_days ORDER BY day").fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get("day").map_err(db_err)?, r.try_get("kind").map_err(db_err)?, r.try_get("festival").map_err(db_err)?)))
+                    .collect()
+            }
+
             async fn published_documents(&self, limit: u32) -> DbResult<Vec<$crate::cases::CaseDocument>> {
                 let rows = sqlx::query(
                     "SELECT d.* FROM case_documents d WHERE d.kind = 'publication' AND NOT EXISTS

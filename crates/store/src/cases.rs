@@ -261,6 +261,11 @@ pub trait CaseStore: Send + Sync {
     async fn cases(&self, query: &CaseQuery) -> DbResult<Vec<CaseRecord>>;
     async fn case_steps(&self, case_id: i64) -> DbResult<Vec<CaseStepRecord>>;
     async fn case_documents(&self, case_id: i64) -> DbResult<Vec<CaseDocument>>;
+    /// Adds the working-day arrangement of whole years: one entry per year, each row naming it.
+    /// `days` are `(YYYY-MM-DD, kind, festival)`.
+    async fn add_calendar_days(&self, days: &[(String, String, String)], change: &Change) -> DbResult<()>;
+    /// Every imported day, oldest first.
+    async fn calendar_days(&self) -> DbResult<Vec<(String, String, String)>>;
     /// Publications (`kind = 'publication'`) not followed by a withdrawal of the same case, newest first.
     async fn published_documents(&self, limit: u32) -> DbResult<Vec<CaseDocument>>;
 }

@@ -11,7 +11,7 @@ use gridward_app::auth::Authenticated;
 use gridward_app::cases::{CaseView, DeadlineBoard, NextStep, OpenCase, SummaryInput};
 use gridward_domain::Date;
 use gridward_domain::access::Role;
-use gridward_domain::calendar::{Period, PeriodUnit, WorkCalendar};
+use gridward_domain::calendar::{Period, PeriodUnit};
 use gridward_domain::case::{
     AppealKind, CaseSource, EvidenceCategory, Instalment, NoPenaltyGround, Officer, Outcome, Penalty, Procedure, ServiceMethod,
     Stage, StepKind, TransferAttachment,
@@ -66,14 +66,14 @@ pub struct DeadlineAnswer {
 /// on to the next working day.
 #[utoipa::path(get, path = "/api/v1/calendar/deadline", tag = "cases", params(DeadlineQuery),
     responses((status = 200, body = DeadlineAnswer), (status = 400, body = ErrorBody)))]
-pub async fn calendar_deadline(Query(q): Query<DeadlineQuery>) -> ApiResult<Json<DeadlineAnswer>> {
+pub async fn calendar_deadline(State(state): State<AppState>, Query(q): Query<DeadlineQuery>) -> ApiResult<Json<DeadlineAnswer>> {
     let start: Date = q.start.parse().map_err(|_| AppError::bad_request("bad_date", "start is a YYYY-MM-DD date"))?;
     let unit =
         PeriodUnit::parse(&q.unit).ok_or_else(|| AppError::bad_request("bad_unit", "unit is working_days or calendar_days"))?;
     if q.period == 0 || q.period > MAX_PERIOD_DAYS {
         return Err(AppError::bad_request("bad_period", format!("period is 1 to {MAX_PERIOD_DAYS} days")).into());
     }
-    let cal = WorkCalendar::official();
+    let cal = state.app.work_calendar().await?;
     let end = cal.period_end(start, Period { days: q.period, unit });
     let rule = match unit {
         PeriodUnit::WorkingDays => {
@@ -525,6 +525,12 @@ fn step_detail(chrome: &Chrome, v: &Value) -> String {
             },
             ("category", Value::String(c)) => EvidenceCategory::parse(c).map_or(c.clone(), |c| c.zh().to_string()),
             ("method", Value::String(m)) => ServiceMethod::parse(m).map_or(m.clone(), |m| m.zh().to_string()),
+            ("attachments", Value::Array(items)) => items
+                .iter()
+                .filter_map(|a| a.as_str().and_then(TransferAttachment::parse))
+                .map(|a| a.zh())
+                .collect::<Vec<_>>()
+                .join("、"),
             ("amount_fen", Value::Number(n)) => format!("{:.2}元", n.as_f64().unwrap_or_default() / 100.0),
             (_, Value::Array(items)) => {
                 items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string)).collect::<Vec<_>>().join("、")
@@ -895,4 +901,18 @@ pub async fn decisions_page(
     }
     .await;
     page_result(&headers, auth.as_ref(), result)
+}
+
+/// Adds the official arrangement of the next years (admins): the CSV `date,kind,festival` with `kind`
+/// `holiday` or `makeup_workday`, as the State Council publishes it each year. Known years never change.
+#[utoipa::path(post, path = "/api/v1/calendar/import", tag = "cases", security(("bearer" = [])), request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_calendar(
+    State(state): State<AppState>,
+    SignedIn(auth): SignedIn,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let days = state.app.import_calendar(&auth.principal, &body).await?;
+    let known_through = state.app.work_calendar().await?.known_through().to_string();
+    Ok(Json(json!({ "days": days, "known_through": known_through })))
 }

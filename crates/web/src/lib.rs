@@ -101,7 +101,7 @@ pub fn city_of(code: &DivisionCode) -> DivisionCode {
         reports::list_keys, reports::issue_key, reports::revoke_key, reports::list_rewards, reports::decide_reward,
         reports::reward_stats, reports::link_case, reports::import_services,
         cases::calendar_deadline, cases::list_cases, cases::open_case, cases::get_case, cases::take_step, cases::get_document,
-        cases::deadlines, cases::published_decisions,
+        cases::deadlines, cases::published_decisions, cases::import_calendar,
     ),
     modifiers(&BearerAuth),
 )]
@@ -290,6 +290,7 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::POST, "/open311-keys", Roles(ADMINS), post(reports::keys_form))
         .add(Method::GET, "/api/v1/calendar/deadline", Public, get(cases::calendar_deadline))
         .add(Method::GET, "/api/v1/decisions", Public, get(cases::published_decisions))
+        .add(Method::POST, "/api/v1/calendar/import", Roles(ADMINS), post(cases::import_calendar))
         .add(Method::GET, "/decisions", Public, get(cases::decisions_page))
         .add(Method::GET, "/api/v1/cases", Roles(cases::CASE_READERS), get(cases::list_cases))
         .add(Method::POST, "/api/v1/cases", Roles(&[Role::Officer, Role::Leader]), post(cases::open_case))
