@@ -568,6 +568,15 @@ async fn case_page_response(
     ))
 }
 
+/// A refused form: the workspace again with the reason and the refusal's status, or the plain error page
+/// when the case itself cannot be shown.
+async fn refused_on_case_page(state: &AppState, headers: &HeaderMap, auth: &Authenticated, id: i64, e: AppError) -> Response {
+    let chrome = Chrome::new(headers, Some(auth));
+    let message = crate::pages::error_message(&chrome, &e);
+    let status = crate::error::status_of(&e);
+    case_page_response(state, headers, auth, id, Some(message), status).await.unwrap_or_else(|_| crate::pages::error_response(chrome, e))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct DoneQuery {
     pub done: Option<String>,
@@ -721,14 +730,7 @@ pub async fn case_form(
     .await;
     match result {
         Ok(r) => r,
-        Err(e) => {
-            let chrome = Chrome::new(&headers, Some(&auth));
-            let message = crate::pages::error_message(&chrome, &e);
-            let status = crate::error::status_of(&e);
-            case_page_response(&state, &headers, &auth, id, Some(message), status)
-                .await
-                .unwrap_or_else(|_| crate::pages::error_response(chrome, e))
-        }
+        Err(e) => refused_on_case_page(&state, &headers, &auth, id, e).await,
     }
 }
 
@@ -751,14 +753,7 @@ impl DocumentPage {
         self.document.content[key].as_str().unwrap_or_default()
     }
     fn rows(&self) -> Vec<(String, String)> {
-        self.document.content["fields"]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .map(|r| (r[0].as_str().unwrap_or_default().to_string(), r[1].as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        crate::pdf::document_fields(&self.document.content)
     }
     fn paragraphs(&self) -> Vec<String> {
         self.document.content["paragraphs"]
@@ -841,14 +836,7 @@ pub async fn upload_evidence(
     .await;
     match attached {
         Ok(_) => Redirect::to(&format!("/cases/{id}?done=upload_evidence")).into_response(),
-        Err(e) => {
-            let chrome = Chrome::new(&headers, Some(&auth));
-            let message = crate::pages::error_message(&chrome, &e);
-            let status = crate::error::status_of(&e);
-            case_page_response(&state, &headers, &auth, id, Some(message), status)
-                .await
-                .unwrap_or_else(|_| crate::pages::error_response(chrome, e))
-        }
+        Err(e) => refused_on_case_page(&state, &headers, &auth, id, e).await,
     }
 }
 
@@ -878,14 +866,7 @@ struct DecisionsPage {
 
 impl DecisionsPage {
     fn rows(&self, d: &CaseDocument) -> Vec<(String, String)> {
-        d.content["fields"]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .map(|r| (r[0].as_str().unwrap_or_default().to_string(), r[1].as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        crate::pdf::document_fields(&d.content)
     }
 }
 

@@ -192,6 +192,12 @@ impl Writer {
     }
 }
 
+/// The `(label, value)` rows of a document's content.
+pub fn document_fields(content: &Value) -> Vec<(String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    content["fields"].as_array().map(|rows| rows.iter().map(|r| (text(&r[0]), text(&r[1]))).collect()).unwrap_or_default()
+}
+
 /// A document's content (as the app stores it) as PDF bytes.
 pub fn render(font: Font, number: &str, content: &Value, footer: &str) -> Result<Vec<u8>, String> {
     let text = |key: &str| content[key].as_str().unwrap_or_default().to_string();
@@ -200,15 +206,7 @@ pub fn render(font: Font, number: &str, content: &Value, footer: &str) -> Result
     w.centered(&text("issuer"), 16.0, 10.0);
     w.centered(&text("title"), 22.0, 10.0);
     w.centered(number, BODY_SIZE, 18.0);
-    let rows: Vec<(String, String)> = content["fields"]
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .map(|r| (r[0].as_str().unwrap_or_default().to_string(), r[1].as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
-    w.table(&rows);
+    w.table(&document_fields(content));
     for p in content["paragraphs"].as_array().into_iter().flatten().filter_map(Value::as_str) {
         w.paragraph(p, BODY_SIZE, 2.0);
     }
