@@ -17,6 +17,7 @@ use gridward_domain::catalog::PowerKind;
 use gridward_domain::division::DivisionCode;
 use gridward_domain::org::Body;
 use gridward_domain::party::Party;
+use gridward_domain::report::ReportState;
 use gridward_store::{CaseDocument, CaseQuery, CaseRecord, CaseStepRecord, NewDocument};
 use serde::{Deserialize, Serialize};
 
@@ -243,7 +244,15 @@ impl App {
         let mut source_ref = clean("source_ref", &input.source_ref)?;
         let report_id = if input.source == CaseSource::Report {
             let id: i64 = source_ref.parse().map_err(|_| AppError::bad_request("bad_source_ref", "name the report's number"))?;
-            self.report_view(who, id).await?;
+            // The report is checked before the case is written, so a report that cannot take the link
+            // leaves no case behind.
+            let report = self.report_view(who, id).await?.report;
+            if report.case_ref.is_some() {
+                return Err(AppError::bad_request("case_linked", format!("report {id} is already linked to a case")));
+            }
+            if matches!(report.state, ReportState::Submitted | ReportState::Cancelled | ReportState::Duplicate) {
+                return Err(AppError::bad_request("illegal_transition", "only a registered report can become a case"));
+            }
             source_ref = id.to_string();
             Some(id)
         } else {

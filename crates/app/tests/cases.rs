@@ -9,7 +9,7 @@ use gridward_domain::access::{Principal, Role};
 use gridward_domain::case::{CaseSource, EvidenceCategory, Officer, Outcome, Penalty, Procedure, ServiceMethod, Stage, StepKind};
 use gridward_domain::division::DivisionCode;
 use gridward_domain::party::{Party, PartyKind};
-use gridward_store::Store;
+use gridward_store::{Reporter, Store};
 use gridward_testkit::store_test;
 
 const PASSWORD: &str = "demo-password-1";
@@ -285,4 +285,45 @@ store_test!(next_years_calendar_is_imported_once, |store: Arc<dyn Store>| async 
     assert!(!again.work_calendar().await.unwrap().is_working_day(gridward_domain::Date::constant(2027, 2, 6)));
     assert_eq!(again.import_calendar(&admin, next.as_bytes()).await.unwrap_err().code(), "invalid_input");
     assert!(app.verify_ledger().await.unwrap().is_intact());
+});
+
+/// A WGS-84 point inside community 320613007001 (钟秀街道), from the centre of its outline.
+async fn point_in_zhongxiu(store: &Arc<dyn Store>) -> (f64, f64) {
+    let outline = store.boundary(&DivisionCode::parse("320613007001").unwrap()).await.unwrap().unwrap();
+    let ring = outline.geometry["coordinates"][0][0].as_array().unwrap().clone();
+    let (x, y) = ring.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0].as_f64().unwrap(), y + p[1].as_f64().unwrap()));
+    gridward_grid::Datum::Gcj02.convert(gridward_grid::Datum::Wgs84, x / ring.len() as f64, y / ring.len() as f64)
+}
+
+store_test!(an_escalated_report_becomes_a_case, |store: Arc<dyn Store>| async move {
+    let app = App::new(store.clone()).unwrap();
+    app.load_demo_city(PASSWORD).await.unwrap();
+    let (lon, lat) = point_in_zhongxiu(&store).await;
+    let report = gridward_app::reports::NewReport {
+        service_code: "0101".into(),
+        lon: Some(lon),
+        lat: Some(lat),
+        description: "店门口长期堆放垃圾".into(),
+        reporter: Reporter { name: "王小明".into(), phone: "13812345678".into(), ..Reporter::default() },
+        ..Default::default()
+    };
+    let submitted = app.submit_report(&gridward_app::reports::Submitter::Public, report).await.unwrap();
+    let as_case =
+        OpenCase { source: CaseSource::Report, source_ref: submitted.id.to_string(), ..opening(Procedure::Ordinary, None) };
+    // Only a registered report becomes a case, and nothing is written otherwise.
+    assert_eq!(refusal(app.open_case(&officer(), as_case.clone()).await.unwrap_err()), "illegal_transition");
+    assert!(store.cases(&Default::default()).await.unwrap().is_empty());
+    let dispatcher = principal("dispatcher", &[Role::Dispatcher], "320600000000");
+    let verify = gridward_domain::report::Action::Verify { severity: None, public_text: None };
+    app.act_on_report(&dispatcher, submitted.id, verify).await.unwrap();
+    let view = app.open_case(&officer(), as_case).await.unwrap();
+    assert_eq!(
+        (view.case.opening.source, view.case.opening.source_ref.as_str()),
+        (CaseSource::Report, submitted.id.to_string().as_str())
+    );
+    let linked = store.report(submitted.id).await.unwrap().unwrap();
+    assert_eq!(linked.case_ref.as_deref(), Some(view.record.number.as_str()), "the report names its case");
+    // A report in another street's territory cannot be named by this officer.
+    let stranger = OpenCase { source: CaseSource::Report, source_ref: "999999".into(), ..opening(Procedure::Ordinary, None) };
+    assert_eq!(refusal(app.open_case(&officer(), stranger).await.unwrap_err()), "not_found");
 });

@@ -574,7 +574,9 @@ async fn refused_on_case_page(state: &AppState, headers: &HeaderMap, auth: &Auth
     let chrome = Chrome::new(headers, Some(auth));
     let message = crate::pages::error_message(&chrome, &e);
     let status = crate::error::status_of(&e);
-    case_page_response(state, headers, auth, id, Some(message), status).await.unwrap_or_else(|_| crate::pages::error_response(chrome, e))
+    case_page_response(state, headers, auth, id, Some(message), status)
+        .await
+        .unwrap_or_else(|_| crate::pages::error_response(chrome, e))
 }
 
 #[derive(Debug, Deserialize)]
