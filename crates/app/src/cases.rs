@@ -281,7 +281,8 @@ impl App {
             discovered_on: input.discovered_on.unwrap_or(day),
             serious_harm: input.serious_harm,
         };
-        let step = Step { actor, on: day, kind: StepKind::Open { opening, summary } };
+        let step =
+            Step { actor, on: day, thresholds: Some(self.hearing_thresholds()), kind: StepKind::Open { opening, summary } };
         let cal = self.work_calendar().await?;
         let case = Case::open(&step, &cal).map_err(refused)?;
         let record = CaseRecord {
@@ -373,7 +374,7 @@ impl App {
         }
         let (case, _) = self.replay_case(id).await?;
         self.check_case_evidence(id, &case, &kind).await?;
-        let step = Step { actor, on: day, kind };
+        let step = Step { actor, on: day, thresholds: Some(self.hearing_thresholds()), kind };
         let cal = self.work_calendar().await?;
         let next = case.apply(&step, &cal).map_err(refused)?;
         let body = self.store.body(&record.body_code).await?.ok_or(AppError::NotFound("body"))?;

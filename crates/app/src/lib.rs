@@ -55,6 +55,8 @@ pub struct App {
     duplicate_rule: gridward_domain::report::DuplicateRule,
     reward_rules: Arc<Vec<gridward_domain::report::RewardRule>>,
     reward_policy: gridward_domain::report::RewardPolicy,
+    /// The province's Art. 63 amounts from which a fine carries a hearing right.
+    hearing_thresholds: gridward_domain::case::HearingThresholds,
     /// The working-day calendar with the imported years, read once and replaced on import.
     calendar: Arc<std::sync::RwLock<Option<Arc<gridward_domain::calendar::WorkCalendar>>>>,
 }
@@ -81,6 +83,7 @@ impl App {
             duplicate_rule: gridward_domain::report::DuplicateRule::default(),
             reward_rules: Arc::new(reports::default_reward_rules()),
             reward_policy: gridward_domain::report::RewardPolicy::default(),
+            hearing_thresholds: gridward_domain::case::HearingThresholds::default(),
             calendar: Arc::default(),
         })
     }
@@ -134,6 +137,16 @@ impl App {
     }
 
     /// The reward rules in force and the monthly cap: published, since a reward must be predictable.
+    /// The province's hearing thresholds (行政处罚法 Art. 63 (1)).
+    pub fn with_hearing_thresholds(mut self, thresholds: gridward_domain::case::HearingThresholds) -> App {
+        self.hearing_thresholds = thresholds;
+        self
+    }
+
+    pub fn hearing_thresholds(&self) -> gridward_domain::case::HearingThresholds {
+        self.hearing_thresholds
+    }
+
     pub fn reward_rules(&self) -> (&[gridward_domain::report::RewardRule], gridward_domain::report::RewardPolicy) {
         (&self.reward_rules, self.reward_policy)
     }

@@ -56,7 +56,8 @@ pub const WITHDRAWAL_PERIOD: Period = Period::working(3);
 pub const MIN_DELIBERATION_MEMBERS: usize = 2;
 
 /// Art. 63 (1): fines from which the party may ask for a hearing. The amounts are set by each province;
-/// these defaults must be confirmed against the province's rule before use and can be replaced.
+/// the defaults are placeholders to be confirmed against the province's rule, and the server takes its own
+/// (`serve --hearing-threshold-person/-organisation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HearingThresholds {
     pub person_yuan: u64,
@@ -565,6 +566,10 @@ pub const STEP_CODES: [&str; 39] = [
 pub struct Step {
     pub actor: Officer,
     pub on: Date,
+    /// The province's Art. 63 thresholds the step was judged with (the defaults when absent), kept with
+    /// the step so that replaying it judges it the same way after the setting changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<HearingThresholds>,
     #[serde(flatten)]
     pub kind: StepKind,
 }
@@ -1003,11 +1008,7 @@ impl Case {
 
     /// The case after `step`, or why the step is refused. Nothing about `self` changes either way.
     pub fn apply(&self, step: &Step, cal: &WorkCalendar) -> Result<Case, CaseError> {
-        self.apply_with(step, cal, HearingThresholds::default())
-    }
-
-    /// [`Case::apply`] with the province's hearing thresholds.
-    pub fn apply_with(&self, step: &Step, cal: &WorkCalendar, thresholds: HearingThresholds) -> Result<Case, CaseError> {
+        let thresholds = step.thresholds.unwrap_or_default();
         let mut next = self.clone();
         let actor = &step.actor;
         let day = step.on;
@@ -1315,6 +1316,12 @@ impl Case {
                     "legal_reviewer_required",
                     "Art. 58",
                     "legal review is made by the body's legal reviewers",
+                )?;
+                ensure(
+                    actor.credential.as_ref().is_some_and(|c| c.is_valid_on(day)),
+                    "reviewer_not_qualified",
+                    "Art. 58",
+                    "a legal reviewer holds a valid qualification on record",
                 )?;
                 ensure(
                     !self.is_investigator(&actor.staff_no),
@@ -1825,7 +1832,7 @@ impl Case {
             "archive" => StepKind::Archive,
             _ => return Err(refuse("unknown_step", "Art. 47", format!("{code} is not a step of the procedure"))),
         };
-        match self.apply(&Step { actor: actor.clone(), on: day, kind }, cal) {
+        match self.apply(&Step { actor: actor.clone(), on: day, thresholds: None, kind }, cal) {
             Err(e) if PAYLOAD_REFUSALS.contains(&e.code) => Ok(()),
             other => other.map(|_| ()),
         }

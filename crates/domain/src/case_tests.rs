@@ -36,7 +36,7 @@ fn leader() -> Officer {
 }
 
 fn reviewer() -> Officer {
-    Officer { credential: None, ..staff("R1", &[Role::LegalReviewer]) }
+    staff("R1", &[Role::LegalReviewer])
 }
 
 fn auxiliary() -> Officer {
@@ -82,7 +82,7 @@ fn opening(procedure: Procedure, party: Party, act: Date) -> Opening {
 }
 
 fn step(actor: &Officer, on: Date, kind: StepKind) -> Step {
-    Step { actor: actor.clone(), on, kind }
+    Step { actor: actor.clone(), on, thresholds: None, kind }
 }
 
 const DAY0: Date = Date::constant(2026, 3, 2);
@@ -427,6 +427,15 @@ fn art_63_and_64_hearings() {
     assert!(run(investigated(organisation()), &[step(&officer("A1"), DAY0, revoke)]).notice.unwrap().hearing_right);
     assert!(!run(investigated(organisation()), &[step(&officer("A1"), DAY0, notice(5_000))]).notice.unwrap().hearing_right);
 
+    // A province with a lower threshold: the step carries it, so a replay judges it the same way.
+    let lower = Step {
+        thresholds: Some(HearingThresholds { person_yuan: 400, organisation_yuan: 4_000 }),
+        ..step(&officer("A1"), DAY0, notice(500))
+    };
+    let province = investigated(person()).apply(&lower, cal()).unwrap();
+    assert!(province.notice.as_ref().unwrap().hearing_right);
+    let json = serde_json::to_value(&lower).unwrap();
+    assert_eq!(serde_json::from_value::<Step>(json).unwrap(), lower);
     let big = run(investigated(person()), &[step(&officer("A1"), DAY0, notice(5_000))]);
     // Notified Monday 2 March 2026: five working days run to Monday 9 March.
     assert_eq!(code_of(&big, step(&officer("A1"), d(2026, 3, 10), StepKind::RequestHearing)), "hearing_request_late");
@@ -468,6 +477,8 @@ fn art_58_legal_review() {
     assert_eq!(code_of(&flagged, review(officer("A3"), true)), "legal_reviewer_required");
     let reviewer_investigator = Officer { roles: vec![Role::Officer, Role::LegalReviewer], ..officer("A1") };
     assert_eq!(code_of(&flagged, review(reviewer_investigator, true)), "reviewer_is_investigator");
+    let unqualified = Officer { credential: credential(vec![DOMAIN], d(2025, 12, 31)), ..reviewer() };
+    assert_eq!(code_of(&flagged, review(unqualified, true)), "reviewer_not_qualified");
     let returned = run(flagged.clone(), &[review(reviewer(), false)]);
     assert_eq!(code_of(&returned, step(&leader(), DAY0, decide(500))), "legal_review_required");
     let passed = run(returned, &[review(reviewer(), true)]);

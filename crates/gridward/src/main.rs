@@ -168,6 +168,13 @@ struct IntakeOptions {
     /// The most one reporter is awarded in a calendar month, in yuan.
     #[arg(long, env = "GRIDWARD_REWARD_MONTHLY_CAP", default_value_t = 500)]
     reward_monthly_cap: u32,
+    /// The fine on a person, in yuan, from which the party may ask for a hearing (行政处罚法 Art. 63 (1);
+    /// set by the province).
+    #[arg(long, env = "GRIDWARD_HEARING_THRESHOLD_PERSON", default_value_t = 5_000)]
+    hearing_threshold_person: u64,
+    /// The same for an organisation.
+    #[arg(long, env = "GRIDWARD_HEARING_THRESHOLD_ORGANISATION", default_value_t = 50_000)]
+    hearing_threshold_organisation: u64,
 }
 
 #[derive(Subcommand)]
@@ -468,7 +475,15 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
         None => gridward_app::reports::default_reward_rules(),
     };
     let policy = gridward_domain::report::RewardPolicy { monthly_cap: intake.reward_monthly_cap };
-    let app = open_app(cli).await?.with_group_commit(!intake.no_group_commit).with_reward_rules(rules, policy);
+    let thresholds = gridward_domain::case::HearingThresholds {
+        person_yuan: intake.hearing_threshold_person,
+        organisation_yuan: intake.hearing_threshold_organisation,
+    };
+    let app = open_app(cli)
+        .await?
+        .with_group_commit(!intake.no_group_commit)
+        .with_reward_rules(rules, policy)
+        .with_hearing_thresholds(thresholds);
     let mut demo_note = None;
     if demo {
         let file = cli.data_dir.join(DEMO_PASSWORD_FILE);
