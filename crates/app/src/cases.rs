@@ -452,6 +452,7 @@ impl App {
                 if let Some(map) = detail.as_object_mut() {
                     map.remove("actor");
                     map.remove("on");
+                    map.remove("thresholds");
                     map.remove("step");
                 }
                 TimelineStep {

@@ -140,19 +140,19 @@ impl App {
         plan.extend(with("officer", investigate(days_ago(12))[2..].to_vec()));
         plan.push((days_ago(2), "officer", notice(800)));
         cases.push((open(&parties[0], "在城港路沿街堆放杂物和垃圾", days_ago(14), None), days_ago(14), plan));
-        // 4. Decided ten days ago and still not served: the service deadline is missed.
+        // 4. Decided sixteen days ago and still not served: the service deadline (7 working days) is missed.
         let mut plan = with("leader", investigate(days_ago(30))[..2].to_vec());
         plan.extend(with("officer", investigate(days_ago(30))[2..].to_vec()));
-        plan.push((days_ago(20), "officer", notice(2_000)));
-        plan.push((days_ago(20), "officer", StepKind::WaiveRights));
+        plan.push((days_ago(25), "officer", notice(2_000)));
+        plan.push((days_ago(25), "officer", StepKind::WaiveRights));
         // Signs of a crime were noted, yet the case was penalised, not transferred: the procuratorate watches it.
-        plan.push((days_ago(15), "officer", StepKind::FlagCrimeIndicator { note: "餐厨垃圾数量较大，可能涉嫌污染环境".into() }));
+        plan.push((days_ago(20), "officer", StepKind::FlagCrimeIndicator { note: "餐厨垃圾数量较大，可能涉嫌污染环境".into() }));
         plan.push((
-            days_ago(10),
+            days_ago(16),
             "legal",
             StepKind::LegalReview { passed: true, opinion: "事实清楚，依据正确，程序合法".into() },
         ));
-        plan.push((days_ago(10), "leader", decide(2_000)));
+        plan.push((days_ago(16), "leader", decide(2_000)));
         cases.push((open(&parties[1], "餐厨垃圾露天堆放于店外公共通道", days_ago(32), None), days_ago(32), plan));
         // 5. Served sixty days ago and unpaid: the late fee runs up to its cap. The party argued, and the
         // decision is lighter than the notice.
