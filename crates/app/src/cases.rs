@@ -22,6 +22,7 @@ use gridward_store::{CaseDocument, CaseQuery, CaseRecord, CaseStepRecord, NewDoc
 use serde::{Deserialize, Serialize};
 
 use crate::documents::{DocumentKind, document_for, prefix_of};
+use crate::reports::clean_text;
 use crate::{App, AppError, AppResult, actor_of, change, now, today};
 
 /// Roles that work cases in their territory (auxiliary staff read and assist; the domain refuses their steps).
@@ -136,14 +137,6 @@ fn refused(e: CaseError) -> AppError {
     AppError::Unlawful { code: e.code, article: e.article, message: e.message }
 }
 
-fn clean(field: &'static str, text: &str) -> AppResult<String> {
-    let text: String = text.chars().filter(|c| !c.is_control() || *c == '\n').collect::<String>().trim().to_string();
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(AppError::bad_request("text_too_long", format!("{field} has at most {MAX_TEXT_CHARS} characters")));
-    }
-    Ok(text)
-}
-
 impl App {
     /// The staff member behind the caller's account, as a step records them.
     async fn acting_officer(&self, who: &Principal) -> AppResult<(Officer, String)> {
@@ -185,7 +178,7 @@ impl App {
     /// A case the caller may read: in their territory, and for the procuratorate only the cases it watches
     /// (transferred, or with signs of a crime).
     async fn case_in_scope(&self, who: &Principal, id: i64) -> AppResult<CaseRecord> {
-        let oversight = who.has(Role::Procuratorate) && !who.has_any(WORKS_CASES);
+        let oversight = oversees(who);
         if !who.has_any(WORKS_CASES) && !oversight {
             return Err(AppError::Forbidden);
         }
@@ -241,7 +234,7 @@ impl App {
             }));
         }
         self.check_power_held(&power.code, &body, day).await?;
-        let mut source_ref = clean("source_ref", &input.source_ref)?;
+        let mut source_ref = clean_text("source_ref", &input.source_ref, MAX_TEXT_CHARS)?;
         let report_id = if input.source == CaseSource::Report {
             let id: i64 = source_ref.parse().map_err(|_| AppError::bad_request("bad_source_ref", "name the report's number"))?;
             // The report is checked before the case is written, so a report that cannot take the link
@@ -263,7 +256,7 @@ impl App {
             Some(s) => Some(SummaryDecision {
                 facts_clear: s.facts_clear,
                 penalty: s.penalty.clone(),
-                form_number: clean("form_number", &s.form_number)?,
+                form_number: clean_text("form_number", &s.form_number, MAX_TEXT_CHARS)?,
                 companion: self.named_officer(&s.companion, &body.division_code).await?,
                 collected_on_spot: s.collected_on_spot,
             }),
@@ -276,7 +269,7 @@ impl App {
             power_code: power.code.clone(),
             power_name: power.name.clone(),
             domain: power.domain,
-            facts: clean("facts", &input.facts)?,
+            facts: clean_text("facts", &input.facts, MAX_TEXT_CHARS)?,
             act_date: input.act_date,
             discovered_on: input.discovered_on.unwrap_or(day),
             serious_harm: input.serious_harm,
@@ -500,7 +493,7 @@ impl App {
             deadlines: case.deadlines(cal),
             late_fee_fen: case.late_fee_fen(day),
             outstanding_fen: case.outstanding_fen(),
-            owed_fen: if case.revoked { 0 } else { (case.fine_fen() + case.late_fee_fen(day) - case.paid_fen()).max(0) },
+            owed_fen: case.owed_fen(day),
             body_name: body.map(|b| b.name).unwrap_or_default(),
             power_name: case.opening.power_name.clone(),
             record,
@@ -597,8 +590,7 @@ impl App {
 
     /// The name of the district a body serves ("" above district level).
     async fn district_name(&self, body: &Body) -> AppResult<String> {
-        let code = body.division_code.as_str();
-        let Ok(district) = DivisionCode::parse(&format!("{}000000", &code[..6.min(code.len())])) else {
+        let Some(district) = body.division_code.ancestor_at(gridward_domain::division::Level::District) else {
             return Ok(String::new());
         };
         Ok(self
@@ -632,7 +624,7 @@ impl App {
     /// Cases in the caller's territory, newest first, optionally at some stages.
     /// The procuratorate sees the cases it watches.
     pub async fn cases(&self, who: &Principal, stages: Vec<Stage>, mine: bool) -> AppResult<Vec<CaseRecord>> {
-        let oversight = who.has(Role::Procuratorate) && !who.has_any(WORKS_CASES);
+        let oversight = oversees(who);
         if !who.has_any(WORKS_CASES) && !oversight {
             return Err(AppError::Forbidden);
         }
@@ -646,18 +638,14 @@ impl App {
             ..CaseQuery::default()
         };
         let mut cases = self.store.cases(&query).await?;
-        if !who.has_any(SEES_PARTIES) {
-            for c in &mut cases {
-                c.party_name = gridward_domain::org::mask_middle(&c.party_name, 1, 0);
-            }
-        }
+        mask_party_names(who, &mut cases);
         Ok(cases)
     }
 
     /// Cases whose next deadline falls within `days` calendar days (or is past), counted by body and by officer.
     /// The procuratorate's board covers the cases it watches.
     pub async fn deadline_board(&self, who: &Principal, days: u32) -> AppResult<DeadlineBoard> {
-        let oversight = who.has(Role::Procuratorate) && !who.has_any(WORKS_CASES);
+        let oversight = oversees(who);
         if !who.has_any(WORKS_CASES) && !oversight {
             return Err(AppError::Forbidden);
         }
@@ -689,11 +677,7 @@ impl App {
         let flatten =
             |m: std::collections::BTreeMap<String, (usize, usize)>| m.into_iter().map(|(k, (n, o))| (k, n, o)).collect();
         let mut cases = cases;
-        if !who.has_any(SEES_PARTIES) {
-            for c in &mut cases {
-                c.party_name = gridward_domain::org::mask_middle(&c.party_name, 1, 0);
-            }
-        }
+        mask_party_names(who, &mut cases);
         Ok(DeadlineBoard { today: day, until, cases, by_body: flatten(by_body), by_officer: flatten(by_officer) })
     }
 }
@@ -705,6 +689,20 @@ fn calendar_csv(rows: &[(String, String, String)]) -> String {
         text.push_str(&format!("{d},{k},{f}\n"));
     }
     text
+}
+
+/// Whether the caller reads cases only as the procuratorate, which watches some and works none.
+fn oversees(who: &Principal) -> bool {
+    who.has(Role::Procuratorate) && !who.has_any(WORKS_CASES)
+}
+
+/// Party names in a list, masked for callers without a need to see them.
+fn mask_party_names(who: &Principal, cases: &mut [CaseRecord]) {
+    if !who.has_any(SEES_PARTIES) {
+        for c in cases {
+            c.party_name = gridward_domain::org::mask_middle(&c.party_name, 1, 0);
+        }
+    }
 }
 
 /// Whether the procuratorate watches a case: transferred to the police, or with signs of a crime.

@@ -231,7 +231,7 @@ fn mask_reporter(r: &Reporter) -> Reporter {
 
 /// Plain text only: control characters (other than line breaks) are dropped, and markup is refused so
 /// that nothing a reporter writes is ever read as HTML.
-fn clean_text(field: &'static str, text: &str, max: usize) -> AppResult<String> {
+pub(crate) fn clean_text(field: &'static str, text: &str, max: usize) -> AppResult<String> {
     let text: String = text.chars().filter(|c| !c.is_control() || *c == '\n').collect::<String>().trim().to_string();
     if text.chars().count() > max {
         return Err(AppError::bad_request("text_too_long", format!("{field} has at most {max} characters")));

@@ -946,9 +946,14 @@ impl Case {
         Ok(())
     }
 
-    /// The next payment due, and what is still owed of the fine, in fen.
+    /// What is left of the fine itself, in fen (the late fee aside).
     pub fn outstanding_fen(&self) -> i64 {
         if self.revoked { 0 } else { (self.fine_fen() - self.paid_fen()).max(0) }
+    }
+
+    /// What the party owes on `day`: the rest of the fine and the late fee; nothing once revoked.
+    pub fn owed_fen(&self, day: Date) -> i64 {
+        if self.revoked { 0 } else { (self.fine_fen() + self.late_fee_fen(day) - self.paid_fen()).max(0) }
     }
 
     /// The late-payment fine owed on `day` (Art. 72 (1)): 3% of each overdue sum per day from the day after it
@@ -1542,8 +1547,7 @@ impl Case {
                 at_stage(&[Stage::Execution])?;
                 ensure(*amount_fen > 0, "bad_amount", "Art. 67", "a payment is a positive sum")?;
                 ensure(!receipt.trim().is_empty(), "receipt_required", "Art. 70", "a payment has its receipt")?;
-                let owed = if self.revoked { 0 } else { self.fine_fen() + self.late_fee_fen(day) - self.paid_fen() };
-                ensure(*amount_fen <= owed, "overpayment", "Art. 67", "the payment is more than is owed")?;
+                ensure(*amount_fen <= self.owed_fen(day), "overpayment", "Art. 67", "the payment is more than is owed")?;
                 next.payments.push((day, *amount_fen));
             }
             StepKind::FlagCrimeIndicator { note } => {
@@ -1737,9 +1741,9 @@ impl Case {
                     )?;
                 }
                 ensure(self.appeals.iter().all(|a| a.to.is_some()), "appeal_pending", "Art. 73", "an appeal is under way")?;
-                if matches!(decision.outcome, Outcome::Penalty { .. }) && !self.revoked {
-                    let owed = self.fine_fen() + self.late_fee_fen(day) - self.paid_fen();
-                    ensure(owed <= 0, "fine_unpaid", "Art. 67, 72", &format!("{:.2} yuan is still owed", owed as f64 / 100.0))?;
+                if matches!(decision.outcome, Outcome::Penalty { .. }) {
+                    let owed = self.owed_fen(day);
+                    ensure(owed == 0, "fine_unpaid", "Art. 67, 72", &format!("{:.2} yuan is still owed", owed as f64 / 100.0))?;
                 }
                 next.closed_on = Some(day);
             }

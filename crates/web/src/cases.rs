@@ -189,12 +189,16 @@ pub async fn deadlines(
 
 // Pages.
 
+/// How many days before a case deadline it shows as due soon: the shortest legal periods of a case are a
+/// few working days, so the warning comes with most of them still ahead.
+const CASE_WARNING_DAYS: i32 = 3;
+
 /// How a deadline stands today, coloured the same everywhere: on time, within the warning window, overdue.
 fn due_class(due: Option<Date>, today: Date) -> &'static str {
     match due {
         None => "",
         Some(d) if d < today => "due-over",
-        Some(d) if (d - today).get_days() <= 3 => "due-soon",
+        Some(d) if (d - today).get_days() <= CASE_WARNING_DAYS => "due-soon",
         Some(_) => "due-ok",
     }
 }
