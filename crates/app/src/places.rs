@@ -65,7 +65,7 @@ impl PlaceIndex {
         }
     }
 
-    /// The grid found by testing every grid in turn, without the R-tree: the reference for tests.
+    /// The grid found by testing every grid in turn, without the index: the reference for tests.
     pub fn grid_by_scan(&self, lon: f64, lat: f64) -> Option<&str> {
         self.grids.locate_by_scan(lon, lat)
     }

@@ -2,20 +2,23 @@
 //!
 //! A report arrives as a coordinate; everything downstream (who holds the power there) works on
 //! division codes. Testing every outline of a city against each point would cost thousands of
-//! polygon tests, so the outlines' bounding rectangles go into an R-tree and only the few whose
-//! rectangle holds the point get the exact test.
+//! polygon tests, so the plane is cut into cells, each knowing the few outlines that reach into it,
+//! and only those get the exact test. A cell inside one outline answers without any test.
 
+use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{BoundingRect, Coord, MultiPolygon};
+
+use crate::unit_grid::par_map;
 
 /// Finds the leaf division (e.g. the community) that contains a point.
 ///
-/// Built once from the leaf outlines; a lookup is an R-tree query over bounding rectangles
-/// followed by an exact point-in-polygon test on the candidates only.
+/// Built once from the leaf outlines; a lookup finds the point's cell and tests only the outlines
+/// that reach into that cell, or none when the cell lies wholly inside one outline.
 pub struct Locator {
-    tree: PackedRTree,
+    cells: CellIndex,
     /// The outlines, sorted by code, so that a lower index is a lower code.
     items: Vec<(String, MultiPolygon<f64>)>,
-    /// Each outline's bounding rectangle (min x, min y, max x, max y), for the scan without the tree.
+    /// Each outline's bounding rectangle (min x, min y, max x, max y), a cheap test before the exact one.
     rects: Vec<[f64; 4]>,
     /// Every ring's points (shells and holes alike), end to end in outline order, for the point-in-polygon
     /// test: one allocation, so the outlines near a point are near each other in memory.
@@ -47,31 +50,22 @@ impl Locator {
             }
             item_rings.push(first..ring_ends.len());
         }
-        Locator { tree: PackedRTree::new(&rects), items, rects, coords, ring_ends, item_rings }
+        let mut locator = Locator { cells: CellIndex::default(), items, rects, coords, ring_ends, item_rings };
+        locator.cells = CellIndex::new(&locator);
+        locator
     }
 
     /// The code of the division containing the point (longitude, latitude in degrees), or `None`
     /// outside every outline or inside a hole. A point on a border shared by several outlines
     /// belongs to the one with the lowest code, so the answer never depends on input order.
     pub fn locate(&self, lon: f64, lat: f64) -> Option<&str> {
-        let mut best: Option<usize> = None;
-        self.tree.search(lon, lat, |i| {
-            if best.is_none_or(|b| i < b) && self.covers(i, lon, lat) {
-                best = Some(i);
-            }
-        });
-        best.map(|i| self.items[i].0.as_str())
+        self.cells.search(self, lon, lat).map(|i| self.items[i].0.as_str())
     }
 
-    /// The same answer as [`Locator::locate`] by testing every outline in turn, without the tree: the
-    /// brute-force reference the tree is checked against.
+    /// The same answer as [`Locator::locate`] by testing every outline in turn, without the cells: the
+    /// brute-force reference the index is checked against.
     pub fn locate_by_scan(&self, lon: f64, lat: f64) -> Option<&str> {
-        (0..self.items.len())
-            .find(|&i| {
-                let [x0, y0, x1, y1] = self.rects[i];
-                x0 <= lon && lon <= x1 && y0 <= lat && lat <= y1 && self.covers(i, lon, lat)
-            })
-            .map(|i| self.items[i].0.as_str())
+        (0..self.items.len()).find(|&i| self.holds(i, lon, lat)).map(|i| self.items[i].0.as_str())
     }
 
     /// The codes of every outline containing the point (on its border included), lowest first.
@@ -79,20 +73,47 @@ impl Locator {
         (0..self.items.len()).filter(|&i| self.covers(i, lon, lat)).map(|i| self.items[i].0.as_str()).collect()
     }
 
+    /// Whether outline `i` holds the point: its bounding rectangle first, then the exact test.
+    fn holds(&self, i: usize, x: f64, y: f64) -> bool {
+        let [x0, y0, x1, y1] = self.rects[i];
+        x0 <= x && x <= x1 && y0 <= y && y <= y1 && self.covers(i, x, y)
+    }
+
     /// Whether outline `i` holds the point, inside or on its border.
     fn covers(&self, i: usize, x: f64, y: f64) -> bool {
-        let rings = self.item_rings[i].clone();
-        let mut start = if rings.start == 0 { 0 } else { self.ring_ends[rings.start - 1] };
         let mut inside = false;
-        for &end in &self.ring_ends[rings] {
-            match ring_covers(&self.coords[start..end], x, y) {
+        for ring in self.rings(i) {
+            match ring_covers(ring, x, y) {
                 RingSide::Border => return true,
                 RingSide::Odd => inside = !inside,
                 RingSide::Even => {}
             }
-            start = end;
         }
         inside
+    }
+
+    /// The rings of outline `i`, shells and holes alike.
+    fn rings(&self, i: usize) -> impl Iterator<Item = &[Coord<f64>]> {
+        let rings = self.item_rings[i].clone();
+        let first = if rings.start == 0 { 0 } else { self.ring_ends[rings.start - 1] };
+        self.ring_ends[rings].iter().scan(first, |start, &end| {
+            let ring = &self.coords[*start..end];
+            *start = end;
+            Some(ring)
+        })
+    }
+
+    /// Where a closed rectangle lies against outline `i`: exactly, with the robust orientation test.
+    fn relation(&self, i: usize, r: [f64; 4]) -> Relation {
+        let [x0, y0, x1, y1] = self.rects[i];
+        if x1 < r[0] || x0 > r[2] || y1 < r[1] || y0 > r[3] {
+            return Relation::Outside;
+        }
+        if self.rings(i).any(|ring| ring.windows(2).any(|e| segment_meets_rect(e[0], e[1], r))) {
+            return Relation::Crosses;
+        }
+        // No border reaches the rectangle, so it lies wholly on one side of it: its centre tells which.
+        if self.covers(i, (r[0] + r[2]) / 2.0, (r[1] + r[3]) / 2.0) { Relation::Inside } else { Relation::Outside }
     }
 
     /// How many outlines the locator holds.
@@ -105,123 +126,199 @@ impl Locator {
     }
 }
 
-/// A static R-tree packed bottom-up from rectangles sorted along a Hilbert curve, eight to a node,
-/// its boxes in one flat array (the layout of Flatbush). A lookup walks a few contiguous runs of boxes
-/// instead of chasing a pointer per node, which matters more than anything else once the tree outgrows
-/// the cache: it is twice as fast as a pointer-based R-tree over 100,000 grids.
-struct PackedRTree {
-    /// Leaves first (one per rectangle, in Hilbert order), then each level of parents, the root last.
-    /// Single precision, widened outwards, so that a node's boxes fill half the cache lines; a box that
-    /// grew by a rounding step only adds a candidate the exact test then rejects.
-    boxes: Vec<[f32; 4]>,
-    /// For a leaf, the rectangle's position in the input; for a parent, where its children start.
-    indices: Vec<usize>,
-    /// Where each level ends in `boxes`, leaves first.
-    level_ends: Vec<usize>,
+/// Where a rectangle lies against an outline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Relation {
+    /// Wholly inside (border included): every point of the rectangle is in the outline.
+    Inside,
+    /// Wholly outside: no point of the rectangle is in the outline.
+    Outside,
+    /// The outline's border passes through or touches the rectangle.
+    Crosses,
 }
 
-const NODE_SIZE: usize = 8;
+/// Whether the segment from `a` to `b` meets the closed rectangle `r`: their boxes overlap and the
+/// rectangle's corners do not all lie strictly on one side of the segment's line (the separating-axis
+/// test for a segment and an axis-aligned box, exact with the robust predicate).
+fn segment_meets_rect(a: Coord<f64>, b: Coord<f64>, r: [f64; 4]) -> bool {
+    if a.x.max(b.x) < r[0] || a.x.min(b.x) > r[2] || a.y.max(b.y) < r[1] || a.y.min(b.y) > r[3] {
+        return false;
+    }
+    let side = |x: f64, y: f64| RobustKernel::orient2d(a, b, Coord { x, y });
+    let first = side(r[0], r[1]);
+    first == Orientation::Collinear || [side(r[2], r[1]), side(r[2], r[3]), side(r[0], r[3])].iter().any(|&s| s != first)
+}
 
-impl PackedRTree {
-    fn new(rects: &[[f64; 4]]) -> PackedRTree {
+/// A slot of the cell table: what a cell holds. The two high bits tag it.
+const TAG: u32 = 0b11 << 30;
+/// A list of outlines to test, at this offset of `lists` (its length first).
+const LIST: u32 = 0;
+/// A cell wholly inside one outline, the lowest-coded one reaching into it: the answer itself.
+const FULL: u32 = 0b01 << 30;
+/// A cell cut into k × k smaller cells, at this offset of `splits` (k first, then the k² slots).
+const SPLIT: u32 = 0b10 << 30;
+/// A cell no outline reaches into.
+const EMPTY: u32 = u32::MAX;
+
+/// Cells per outline at the top level.
+const CELLS_PER_OUTLINE: f64 = 2.0;
+/// A cell with more outlines crossing it than this is cut into smaller cells…
+const LIST_MAX: usize = 3;
+/// …at most this many times over, so that a point where many borders meet stays a short list.
+const SPLIT_DEPTH_MAX: u32 = 3;
+/// How far, in degrees, a cell reaches beyond its edges when it is built (about a millimetre): a point
+/// that rounding places in a neighbouring cell still lies within the cell it is looked up in.
+const CELL_MARGIN: f64 = 1e-8;
+
+/// A uniform table of cells over the outlines' extent, each cell crowded by borders cut again into
+/// smaller cells. A lookup reads one slot per level and tests at most a few outlines; a point in no
+/// outline's reach, or in a cell inside one outline, is answered by the slots alone.
+#[derive(Default)]
+struct CellIndex {
+    extent: [f64; 4],
+    columns: usize,
+    rows: usize,
+    cell_width: f64,
+    cell_height: f64,
+    /// One slot per top-level cell, row by row.
+    cells: Vec<u32>,
+    splits: Vec<u32>,
+    lists: Vec<u32>,
+}
+
+/// What a cell holds, while the table is built.
+enum CellPlan {
+    Empty,
+    Full(u32),
+    List(Vec<u32>),
+    Split(u32, Vec<CellPlan>),
+}
+
+impl CellIndex {
+    fn new(locator: &Locator) -> CellIndex {
+        let rects = &locator.rects;
         if rects.is_empty() {
-            return PackedRTree { boxes: Vec::new(), indices: Vec::new(), level_ends: Vec::new() };
+            return CellIndex::default();
         }
         let extent = rects.iter().fold([f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY], |e, r| {
             [e[0].min(r[0]), e[1].min(r[1]), e[2].max(r[2]), e[3].max(r[3])]
         });
-        let (w, h) = ((extent[2] - extent[0]).max(f64::MIN_POSITIVE), (extent[3] - extent[1]).max(f64::MIN_POSITIVE));
-        let scale = f64::from(u16::MAX);
-        let mut order: Vec<(u32, usize)> = rects
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let x = ((r[0] + r[2]) / 2.0 - extent[0]) / w * scale;
-                let y = ((r[1] + r[3]) / 2.0 - extent[1]) / h * scale;
-                (hilbert(x as u32, y as u32), i)
-            })
-            .collect();
-        order.sort_unstable();
-        let mut boxes: Vec<[f32; 4]> = order.iter().map(|&(_, i)| widen(rects[i])).collect();
-        let mut indices: Vec<usize> = order.iter().map(|&(_, i)| i).collect();
-        let mut level_ends = vec![boxes.len()];
-        let mut start = 0;
-        while boxes.len() - start > 1 {
-            let end = boxes.len();
-            for first in (start..end).step_by(NODE_SIZE) {
-                let last = (first + NODE_SIZE).min(end);
-                let b = boxes[first..last]
-                    .iter()
-                    .fold(boxes[first], |u, r| [u[0].min(r[0]), u[1].min(r[1]), u[2].max(r[2]), u[3].max(r[3])]);
-                boxes.push(b);
-                indices.push(first);
+        let (width, height) = ((extent[2] - extent[0]).max(1e-9), (extent[3] - extent[1]).max(1e-9));
+        let wanted = (rects.len() as f64 * CELLS_PER_OUTLINE).max(1.0);
+        let columns = ((wanted * width / height).sqrt().ceil() as usize).clamp(1, 1 << 14);
+        let rows = ((wanted / columns as f64).ceil() as usize).clamp(1, 1 << 14);
+        let (cell_width, cell_height) = (width / columns as f64, height / rows as f64);
+        // Each outline into every cell its rectangle reaches, in code order, so each cell's list is sorted.
+        let mut reach: Vec<Vec<u32>> = vec![Vec::new(); columns * rows];
+        let column_of = |x: f64| (((x - extent[0]) / cell_width).max(0.0) as usize).min(columns - 1);
+        let row_of = |y: f64| (((y - extent[1]) / cell_height).max(0.0) as usize).min(rows - 1);
+        for (i, r) in rects.iter().enumerate() {
+            for row in row_of(r[1] - CELL_MARGIN)..=row_of(r[3] + CELL_MARGIN) {
+                for column in column_of(r[0] - CELL_MARGIN)..=column_of(r[2] + CELL_MARGIN) {
+                    reach[row * columns + column].push(i as u32);
+                }
             }
-            start = end;
-            level_ends.push(boxes.len());
         }
-        PackedRTree { boxes, indices, level_ends }
+        let cells: Vec<(usize, Vec<u32>)> = reach.into_iter().enumerate().collect();
+        let plans = par_map(&cells, |(cell, candidates)| {
+            let (column, row) = (cell % columns, cell / columns);
+            let origin = [extent[0] + column as f64 * cell_width, extent[1] + row as f64 * cell_height];
+            plan(locator, origin, [cell_width, cell_height], candidates, 0)
+        });
+        let mut index = CellIndex { extent, columns, rows, cell_width, cell_height, ..CellIndex::default() };
+        index.cells = plans.into_iter().map(|p| index.store(p)).collect();
+        index
     }
 
-    /// Calls `found` with the input position of every rectangle containing the point.
-    fn search(&self, x: f64, y: f64, mut found: impl FnMut(usize)) {
-        let Some(&root_end) = self.level_ends.last() else { return };
-        let leaves = self.level_ends[0];
-        // (where a run of sibling boxes starts, the level it is on), on the call's own stack: each level adds
-        // at most a node's worth, and a tree of a billion boxes has ten levels.
-        let mut stack = [(0usize, 0usize); NODE_SIZE * 16];
-        stack[0] = (root_end - 1, self.level_ends.len() - 1);
-        let mut depth = 1;
-        while depth > 0 {
-            depth -= 1;
-            let (first, level) = stack[depth];
-            let last = (first + NODE_SIZE).min(self.level_ends[level]);
-            for pos in first..last {
-                let b = &self.boxes[pos];
-                if x < f64::from(b[0]) || x > f64::from(b[2]) || y < f64::from(b[1]) || y > f64::from(b[3]) {
-                    continue;
+    /// Writes a planned cell into the tables and returns its slot.
+    fn store(&mut self, plan: CellPlan) -> u32 {
+        match plan {
+            CellPlan::Empty => EMPTY,
+            CellPlan::Full(i) => FULL | i,
+            CellPlan::List(items) => {
+                let at = self.lists.len() as u32;
+                self.lists.push(items.len() as u32);
+                self.lists.extend(items);
+                LIST | at
+            }
+            CellPlan::Split(k, parts) => {
+                let at = self.splits.len();
+                self.splits.push(k);
+                self.splits.resize(at + 1 + parts.len(), EMPTY);
+                for (n, part) in parts.into_iter().enumerate() {
+                    self.splits[at + 1 + n] = self.store(part);
                 }
-                if pos < leaves {
-                    found(self.indices[pos]);
-                } else {
-                    stack[depth] = (self.indices[pos], level - 1);
-                    depth += 1;
+                SPLIT | at as u32
+            }
+        }
+    }
+
+    /// The lowest-coded outline holding the point, if any.
+    fn search(&self, locator: &Locator, x: f64, y: f64) -> Option<usize> {
+        let [x0, y0, x1, y1] = self.extent;
+        if self.cells.is_empty() || !(x >= x0 && x <= x1 && y >= y0 && y <= y1) {
+            return None;
+        }
+        let column = (((x - x0) / self.cell_width) as usize).min(self.columns - 1);
+        let row = (((y - y0) / self.cell_height) as usize).min(self.rows - 1);
+        let mut slot = self.cells[row * self.columns + column];
+        let mut origin = [x0 + column as f64 * self.cell_width, y0 + row as f64 * self.cell_height];
+        let mut size = [self.cell_width, self.cell_height];
+        loop {
+            let at = (slot & !TAG) as usize;
+            match slot & TAG {
+                FULL => return Some(at),
+                SPLIT => {
+                    let k = self.splits[at] as usize;
+                    size = [size[0] / k as f64, size[1] / k as f64];
+                    let column = (((x - origin[0]) / size[0]) as usize).min(k - 1);
+                    let row = (((y - origin[1]) / size[1]) as usize).min(k - 1);
+                    origin = [origin[0] + column as f64 * size[0], origin[1] + row as f64 * size[1]];
+                    slot = self.splits[at + 1 + row * k + column];
                 }
+                LIST => {
+                    let length = self.lists[at] as usize;
+                    return self.lists[at + 1..at + 1 + length].iter().map(|&i| i as usize).find(|&i| locator.holds(i, x, y));
+                }
+                _ => return None,
             }
         }
     }
 }
 
-/// A rectangle in single precision that still holds the original: corners rounded outwards.
-fn widen(r: [f64; 4]) -> [f32; 4] {
-    let down = |v: f64| {
-        let f = v as f32;
-        if f64::from(f) > v { f.next_down() } else { f }
-    };
-    let up = |v: f64| {
-        let f = v as f32;
-        if f64::from(f) < v { f.next_up() } else { f }
-    };
-    [down(r[0]), down(r[1]), up(r[2]), up(r[3])]
-}
-
-/// The position of (x, y) along a Hilbert curve over a 65,536 × 65,536 grid.
-fn hilbert(mut x: u32, mut y: u32) -> u32 {
-    let mut d: u32 = 0;
-    let mut s: u32 = 1 << 15;
-    while s > 0 {
-        let rx = u32::from(x & s > 0);
-        let ry = u32::from(y & s > 0);
-        d = d.wrapping_add(s.wrapping_mul(s).wrapping_mul((3 * rx) ^ ry));
-        if ry == 0 {
-            if rx == 1 {
-                x = s.wrapping_sub(1).wrapping_sub(x) & 0xffff;
-                y = s.wrapping_sub(1).wrapping_sub(y) & 0xffff;
+/// What the cell at `origin` of `size` holds, given the outlines (in code order) whose rectangles reach it.
+fn plan(locator: &Locator, origin: [f64; 2], size: [f64; 2], candidates: &[u32], depth: u32) -> CellPlan {
+    let reach =
+        [origin[0] - CELL_MARGIN, origin[1] - CELL_MARGIN, origin[0] + size[0] + CELL_MARGIN, origin[1] + size[1] + CELL_MARGIN];
+    let mut crossing = Vec::new();
+    for &i in candidates {
+        match locator.relation(i as usize, reach) {
+            Relation::Outside => {}
+            Relation::Crosses => crossing.push(i),
+            // An outline holding the whole cell wins every point not already won by a lower code.
+            Relation::Inside if crossing.is_empty() => return CellPlan::Full(i),
+            Relation::Inside => {
+                crossing.push(i);
+                break;
             }
-            std::mem::swap(&mut x, &mut y);
         }
-        s >>= 1;
     }
-    d
+    if crossing.is_empty() {
+        return CellPlan::Empty;
+    }
+    if crossing.len() <= LIST_MAX || depth >= SPLIT_DEPTH_MAX {
+        return CellPlan::List(crossing);
+    }
+    let k = ((crossing.len() as f64 * 2.0).sqrt().ceil() as u32).clamp(2, 8);
+    let part = [size[0] / f64::from(k), size[1] / f64::from(k)];
+    let parts = (0..k * k)
+        .map(|n| {
+            let (column, row) = (n % k, n / k);
+            let at = [origin[0] + f64::from(column) * part[0], origin[1] + f64::from(row) * part[1]];
+            plan(locator, at, part, &crossing, depth + 1)
+        })
+        .collect();
+    CellPlan::Split(k, parts)
 }
 
 /// What one ring says of a point: on its border, or crossed an odd or even number of times by a ray.
@@ -235,7 +332,6 @@ enum RingSide {
 /// the generic test on the small rings grids have. The border test uses the robust orientation
 /// predicate, and only for edges whose box holds the point, so borders are decided exactly.
 fn ring_covers(ring: &[Coord<f64>], x: f64, y: f64) -> RingSide {
-    use geo::kernels::{Kernel, Orientation, RobustKernel};
     let mut odd = false;
     for edge in ring.windows(2) {
         let (a, b) = (edge[0], edge[1]);
@@ -308,7 +404,7 @@ mod tests {
     }
 
     #[test]
-    fn the_packed_tree_finds_what_a_scan_finds() {
+    fn the_cells_find_what_a_scan_finds() {
         // 3,000 squares of random sizes, many overlapping, so ties and multi-level trees are exercised.
         let mut rng = crate::SplitMix64::from_seed(11);
         let items: Vec<(String, MultiPolygon<f64>)> = (0..3_000)
@@ -322,6 +418,49 @@ mod tests {
             hits += usize::from(locator.locate(x, y).is_some());
         }
         assert!(hits > 5_000, "{hits}");
+    }
+
+    #[test]
+    fn points_on_borders_and_corners_resolve_as_the_scan_does() {
+        // A lattice of triangles and squares sharing edges and corners; points on the vertices, the
+        // midpoints of edges and just off them, where the cells' rounding matters most.
+        let mut items = Vec::new();
+        for column in 0..40 {
+            for row in 0..40 {
+                let (x, y) = (120.0 + f64::from(column) * 0.001, 32.0 + f64::from(row) * 0.001);
+                let code = format!("{column:02}{row:02}");
+                if (column + row) % 3 == 0 {
+                    items.push((
+                        format!("{code}a"),
+                        MultiPolygon::new(vec![polygon![(x: x, y: y), (x: x + 0.001, y: y), (x: x, y: y + 0.001)]]),
+                    ));
+                    items.push((
+                        format!("{code}b"),
+                        MultiPolygon::new(vec![
+                            polygon![(x: x + 0.001, y: y), (x: x + 0.001, y: y + 0.001), (x: x, y: y + 0.001)],
+                        ]),
+                    ));
+                } else if (column + row) % 3 == 1 {
+                    items.push((code, square(x, y, 0.001)));
+                }
+            }
+        }
+        let locator = Locator::new(items);
+        let mut rng = crate::SplitMix64::from_seed(5);
+        let mut on_border = 0;
+        for _ in 0..20_000 {
+            let (column, row) = ((rng.unit() * 41.0).floor(), (rng.unit() * 41.0).floor());
+            let (dx, dy) = match (rng.unit() * 4.0) as u32 {
+                0 => (0.0, 0.0),
+                1 => (0.0005, 0.0),
+                2 => (0.0005, 0.0005),
+                _ => (rng.unit() * 1e-12, rng.unit() * 1e-12),
+            };
+            let (x, y) = (120.0 + column * 0.001 + dx, 32.0 + row * 0.001 + dy);
+            assert_eq!(locator.locate(x, y), locator.locate_by_scan(x, y), "({x}, {y})");
+            on_border += usize::from(locator.locate_all(x, y).len() > 1);
+        }
+        assert!(on_border > 1_000, "{on_border}");
     }
 
     #[test]

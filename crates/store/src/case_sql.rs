@@ -215,7 +215,7 @@ macro_rules! impl_sql_case_store {
                 let sql = format!(
                     "INSERT INTO cases ({}) VALUES {}",
                     $crate::cases::CASE_COLUMNS.join(", "),
-                    $crate::sql::value_rows(1, $crate::cases::CASE_COLUMNS.len())
+                    $crate::sql::value_rows(<$db as sqlx::Database>::NAME, 1, $crate::cases::CASE_COLUMNS.len())
                 );
                 bind_case(sqlx::query(sqlx::AssertSqlSafe(sql)), &stored, seq)?.execute(&mut *tx).await.map_err(db_err)?;
                 store_case_step_rows(&mut tx, id, step, &documents, seq).await?;

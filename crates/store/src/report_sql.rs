@@ -135,7 +135,7 @@ macro_rules! impl_sql_report_store {
             for chunk in updates.chunks($crate::reports::REPORTS_PER_INSERT) {
                 let mut sql =
                     String::from("INSERT INTO report_updates (report_id, action, state, note, public_note, actor, at, ledger_seq) VALUES ");
-                sql.push_str(&$crate::sql::value_rows(chunk.len(), 8));
+                sql.push_str(&$crate::sql::value_rows(<$db as sqlx::Database>::NAME, chunk.len(), 8));
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (u, seq) in chunk {
                     q = q
@@ -242,7 +242,7 @@ macro_rules! impl_sql_report_store {
                 }
                 for chunk in stored.chunks($crate::reports::REPORTS_PER_INSERT) {
                     let mut sql = format!("INSERT INTO reports ({}) VALUES ", $crate::reports::REPORT_COLUMNS.join(", "));
-                    sql.push_str(&$crate::sql::value_rows(chunk.len(), $crate::reports::REPORT_COLUMNS.len()));
+                    sql.push_str(&$crate::sql::value_rows(<$db as sqlx::Database>::NAME, chunk.len(), $crate::reports::REPORT_COLUMNS.len()));
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for r in chunk {
                         q = bind_report(q, r, r.ledger_seq)?;
