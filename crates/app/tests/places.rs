@@ -25,7 +25,7 @@ fn points(n: usize) -> impl Iterator<Item = (f64, f64)> {
 }
 
 /// The demo's grids on both backends: they are the same grids, and 100,000 random points over 崇川区 (and
-/// around it) land in the same grid through the R-tree as through a scan of every grid; points on a shared
+/// around it) land in the same grid through the index as through a scan of every grid; points on a shared
 /// border go to the lowest code, and points outside the city are outside the jurisdiction.
 #[tokio::test]
 async fn demo_grids_route_like_a_brute_force_scan_on_both_backends() {
