@@ -3,9 +3,12 @@
 //! checked against the record.
 
 use gridward_domain::Date;
-use gridward_domain::calendar::WorkCalendar;
-use gridward_domain::case::{Case, Outcome, Penalty, ServiceMethod, Step, StepKind};
-use gridward_domain::catalog::PenaltyType;
+use gridward_domain::calendar::{Period, PeriodUnit, WorkCalendar};
+use gridward_domain::case::{
+    Case, HEARING_REQUEST_PERIOD, LATE_FEE_PERCENT_PER_DAY, LITIGATION_MONTHS, Outcome, PAYMENT_PERIOD, POLICE_DECISION_PERIOD,
+    Penalty, RECONSIDERATION_PERIOD, ServiceMethod, Step, StepKind,
+};
+use gridward_domain::catalog::{PenaltyType, chinese_number};
 use gridward_domain::org::Body;
 use gridward_domain::party::{Party, PartyKind};
 use gridward_store::{CaseRecord, NewDocument};
@@ -205,7 +208,8 @@ pub fn document_for(
                 if n.hearing_right {
                     let due = case.rights_due(cal).map(|d| zh_date(d.last_day)).unwrap_or_default();
                     paragraphs.push(format!(
-                        "根据《中华人民共和国行政处罚法》第六十三条、第六十四条的规定，你（单位）有权要求听证。如要求听证，应当在收到本告知书之日起五个工作日内（至{due}）提出，逾期视为放弃听证权利。当事人不承担听证费用。"
+                        "根据《中华人民共和国行政处罚法》第六十三条、第六十四条的规定，你（单位）有权要求听证。如要求听证，应当在收到本告知书之日起{}内（至{due}）提出，逾期视为放弃听证权利。当事人不承担听证费用。",
+                        period_zh(HEARING_REQUEST_PERIOD)
                     ));
                 }
             }
@@ -244,7 +248,11 @@ pub fn document_for(
                         paragraphs.push(if collected {
                             "罚款已由执法人员当场收缴，并出具财政部门统一制发的专用票据（《中华人民共和国行政处罚法》第六十八条）。".to_string()
                         } else {
-                            "履行方式和期限：自收到本决定书之日起十五日内，到指定银行或者通过电子支付系统缴纳罚款。到期不缴纳罚款的，本机关每日按罚款数额的百分之三加处罚款，加处罚款的数额不超出罚款的数额（《中华人民共和国行政处罚法》第六十七条、第七十二条）。".to_string()
+                            format!(
+                                "履行方式和期限：自收到本决定书之日起{}内，到指定银行或者通过电子支付系统缴纳罚款。到期不缴纳罚款的，本机关每日按罚款数额的百分之{}加处罚款，加处罚款的数额不超出罚款的数额（《中华人民共和国行政处罚法》第六十七条、第七十二条）。",
+                                period_zh(PAYMENT_PERIOD),
+                                chinese_number(LATE_FEE_PERCENT_PER_DAY as u32)
+                            )
                         });
                     }
                 }
@@ -267,8 +275,10 @@ pub fn document_for(
                 fields.push(json!(["执法人员", format!("{}、{}", step.actor.name, s.companion.name)]));
             }
             paragraphs.push(format!(
-                "如不服本决定，可以在收到本决定书之日起六十日内向{}申请行政复议（《中华人民共和国行政复议法》第二十条），或者在六个月内依法向人民法院提起行政诉讼（《中华人民共和国行政诉讼法》第四十六条）。行政复议和行政诉讼期间，本决定不停止执行（《中华人民共和国行政处罚法》第七十三条）。",
-                reconsideration_body(district)
+                "如不服本决定，可以在收到本决定书之日起{}内向{}申请行政复议（《中华人民共和国行政复议法》第二十条），或者在{}个月内依法向人民法院提起行政诉讼（《中华人民共和国行政诉讼法》第四十六条）。行政复议和行政诉讼期间，本决定不停止执行（《中华人民共和国行政处罚法》第七十三条）。",
+                period_zh(RECONSIDERATION_PERIOD),
+                reconsideration_body(district),
+                chinese_number(LITIGATION_MONTHS)
             ));
         }
         DocumentKind::ServiceReceipt => {
@@ -292,10 +302,10 @@ pub fn document_for(
                 fields.push(json!(["抄送", "同级人民检察院"]));
             }
             paragraphs.push(format!("经查，{}涉嫌犯罪。根据《行政执法机关移送涉嫌犯罪案件的规定》第三条、第五条、第六条，现将该案移送你局，请依法审查。", party.name));
-            paragraphs.push(
-                "请在本移送书回执上签字；自接受移送之日起三日内作出立案或者不予立案的决定，并书面通知本机关（第七条、第八条）。"
-                    .to_string(),
-            );
+            paragraphs.push(format!(
+                "请在本移送书回执上签字；自接受移送之日起{}内作出立案或者不予立案的决定，并书面通知本机关（第七条、第八条）。",
+                period_zh(POLICE_DECISION_PERIOD)
+            ));
         }
         DocumentKind::Publication => {
             let masked = party.masked();
@@ -386,5 +396,29 @@ fn replace_all(value: &mut Value, pairs: &[(&str, &str)]) {
         Value::Array(items) => items.iter_mut().for_each(|v| replace_all(v, pairs)),
         Value::Object(map) => map.values_mut().for_each(|v| replace_all(v, pairs)),
         _ => {}
+    }
+}
+
+/// A legal period as documents write it: 五个工作日, 十五日. The numbers come from the domain's named
+/// periods, so a document never states a period other than the one its deadlines are counted by.
+fn period_zh(period: Period) -> String {
+    match period.unit {
+        PeriodUnit::WorkingDays => format!("{}个工作日", chinese_number(period.days)),
+        PeriodUnit::CalendarDays => format!("{}日", chinese_number(period.days)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_state_the_periods_the_deadlines_are_counted_by() {
+        assert_eq!(period_zh(HEARING_REQUEST_PERIOD), "五个工作日");
+        assert_eq!(period_zh(PAYMENT_PERIOD), "十五日");
+        assert_eq!(period_zh(RECONSIDERATION_PERIOD), "六十日");
+        assert_eq!(period_zh(POLICE_DECISION_PERIOD), "三日");
+        assert_eq!(chinese_number(LATE_FEE_PERCENT_PER_DAY as u32), "三");
+        assert_eq!(chinese_number(LITIGATION_MONTHS), "六");
     }
 }

@@ -39,6 +39,10 @@ pub const MAX_EXTENSION_DAYS: u32 = 30;
 pub const SERVICE_PERIOD: Period = Period::working(7);
 /// Art. 67: the fine is paid within fifteen (calendar) days of receiving the decision.
 pub const PAYMENT_PERIOD: Period = Period::calendar(15);
+/// 行政复议法 (2023) Art. 20: reconsideration is asked for within sixty days of receiving the decision.
+pub const RECONSIDERATION_PERIOD: Period = Period::calendar(60);
+/// 行政诉讼法 Art. 46: a suit is brought within six months of learning of the decision.
+pub const LITIGATION_MONTHS: u32 = 6;
 /// Art. 72 (1): the late-payment fine per day, in per cent of the fine; it never exceeds the fine.
 pub const LATE_FEE_PERCENT_PER_DAY: i64 = 3;
 /// 国务院令第310号 Art. 5: the leader decides on a proposed transfer within three days of the report.

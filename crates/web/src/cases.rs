@@ -798,16 +798,18 @@ pub async fn document_pdf(
 ) -> Response {
     let result = async {
         let (_, document) = state.app.case_document(&auth.principal, id, document).await?;
-        let font = crate::pdf::document_font().ok_or_else(|| {
-            AppError::bad_request("pdf_font_missing", "no Chinese font is installed for PDF; print the page instead")
-        })?;
         let footer = digest_line(&document);
         let number = document.number.clone();
         let content = document.content.clone();
-        let bytes = tokio::task::spawn_blocking(move || crate::pdf::render(font, &number, &content, &footer))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(AppError::Internal)?;
+        // The font is read from disk on first use: off the async threads, like the rendering.
+        let bytes = tokio::task::spawn_blocking(move || {
+            let font = crate::pdf::document_font().ok_or_else(|| {
+                AppError::bad_request("pdf_font_missing", "no Chinese font is installed for PDF; print the page instead")
+            })?;
+            crate::pdf::render(font, &number, &content, &footer).map_err(AppError::Internal)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
         let name = format!("attachment; filename=\"{}-{}.pdf\"", document.kind, document.id);
         Ok((
             [(axum::http::header::CONTENT_TYPE, "application/pdf".to_string()), (axum::http::header::CONTENT_DISPOSITION, name)],
