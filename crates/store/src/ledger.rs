@@ -219,7 +219,28 @@ pub fn decode_entries_page(page: Option<&str>) -> DbResult<Vec<StoredEntry>> {
             payload: payload.into(),
         });
     }
+    // The query does not promise an order; the numbers do.
+    if !entries.is_sorted_by_key(|e| e.entry.seq) {
+        entries.sort_unstable_by_key(|e| e.entry.seq);
+    }
     Ok(entries)
+}
+
+/// Decodes a range of tree nodes that the database concatenated into one text, `<index>:<hex hash>`
+/// separated by commas, into index order.
+pub fn decode_node_range(joined: Option<&str>) -> DbResult<Vec<(u64, Hash)>> {
+    let Some(joined) = joined else { return Ok(Vec::new()) };
+    let mut nodes = joined
+        .split(',')
+        .map(|node| {
+            let (index, hex) = node.split_once(':').ok_or_else(corrupt_page)?;
+            Ok((index.parse().map_err(|_| corrupt_page())?, hash(hex)?))
+        })
+        .collect::<DbResult<Vec<(u64, Hash)>>>()?;
+    if !nodes.is_sorted_by_key(|n| n.0) {
+        nodes.sort_unstable_by_key(|n| n.0);
+    }
+    Ok(nodes)
 }
 
 fn corrupt_page() -> DbError {
@@ -272,6 +293,21 @@ mod tests {
             assert!(decode_entries_page(Some(bad)).is_err(), "{bad}");
         }
         assert!(decode_entries_page(None).unwrap().is_empty());
+        let reversed =
+            format!("12 6 0:0:0:0:7:中 文1:x2:{{}}64:{digest}0 5 5:alice7:officer4:a:b:1:x3:1:24:32062:{{}}64:{digest}");
+        let seqs: Vec<u64> = decode_entries_page(Some(&reversed)).unwrap().iter().map(|e| e.entry.seq).collect();
+        assert_eq!(seqs, [0, 12], "a page comes out in entry order whatever order the database gave");
+    }
+
+    #[test]
+    fn node_ranges_decode_in_index_order() {
+        let (a, b) = (HashAlgorithm::Sm3.digest(b"a"), HashAlgorithm::Sm3.digest(b"b"));
+        let joined = format!("8:{},7:{}", b.to_hex(), a.to_hex());
+        assert_eq!(decode_node_range(Some(&joined)).unwrap(), [(7, a), (8, b)]);
+        assert!(decode_node_range(None).unwrap().is_empty());
+        for bad in ["7", "x:00", &format!("7:{}ff", a.to_hex())] {
+            assert!(decode_node_range(Some(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

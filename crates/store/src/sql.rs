@@ -950,11 +950,11 @@ macro_rules! impl_sql_store {
             }
 
             async fn ledger_node_range(&self, level: u8, from_index: u64, to_index: u64) -> DbResult<Vec<(u64, gridward_ledger::Hash)>> {
-                // A contiguous range comes back as one row of concatenated hashes: reading row by row costs
-                // several times more than hashing, and verification reads every node.
-                let joined = sqlx::query(
-                    "SELECT count(*) AS n, string_agg(hash, '' ORDER BY idx) AS hashes FROM ledger_nodes
-                     WHERE level = $1 AND idx >= $2 AND idx <= $3",
+                // The range comes back as one text: reading row by row costs several times more than
+                // hashing, and verification reads every node. Each node carries its index, so the aggregate
+                // needs no ORDER BY of its own (on SQLite that sorts the range again).
+                let joined: Option<String> = sqlx::query_scalar(
+                    "SELECT string_agg(concat(idx, ':', hash), ',') FROM ledger_nodes WHERE level = $1 AND idx >= $2 AND idx <= $3",
                 )
                 .bind(i32::from(level))
                 .bind(from_index as i64)
@@ -962,29 +962,7 @@ macro_rules! impl_sql_store {
                 .fetch_one(&self.pool)
                 .await
                 .map_err(db_err)?;
-                let count: i64 = joined.try_get("n").map_err(db_err)?;
-                let hashes: Option<String> = joined.try_get("hashes").map_err(db_err)?;
-                if let Some(hashes) = hashes.filter(|h| count as u64 == to_index - from_index + 1 && h.len() == 64 * count as usize) {
-                    return (from_index..=to_index)
-                        .zip(hashes.as_bytes().chunks(64))
-                        .map(|(idx, hex)| Ok((idx, $crate::ledger::hash(std::str::from_utf8(hex).map_err(|e| DbError::Corrupt(e.to_string()))?)?)))
-                        .collect();
-                }
-                // Gaps or odd lengths (a damaged tree): row by row, so that each node is named.
-                let rows = sqlx::query("SELECT idx, hash FROM ledger_nodes WHERE level = $1 AND idx >= $2 AND idx <= $3 ORDER BY idx")
-                    .bind(i32::from(level))
-                    .bind(from_index as i64)
-                    .bind(to_index as i64)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(db_err)?;
-                rows.iter()
-                    .map(|r| {
-                        let idx: i64 = r.try_get("idx").map_err(db_err)?;
-                        let hash: String = r.try_get("hash").map_err(db_err)?;
-                        Ok((idx as u64, $crate::ledger::hash(&hash)?))
-                    })
-                    .collect()
+                $crate::ledger::decode_node_range(joined.as_deref())
             }
 
             async fn ledger_nodes(&self, ids: &[gridward_ledger::NodeId]) -> DbResult<HashMap<gridward_ledger::NodeId, gridward_ledger::Hash>> {
