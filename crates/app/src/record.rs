@@ -8,6 +8,7 @@ use gridward_ledger::{
     NodeStore, SM2_DISTINGUISHING_ID, TreeHead, consistency_plan, inclusion_plan, root_plan, verify_checkpoint,
 };
 use gridward_store::StoredCheckpoint;
+use gridward_store::ledger::entries_in_page;
 use serde::Serialize;
 
 use crate::App;
@@ -272,13 +273,13 @@ impl App {
                 let limit = VERIFY_PAGE.min(u32::try_from(size - from).unwrap_or(u32::MAX));
                 let page = read_page(&store, from, limit).await;
                 let more = match &page {
-                    Ok(p) => p.entries.len() == limit as usize,
+                    Ok(p) => p.entries.count == limit as usize,
                     Err(_) => false,
                 };
                 if let Ok(p) = &page
-                    && let Some(last) = p.entries.last()
+                    && let Some(last) = p.entries.last_seq
                 {
-                    from = last.entry.seq + 1;
+                    from = last + 1;
                 }
                 if pages.send(page).await.is_err() || !more {
                     return;
@@ -323,7 +324,7 @@ impl App {
 
 /// A page of entries and the stored tree nodes completed by them.
 struct StoredPage {
-    entries: Vec<gridward_store::StoredEntry>,
+    entries: gridward_store::ledger::EntriesPage,
     /// Per level, the stored nodes whose last leaf is one of this page's entries.
     nodes: BTreeMap<u8, BTreeMap<u64, Hash>>,
 }
@@ -332,7 +333,7 @@ struct StoredPage {
 /// complete. Both reads run at once, on two connections.
 async fn read_page(store: &std::sync::Arc<dyn gridward_store::Store>, from: u64, limit: u32) -> AppResult<StoredPage> {
     let last = from + u64::from(limit.max(1)) - 1;
-    let (entries, nodes) = tokio::join!(store.ledger_entries(from, limit), completed_nodes(store, from, last));
+    let (entries, nodes) = tokio::join!(store.ledger_entries_page(from, limit), completed_nodes(store, from, last));
     Ok(StoredPage { entries: entries?, nodes: nodes? })
 }
 
@@ -367,11 +368,12 @@ fn check_page(
     next_seq: &mut u64,
 ) -> AppResult<()> {
     let algorithm = tree.algorithm();
+    let entries = entries_in_page(&page.entries.text)?;
     // The hashing of each entry stands alone, so it is spread over the cores; the tree is built in order.
-    let hashed = par_map(&page.entries, |stored| {
+    let hashed = par_map(&entries, |stored| {
         (algorithm.digest(stored.payload.as_bytes()) == stored.entry.payload_digest, stored.entry.leaf_hash(algorithm))
     });
-    for (stored, (payload_matches, leaf)) in page.entries.iter().zip(hashed) {
+    for (stored, (payload_matches, leaf)) in entries.iter().zip(hashed) {
         let seq = stored.entry.seq;
         if seq != *next_seq && findings.len() < MAX_FINDINGS {
             findings.push(Finding {

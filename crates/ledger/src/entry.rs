@@ -32,13 +32,71 @@ impl Entry {
     /// The bytes the leaf hash covers: the entry as JSON with its fields in declaration order, so the
     /// same entry always encodes the same way on every machine.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        // Serializing a plain struct of strings and integers cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        self.view().canonical_bytes()
     }
 
     /// The RFC 6962 leaf hash of the entry: H(0x00 ‖ canonical bytes).
     pub fn leaf_hash(&self, algorithm: HashAlgorithm) -> Hash {
+        self.view().leaf_hash(algorithm)
+    }
+
+    /// The entry as borrowed text.
+    pub fn view(&self) -> EntryView<'_> {
+        EntryView {
+            seq: self.seq,
+            recorded_at: self.recorded_at,
+            actor: &self.actor,
+            role: &self.role,
+            action: &self.action,
+            object_type: &self.object_type,
+            object_id: &self.object_id,
+            jurisdiction: &self.jurisdiction,
+            payload_digest: self.payload_digest,
+        }
+    }
+}
+
+/// An [`Entry`] whose text is borrowed, e.g. from a page of entries as the database returned it:
+/// verification hashes millions of them and need not copy each field first. Its fields are the entry's,
+/// in the same order, so it encodes to the same canonical bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct EntryView<'a> {
+    pub seq: u64,
+    pub recorded_at: i64,
+    pub actor: &'a str,
+    pub role: &'a str,
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: &'a str,
+    pub jurisdiction: &'a str,
+    pub payload_digest: Hash,
+}
+
+impl EntryView<'_> {
+    /// See [`Entry::canonical_bytes`].
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        // Serializing a plain struct of strings and integers cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// See [`Entry::leaf_hash`].
+    pub fn leaf_hash(&self, algorithm: HashAlgorithm) -> Hash {
         algorithm.leaf_hash(&self.canonical_bytes())
+    }
+
+    /// The owned entry.
+    pub fn to_entry(&self) -> Entry {
+        Entry {
+            seq: self.seq,
+            recorded_at: self.recorded_at,
+            actor: self.actor.into(),
+            role: self.role.into(),
+            action: self.action.into(),
+            object_type: self.object_type.into(),
+            object_id: self.object_id.into(),
+            jurisdiction: self.jurisdiction.into(),
+            payload_digest: self.payload_digest,
+        }
     }
 }
 
@@ -76,6 +134,13 @@ mod tests {
         };
         let bytes = String::from_utf8(entry.canonical_bytes()).unwrap();
         assert!(bytes.starts_with(r#"{"seq":7,"recorded_at":1700000000,"actor":"admin""#), "{bytes}");
+        // The borrowed view encodes exactly as the entry itself does, escapes included.
+        let mut quoted = entry.clone();
+        quoted.object_id = "a\"b\\c\n中\u{1}".into();
+        for e in [&entry, &quoted] {
+            assert_eq!(e.view().canonical_bytes(), serde_json::to_vec(e).unwrap());
+            assert_eq!(e.view().to_entry(), *e);
+        }
         let leaf = entry.leaf_hash(HashAlgorithm::Sm3);
         let mut changed = entry.clone();
         changed.jurisdiction = "320613008000".into();

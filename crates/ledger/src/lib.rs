@@ -57,7 +57,7 @@ pub use bundle::{BUNDLE_FORMAT, BundleError, EntryProofBundle};
 pub use checkpoint::{
     Checkpoint, CheckpointKey, CheckpointSignature, SM2_DISTINGUISHING_ID, SignatureError, key_id, verify_checkpoint,
 };
-pub use entry::{Entry, canonical_payload};
+pub use entry::{Entry, EntryView, canonical_payload};
 pub use error::{ProofError, TreeError};
 pub use hash::{Hash, HashAlgorithm, ParseHashError, UnknownAlgorithm};
 pub use plan::{ProofPlan, consistency_plan, inclusion_plan, root_plan};

@@ -51,14 +51,14 @@ impl PostgresStore {
 }
 
 /// A page of ledger entries as one text, see `gridward_store::ledger::decode_entries_page`.
-const ENTRIES_PAGE: &str = "SELECT string_agg(
+const ENTRIES_PAGE: &str = "SELECT count(*) AS n, max(seq) AS last_seq, string_agg(
      seq || ' ' || recorded_at || ' ' || octet_length(actor) || ':' || actor ||
      octet_length(role) || ':' || role || octet_length(action) || ':' || action ||
      octet_length(object_type) || ':' || object_type || octet_length(object_id) || ':' || object_id ||
      octet_length(jurisdiction) || ':' || jurisdiction || octet_length(payload) || ':' || payload ||
      octet_length(payload_digest) || ':' || payload_digest,
-     '' ORDER BY seq)
-     FROM (SELECT * FROM ledger_entries WHERE seq >= $1 ORDER BY seq LIMIT $2) AS page";
+     '' ORDER BY seq) AS page
+     FROM (SELECT * FROM ledger_entries WHERE seq >= $1 ORDER BY seq LIMIT $2) AS entries";
 
 gridward_store::impl_sql_store!(
     PostgresStore,

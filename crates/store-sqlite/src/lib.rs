@@ -63,12 +63,12 @@ impl SqliteStore {
 /// builds each entry's text in one pass (a chain of `||` copies it once per operator), and the aggregate
 /// has no ORDER BY of its own: that sorts the whole page again, which doubled the cost of reading. Each
 /// entry carries its number, so the decoder puts the page in order whatever order it comes in.
-const ENTRIES_PAGE: &str = "SELECT string_agg(concat(
+const ENTRIES_PAGE: &str = "SELECT count(*) AS n, max(seq) AS last_seq, string_agg(concat(
      seq, ' ', recorded_at, ' ', octet_length(actor), ':', actor,
      octet_length(role), ':', role, octet_length(action), ':', action,
      octet_length(object_type), ':', object_type, octet_length(object_id), ':', object_id,
      octet_length(jurisdiction), ':', jurisdiction, octet_length(payload), ':', payload,
-     octet_length(payload_digest), ':', payload_digest), '')
+     octet_length(payload_digest), ':', payload_digest), '') AS page
      FROM (SELECT * FROM ledger_entries WHERE seq >= $1 ORDER BY seq LIMIT $2)";
 
 gridward_store::impl_sql_store!(

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use gridward_ledger::{Entry, Hash, HashAlgorithm, MerkleTree, NodeId, NodeStore, TreeHead, canonical_payload};
+use gridward_ledger::{Entry, EntryView, Hash, HashAlgorithm, MerkleTree, NodeId, NodeStore, TreeHead, canonical_payload};
 use serde::Serialize;
 
 use crate::{DbError, DbResult};
@@ -186,12 +186,29 @@ pub fn decode_frontier(size: u64, text: &str) -> DbResult<Vec<(NodeId, Hash)>> {
     ids.into_iter().zip(hashes).map(|(id, h)| Ok((id, hash(h)?))).collect()
 }
 
-/// Decodes a page of entries that the database concatenated into one text: per entry `seq recorded_at `
+/// A page of entries as the database joined them into one text.
+#[derive(Debug, Clone, Default)]
+pub struct EntriesPage {
+    /// How many entries the page holds.
+    pub count: usize,
+    /// The number of its last entry, if it has any.
+    pub last_seq: Option<u64>,
+    /// The entries, to be read with [`entries_in_page`].
+    pub text: String,
+}
+
+/// An entry and its payload as text borrowed from a page of entries.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryText<'a> {
+    pub entry: EntryView<'a>,
+    pub payload: &'a str,
+}
+
+/// Reads a page of entries that the database concatenated into one text: per entry `seq recorded_at `
 /// and then actor, role, action, object_type, object_id, jurisdiction, payload and payload_digest, each as
 /// `<byte length>:<text>`. Reading entries row by row costs several times more than hashing them, and
-/// verification reads every entry; the lengths keep any text unambiguous.
-pub fn decode_entries_page(page: Option<&str>) -> DbResult<Vec<StoredEntry>> {
-    let Some(page) = page else { return Ok(Vec::new()) };
+/// verification reads every entry; the lengths keep any text unambiguous. The fields stay in the page.
+pub fn entries_in_page(page: &str) -> DbResult<Vec<EntryText<'_>>> {
     let mut rest = page;
     let mut entries = Vec::new();
     while !rest.is_empty() {
@@ -204,19 +221,19 @@ pub fn decode_entries_page(page: Option<&str>) -> DbResult<Vec<StoredEntry>> {
             rest = &rest[len..];
         }
         let [actor, role, action, object_type, object_id, jurisdiction, payload, digest] = fields;
-        entries.push(StoredEntry {
-            entry: Entry {
+        entries.push(EntryText {
+            entry: EntryView {
                 seq: u64::try_from(seq).map_err(|_| corrupt_page())?,
                 recorded_at,
-                actor: actor.into(),
-                role: role.into(),
-                action: action.into(),
-                object_type: object_type.into(),
-                object_id: object_id.into(),
-                jurisdiction: jurisdiction.into(),
+                actor,
+                role,
+                action,
+                object_type,
+                object_id,
+                jurisdiction,
                 payload_digest: hash(digest)?,
             },
-            payload: payload.into(),
+            payload,
         });
     }
     // The query does not promise an order; the numbers do.
@@ -224,6 +241,12 @@ pub fn decode_entries_page(page: Option<&str>) -> DbResult<Vec<StoredEntry>> {
         entries.sort_unstable_by_key(|e| e.entry.seq);
     }
     Ok(entries)
+}
+
+/// [`entries_in_page`], copied out of the page.
+pub fn decode_entries_page(page: Option<&str>) -> DbResult<Vec<StoredEntry>> {
+    let Some(page) = page else { return Ok(Vec::new()) };
+    Ok(entries_in_page(page)?.iter().map(|e| StoredEntry { entry: e.entry.to_entry(), payload: e.payload.into() }).collect())
 }
 
 /// Decodes a range of tree nodes that the database concatenated into one text, `<index>:<hex hash>`

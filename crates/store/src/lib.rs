@@ -288,7 +288,11 @@ pub trait Store: ReportStore + CaseStore + Send + Sync {
     /// Extends the tree over the entries committed since the last integration and returns the head.
     async fn integrate_ledger(&self) -> DbResult<TreeHead>;
     /// Entries from `from_seq` on, in order, at most `limit`.
-    async fn ledger_entries(&self, from_seq: u64, limit: u32) -> DbResult<Vec<StoredEntry>>;
+    async fn ledger_entries(&self, from_seq: u64, limit: u32) -> DbResult<Vec<StoredEntry>> {
+        ledger::decode_entries_page(Some(&self.ledger_entries_page(from_seq, limit).await?.text))
+    }
+    /// The same entries as one text, to be read with [`ledger::entries_in_page`].
+    async fn ledger_entries_page(&self, from_seq: u64, limit: u32) -> DbResult<ledger::EntriesPage>;
     /// The stored nodes of one level with index in `[from_index, to_index]`, in index order.
     async fn ledger_node_range(&self, level: u8, from_index: u64, to_index: u64) -> DbResult<Vec<(u64, Hash)>>;
     /// The stored hashes of the given tree nodes (missing ones are absent from the map).

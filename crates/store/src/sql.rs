@@ -7,7 +7,8 @@
 /// `$begin_recorded` begins a transaction holding the ledger's write lock; `$one_round_trip` says whether
 /// the backend runs several statements with parameters in one call (SQLite does, PostgreSQL does not);
 /// `$latest_seq` is the SQL for the number of the entry just inserted in this transaction;
-/// `$entries_page` selects entries from `$1` on, at most `$2`, as one JSON array (see `decode_entries_page`).
+/// `$entries_page` selects entries from `$1` on, at most `$2`: their count `n`, the last one's number
+/// `last_seq`, and the entries joined into one text `page` (see `ledger::entries_in_page`).
 #[macro_export]
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, $row:ty, $backend:expr, $begin_recorded:expr, $one_round_trip:expr, $latest_seq:expr, $entries_page:expr) => {
@@ -37,13 +38,13 @@ macro_rules! impl_sql_store {
                 let state = sqlx::query("SELECT size, frontier FROM ledger_state WHERE id = 1").fetch_one(&mut *tx).await.map_err(db_err)?;
                 let size = u64::try_from(state.try_get::<i64, _>("size").map_err(db_err)?).map_err(|_| DbError::Corrupt("ledger size".into()))?;
                 let frontier = $crate::ledger::decode_frontier(size, &state.try_get::<String, _>("frontier").map_err(db_err)?)?;
-                let page: Option<String> = sqlx::query_scalar($entries_page)
+                let page = sqlx::query($entries_page)
                     .bind(size as i64)
                     .bind(i64::from(INTEGRATION_PAGE))
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(db_err)?;
-                let rows = $crate::ledger::decode_entries_page(page.as_deref())?;
+                let rows = $crate::ledger::decode_entries_page(Some(&entries_page_row(&page)?.text))?;
                 if rows.is_empty() {
                     return Ok(($crate::ledger::head(algorithm, size, frontier)?, false));
                 }
@@ -187,6 +188,16 @@ macro_rules! impl_sql_store {
                 uploaded_by: r.try_get("uploaded_by").map_err(db_err)?,
                 uploaded_at: r.try_get("uploaded_at").map_err(db_err)?,
                 ledger_seq: r.try_get("ledger_seq").map_err(db_err)?,
+            })
+        }
+
+        fn entries_page_row(r: &$row) -> DbResult<$crate::ledger::EntriesPage> {
+            let count: i64 = r.try_get("n").map_err(db_err)?;
+            let last_seq: Option<i64> = r.try_get("last_seq").map_err(db_err)?;
+            Ok($crate::ledger::EntriesPage {
+                count: usize::try_from(count).map_err(|_| DbError::Corrupt("entry count".into()))?,
+                last_seq: last_seq.map(|s| u64::try_from(s).map_err(|_| DbError::Corrupt("entry number".into()))).transpose()?,
+                text: r.try_get::<Option<String>, _>("page").map_err(db_err)?.unwrap_or_default(),
             })
         }
 
@@ -846,14 +857,14 @@ macro_rules! impl_sql_store {
                 $crate::ledger::head(self.ledger_algorithm().await?, size, frontier).map(Some)
             }
 
-            async fn ledger_entries(&self, from_seq: u64, limit: u32) -> DbResult<Vec<$crate::StoredEntry>> {
-                let page: Option<String> = sqlx::query_scalar($entries_page)
+            async fn ledger_entries_page(&self, from_seq: u64, limit: u32) -> DbResult<$crate::ledger::EntriesPage> {
+                let page = sqlx::query($entries_page)
                     .bind(from_seq as i64)
                     .bind(i64::from(limit))
                     .fetch_one(&self.pool)
                     .await
                     .map_err(db_err)?;
-                $crate::ledger::decode_entries_page(page.as_deref())
+                entries_page_row(&page)
             }
 
             async fn add_checkpoint(&self, c: &$crate::StoredCheckpoint) -> DbResult<()> {
