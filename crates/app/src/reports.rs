@@ -13,7 +13,9 @@ use gridward_domain::report::{
     reward_for,
 };
 use gridward_grid::Datum;
-use gridward_store::{Actor, Change, Open311Key, ReportQuery, ReportRecord, ReportUpdate, Reporter, RewardRecord};
+use gridward_store::{
+    Actor, Change, NearArea, NearbyReport, Open311Key, ReportQuery, ReportRecord, ReportUpdate, Reporter, RewardRecord,
+};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
@@ -432,11 +434,12 @@ impl App {
             (None, None) => return Err(AppError::bad_request("missing_location", "give lat and long, or an address")),
         };
         let at = now();
+        // Through group commit the writer looks for duplicates, a batch at a time.
+        let through_writer = staff.is_none() && self.group_commit;
         let duplicate_of = match (lon, lat) {
-            (Some(lon), Some(lat)) => self.earlier_report(service, lon, lat, at).await?,
+            (Some(lon), Some(lat)) if !through_writer => self.earlier_report(service, lon, lat, at).await?,
             _ => None,
         };
-        let state = if duplicate_of.is_some() { ReportState::Duplicate } else { ReportState::Submitted };
         let (squad, officer) =
             grid_code.as_ref().and_then(|g| cache.owners.get(g)).cloned().map_or((None, None), |(s, o)| (Some(s), o));
         let report = ReportRecord {
@@ -445,7 +448,7 @@ impl App {
             service_code: service.code.clone(),
             channel,
             client,
-            state,
+            state: ReportState::Submitted,
             cancel_reason: None,
             severity,
             description,
@@ -456,22 +459,26 @@ impl App {
             jurisdiction,
             squad,
             officer,
-            duplicate_of,
+            duplicate_of: None,
             reporter,
             attributes: input.attributes,
             media_url,
             submitted_at: at,
             updated_at: at,
-            step_due: state.step().map(|step| WorkCalendar::official().deadline(at, service.limits.of(step)).due),
+            step_due: Some(WorkCalendar::official().deadline(at, service.limits.of(Step::Verify)).due),
             escalated: false,
             reworks: 0,
-            closed_at: if state.is_open() { None } else { Some(at) },
+            closed_at: None,
             case_ref: None,
             ledger_seq: 0,
         };
+        let report = match duplicate_of {
+            Some(of) => as_duplicate(report, of),
+            None => report,
+        };
         let stored = match staff {
             Some(who) => self.store.submit_reports(std::slice::from_ref(&report), &change(&actor_of(who))).await?.remove(0),
-            None if self.group_commit => self.submit_through_writer(report).await?,
+            None if through_writer => self.submit_through_writer(report).await?,
             None => self.store.submit_reports(std::slice::from_ref(&report), &intake_change()).await?.remove(0),
         };
         Ok(Submitted {
@@ -561,27 +568,10 @@ impl App {
 
     /// The earliest open report of the same service near this point within the duplicate window.
     async fn earlier_report(&self, service: &Service, lon: f64, lat: f64, at: i64) -> AppResult<Option<i64>> {
-        let rule: DuplicateRule = self.duplicate_rule;
-        // A box a little larger than the radius; the exact distance is the domain's test.
-        let dlat = rule.radius_m / 111_000.0 * 1.1;
-        let dlon = dlat / lat.to_radians().cos().max(0.01);
-        let recent = self
-            .store
-            .reports(&ReportQuery {
-                service_codes: vec![service.code.clone()],
-                from: Some(at - rule.window_s),
-                states: ReportState::ALL.into_iter().filter(|s| s.is_open()).collect(),
-                within_box: Some([lon - dlon, lat - dlat, lon + dlon, lat + dlat]),
-                limit: 1000,
-                ..ReportQuery::default()
-            })
-            .await?;
-        let sightings: Vec<Sighting<'_>> = recent
-            .iter()
-            .filter_map(|r| {
-                Some(Sighting { id: r.id, service_code: &r.service_code, lon: r.lon?, lat: r.lat?, at: r.submitted_at })
-            })
-            .collect();
+        let rule = self.duplicate_rule;
+        let area = NearArea { service_code: service.code.clone(), bbox: duplicate_box(rule, lon, lat) };
+        let nearby = self.store.open_reports_near(std::slice::from_ref(&area), at - rule.window_s).await?;
+        let sightings: Vec<Sighting<'_>> = nearby.iter().map(sighting).collect();
         Ok(find_duplicate(&Sighting { id: 0, service_code: &service.code, lon, lat, at }, &sightings, rule))
     }
 
@@ -593,10 +583,10 @@ impl App {
                 let (tx, rx) = mpsc::channel::<IntakeJob>(MAX_BATCH * 8);
                 // The writer gets a thread and a runtime of its own: on the shared runtime each of its
                 // awaits would queue behind every request in flight, and a batch would take that long.
-                let store = self.store.clone();
+                let (store, rule) = (self.store.clone(), self.duplicate_rule);
                 let started = std::thread::Builder::new().name("intake-writer".into()).spawn(move || {
                     match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                        Ok(runtime) => runtime.block_on(run_intake_writer(store, rx)),
+                        Ok(runtime) => runtime.block_on(run_intake_writer(store, rx, rule)),
                         Err(e) => tracing::error!(error = %e, "the intake writer's runtime did not start"),
                     }
                 });
@@ -1247,26 +1237,123 @@ fn possible_actions(who: &Principal, report: &ReportRecord) -> Vec<&'static str>
 
 /// Writes queued reports in batches: whatever is waiting when the writer turns (up to `MAX_BATCH`) goes into
 /// one transaction, and every sender learns its number once that transaction is durable.
-async fn run_intake_writer(store: Arc<dyn gridward_store::Store>, mut rx: mpsc::Receiver<IntakeJob>) {
+async fn run_intake_writer(store: Arc<dyn gridward_store::Store>, mut rx: mpsc::Receiver<IntakeJob>, rule: DuplicateRule) {
     let mut batch: Vec<IntakeJob> = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let reports: Vec<ReportRecord> = batch.iter().map(|j| j.report.clone()).collect();
+    loop {
+        // Reports held back from the last batch go first, with whatever else is waiting.
+        if batch.is_empty() {
+            if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
+                return;
+            }
+        } else {
+            while batch.len() < MAX_BATCH
+                && let Ok(job) = rx.try_recv()
+            {
+                batch.push(job);
+            }
+        }
         let started = std::time::Instant::now();
+        let (ready, held) = match mark_duplicates(store.as_ref(), std::mem::take(&mut batch), rule).await {
+            Ok(split) => split,
+            Err((jobs, e)) => {
+                fail_all(jobs, &e.to_string());
+                continue;
+            }
+        };
+        let reports: Vec<ReportRecord> = ready.iter().map(|j| j.report.clone()).collect();
         let written = store.submit_reports(&reports, &intake_change()).await;
         tracing::debug!(reports = reports.len(), micros = started.elapsed().as_micros() as u64, "intake batch written");
         match written {
             Ok(stored) => {
-                for (job, record) in batch.drain(..).zip(stored) {
+                for (job, record) in ready.into_iter().zip(stored) {
                     let _ = job.reply.send(Ok(record));
                 }
             }
-            Err(e) => {
-                let message = e.to_string();
-                tracing::error!(%message, reports = batch.len(), "a batch of reports was not stored");
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(AppError::Internal(message.clone())));
-                }
+            Err(e) => fail_all(ready, &e.to_string()),
+        }
+        batch = held;
+    }
+}
+
+/// Tells every sender in `jobs` that its report was not stored.
+fn fail_all(jobs: Vec<IntakeJob>, message: &str) {
+    tracing::error!(%message, reports = jobs.len(), "a batch of reports was not stored");
+    for job in jobs {
+        let _ = job.reply.send(Err(AppError::Internal(message.to_string())));
+    }
+}
+
+/// Links each report of a batch that repeats an open report to it, with one query for the whole batch.
+/// A report that repeats an earlier report of the same batch is held back for the next batch, where that
+/// report has its number; so concurrent reports of one problem are linked as surely as sequential ones.
+async fn mark_duplicates(
+    store: &dyn gridward_store::Store,
+    batch: Vec<IntakeJob>,
+    rule: DuplicateRule,
+) -> Result<(Vec<IntakeJob>, Vec<IntakeJob>), (Vec<IntakeJob>, AppError)> {
+    let placed = |j: &IntakeJob| Some((j.report.lon?, j.report.lat?));
+    let areas: Vec<NearArea> = batch
+        .iter()
+        .filter_map(|j| {
+            let (lon, lat) = placed(j)?;
+            Some(NearArea { service_code: j.report.service_code.clone(), bbox: duplicate_box(rule, lon, lat) })
+        })
+        .collect();
+    let Some(earliest) = batch.iter().filter(|j| placed(j).is_some()).map(|j| j.report.submitted_at).min() else {
+        return Ok((batch, Vec::new()));
+    };
+    let nearby = match store.open_reports_near(&areas, earliest - rule.window_s).await {
+        Ok(nearby) => nearby,
+        Err(e) => return Err((batch, e.into())),
+    };
+    // Decide first, then move the jobs: sightings borrow from them. Reports of this batch that stay
+    // originals are candidates too, under negative stand-in numbers (stored numbers are positive).
+    let mut candidates: Vec<Sighting<'_>> = nearby.iter().map(sighting).collect();
+    let mut decisions = Vec::with_capacity(batch.len());
+    for (i, job) in batch.iter().enumerate() {
+        let Some((lon, lat)) = placed(job) else {
+            decisions.push(None);
+            continue;
+        };
+        let me = Sighting { id: 0, service_code: &job.report.service_code, lon, lat, at: job.report.submitted_at };
+        let found = find_duplicate(&me, &candidates, rule);
+        if found.is_none() {
+            candidates.push(Sighting { id: -(i as i64) - 1, ..me });
+        }
+        decisions.push(found);
+    }
+    let (mut ready, mut held) = (Vec::with_capacity(batch.len()), Vec::new());
+    for (mut job, found) in batch.into_iter().zip(decisions) {
+        match found {
+            Some(of) if of < 0 => held.push(job),
+            Some(of) => {
+                job.report = as_duplicate(job.report, of);
+                ready.push(job);
             }
+            None => ready.push(job),
         }
     }
+    Ok((ready, held))
+}
+
+/// A new report linked to the earlier report `of`: closed as its duplicate at once.
+fn as_duplicate(report: ReportRecord, of: i64) -> ReportRecord {
+    ReportRecord {
+        state: ReportState::Duplicate,
+        duplicate_of: Some(of),
+        step_due: None,
+        closed_at: Some(report.submitted_at),
+        ..report
+    }
+}
+
+/// A box a little larger than the duplicate radius around a point; the exact distance is the domain's test.
+fn duplicate_box(rule: DuplicateRule, lon: f64, lat: f64) -> [f64; 4] {
+    let dlat = rule.radius_m / 111_000.0 * 1.1;
+    let dlon = dlat / lat.to_radians().cos().max(0.01);
+    [lon - dlon, lat - dlat, lon + dlon, lat + dlat]
+}
+
+fn sighting(r: &NearbyReport) -> Sighting<'_> {
+    Sighting { id: r.id, service_code: &r.service_code, lon: r.lon, lat: r.lat, at: r.submitted_at }
 }

@@ -312,6 +312,47 @@ store_test!(group_commit_numbers_concurrent_reports_without_gaps, |store: Arc<dy
     assert!(app.verify_ledger().await.unwrap().is_intact());
 });
 
+store_test!(concurrent_reports_of_one_problem_are_linked_to_one_original, |store: Arc<dyn Store>| async move {
+    let city = App::new(store.clone()).unwrap();
+    city.load_demo_city(PASSWORD).await.unwrap();
+    let (lon, lat) = point_in_zhongxiu(&store).await;
+    // Through group commit, forty at once (many share a batch); with one transaction per report, one after
+    // another (that path sees only reports already committed).
+    for (group_commit, service) in [(true, "0101"), (false, "0201")] {
+        let app = city.clone().with_group_commit(group_commit);
+        let mut submitted = Vec::new();
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            // Within a few metres of each other.
+            let r = report_at(service, lon + (i % 5) as f64 * 0.00002, lat);
+            let app = app.clone();
+            let task = tokio::spawn(async move { app.submit_report(&Submitter::Public, r).await.unwrap() });
+            if group_commit {
+                tasks.push(task);
+            } else {
+                submitted.push(task.await.unwrap());
+            }
+        }
+        for t in tasks {
+            submitted.push(t.await.unwrap());
+        }
+        let originals: Vec<i64> = submitted.iter().filter(|s| s.duplicate_of.is_none()).map(|s| s.id).collect();
+        assert_eq!(originals.len(), 1, "one original: {submitted:?}");
+        // Every other report names it and is closed as its duplicate.
+        for s in submitted.iter().filter(|s| s.id != originals[0]) {
+            assert_eq!(s.duplicate_of, Some(originals[0]), "{s:?}");
+            let stored = store.report(s.id).await.unwrap().unwrap();
+            assert_eq!(
+                (stored.state, stored.step_due.is_none(), stored.closed_at.is_some()),
+                (ReportState::Duplicate, true, true)
+            );
+        }
+    }
+    // Another service at the same place is not a duplicate.
+    assert_eq!(city.submit_report(&Submitter::Public, report_at("0301", lon, lat)).await.unwrap().duplicate_of, None);
+    assert!(city.verify_ledger().await.unwrap().is_intact());
+});
+
 store_test!(open311_keys_are_issued_shown_once_and_revoked, |store: Arc<dyn Store>| async move {
     let app = App::new(store.clone()).unwrap();
     app.load_demo_city(PASSWORD).await.unwrap();

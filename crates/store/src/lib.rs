@@ -24,7 +24,9 @@ use serde::Serialize;
 
 pub use cases::{CaseDocument, CaseQuery, CaseRecord, CaseStepRecord, CaseStore, NewDocument};
 pub use ledger::{Actor, Change, StoredCheckpoint, StoredEntry};
-pub use reports::{Open311Key, ReportQuery, ReportRecord, ReportStore, ReportUpdate, Reporter, RewardRecord};
+pub use reports::{
+    NearArea, NearbyReport, Open311Key, ReportQuery, ReportRecord, ReportStore, ReportUpdate, Reporter, RewardRecord,
+};
 
 /// A storage failure, in the few shapes callers act on.
 #[derive(Debug, thiserror::Error)]

@@ -295,6 +295,32 @@ macro_rules! impl_sql_report_store {
                 rows.iter().map(report_row).collect()
             }
 
+            async fn open_reports_near(&self, areas: &[$crate::reports::NearArea], from: i64) -> DbResult<Vec<$crate::reports::NearbyReport>> {
+                if areas.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let database = <$db as sqlx::Database>::NAME;
+                let sql = $crate::reports::open_reports_near_sql(areas.len(), |n| $crate::sql::placeholder(database, n));
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for area in areas {
+                    let [west, south, east, north] = area.bbox;
+                    q = q.bind(&area.service_code).bind(south).bind(north).bind(west).bind(east);
+                }
+                let q = q.bind(from);
+                let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::reports::NearbyReport {
+                            id: r.try_get("id").map_err(db_err)?,
+                            service_code: r.try_get("service_code").map_err(db_err)?,
+                            lon: r.try_get("lon").map_err(db_err)?,
+                            lat: r.try_get("lat").map_err(db_err)?,
+                            submitted_at: r.try_get("submitted_at").map_err(db_err)?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn count_reports(&self, query: &$crate::reports::ReportQuery) -> DbResult<u64> {
                 let (clause, binds) = $crate::reports::report_filter(query);
                 let sql = format!("SELECT count(*) AS n FROM reports{clause}");

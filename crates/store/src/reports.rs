@@ -125,6 +125,45 @@ impl ReportUpdate {
     }
 }
 
+/// Where to look for reports of one service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearArea {
+    pub service_code: String,
+    /// `[west, south, east, north]`, WGS-84 degrees.
+    pub bbox: [f64; 4],
+}
+
+/// Where and when a stored report was made: what duplicate detection compares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearbyReport {
+    pub id: i64,
+    pub service_code: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub submitted_at: i64,
+}
+
+/// The SQL of [`ReportStore::open_reports_near`] for `areas` areas: each area's service code, south,
+/// north, west and east, then `from`. `placeholder(n)` writes parameter `n`. Only the areas may pick an
+/// index (service, latitude, longitude), one per area: the time and the state are written so that no
+/// index can serve them, since an index on either would walk every report of the day.
+pub fn open_reports_near_sql(areas: usize, placeholder: impl Fn(usize) -> String) -> String {
+    let open = ReportState::ALL.into_iter().filter(|s| s.is_open()).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>();
+    let terms = (0..areas)
+        .map(|a| {
+            let p = |k: usize| placeholder(1 + 5 * a + k);
+            format!("(service_code = {} AND lat >= {} AND lat <= {} AND lon >= {} AND lon <= {})", p(0), p(1), p(2), p(3), p(4))
+        })
+        .collect::<Vec<_>>();
+    format!(
+        "SELECT id, service_code, lon, lat, submitted_at FROM reports WHERE ({}) AND submitted_at + 0 >= {} AND state || '' IN ({}) LIMIT {}",
+        terms.join(" OR "),
+        placeholder(1 + 5 * areas),
+        open.join(","),
+        1000 * areas
+    )
+}
+
 /// Which reports to read. Empty lists and `None` do not filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReportQuery {
@@ -192,6 +231,10 @@ pub trait ReportStore: Send + Sync {
     async fn reports(&self, query: &ReportQuery) -> DbResult<Vec<ReportRecord>>;
     /// How many reports a query matches, ignoring its limit and offset.
     async fn count_reports(&self, query: &ReportQuery) -> DbResult<u64>;
+    /// The open reports submitted at or after `from` that lie in any of `areas` (a service and a box
+    /// `[west, south, east, north]` in WGS-84), at most 1,000 per area: the candidates when new reports
+    /// are checked for duplicates, all in one query.
+    async fn open_reports_near(&self, areas: &[NearArea], from: i64) -> DbResult<Vec<NearbyReport>>;
     /// Replaces a report's row with `report` and adds `update`, under one entry, if the stored row is still
     /// the one numbered `expected_seq`; `None` when it changed meanwhile (nothing is written).
     async fn update_report(

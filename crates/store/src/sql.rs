@@ -1576,7 +1576,6 @@ macro_rules! impl_sql_store {
 /// more time binding than writing.
 #[doc(hidden)]
 pub fn value_rows(database: &str, rows: usize, columns: usize) -> String {
-    let numbered = database != "SQLite";
     let mut sql = String::with_capacity(rows * columns * 6);
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });
@@ -1584,16 +1583,18 @@ pub fn value_rows(database: &str, rows: usize, columns: usize) -> String {
             if c > 1 {
                 sql.push_str(", ");
             }
-            if numbered {
-                sql.push('$');
-                sql.push_str(&(r * columns + c).to_string());
-            } else {
-                sql.push('?');
-            }
+            sql.push_str(&placeholder(database, r * columns + c));
         }
         sql.push(')');
     }
     sql
+}
+
+/// Parameter `n` (from 1) of a statement whose parameters appear in the text in the order they are bound:
+/// `$n`, or a bare `?` on SQLite (see [`value_rows`]).
+#[doc(hidden)]
+pub fn placeholder(database: &str, n: usize) -> String {
+    if database == "SQLite" { "?".into() } else { format!("${n}") }
 }
 
 /// Renumbers the `$n` placeholders of `sql` by `by`, so that a statement can follow another one's
