@@ -26,7 +26,7 @@ use crate::reports::clean_text;
 use crate::{App, AppError, AppResult, actor_of, change, now, today};
 
 /// Roles that work cases in their territory (auxiliary staff read and assist; the domain refuses their steps).
-const WORKS_CASES: &[Role] = &[Role::Leader, Role::Officer, Role::Auxiliary, Role::LegalReviewer];
+pub const WORKS_CASES: &[Role] = &[Role::Leader, Role::Officer, Role::Auxiliary, Role::LegalReviewer];
 /// Roles that see a party's identity in full; everyone else sees it masked. The procuratorate checks
 /// transfers against criminal records, so it reads them whole.
 const SEES_PARTIES: &[Role] = &[Role::Leader, Role::Officer, Role::LegalReviewer, Role::Procuratorate];

@@ -262,12 +262,7 @@ impl App {
     }
 
     async fn commit_demo_plan(&self, plan: &Plan, actor: &Actor) -> AppResult<()> {
-        let admin = gridward_domain::access::Principal {
-            username: actor.name.clone(),
-            display_name: actor.name.clone(),
-            roles: vec![Role::Admin],
-            scope: DivisionCode::parse(CITY).map_err(|e| AppError::Internal(e.to_string()))?,
-        };
+        let admin = demo_principal(&actor.name, &[Role::Admin], CITY)?;
         let preview = self.preview_plan(&admin, plan).await?;
         if !preview.committable {
             return Err(AppError::Invalid(preview.effect.problems));
@@ -371,14 +366,7 @@ impl App {
             return Ok(());
         }
         self.forget_intake_cache();
-        let person = |name: &str, roles: &[Role], scope: &str| -> AppResult<gridward_domain::access::Principal> {
-            Ok(gridward_domain::access::Principal {
-                username: name.to_string(),
-                display_name: name.to_string(),
-                roles: roles.to_vec(),
-                scope: DivisionCode::parse(scope).map_err(|e| AppError::Internal(e.to_string()))?,
-            })
-        };
+        let person = demo_principal;
         let dispatcher = person("dispatcher", &[Role::Dispatcher], CITY)?;
         let officer = person("officer.zhongxiu", &[Role::Officer], ZHONGXIU)?;
         let supervisor = person("supervisor", &[Role::Supervisor], CHONGCHUAN)?;
@@ -732,4 +720,14 @@ fn demo_staff(bodies: &[BodyRow]) -> Vec<StaffRow> {
         }
     }
     rows
+}
+
+/// A demo account acting in `scope` (a division code of the demo city).
+pub(crate) fn demo_principal(name: &str, roles: &[Role], scope: &str) -> AppResult<gridward_domain::access::Principal> {
+    Ok(gridward_domain::access::Principal {
+        username: name.to_string(),
+        display_name: name.to_string(),
+        roles: roles.to_vec(),
+        scope: DivisionCode::parse(scope).map_err(|e| AppError::Internal(e.to_string()))?,
+    })
 }

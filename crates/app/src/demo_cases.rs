@@ -3,17 +3,16 @@
 //! use, so every step is judged by the law and written to the record.
 
 use gridward_domain::Date;
-use gridward_domain::access::{Principal, Role};
+use gridward_domain::access::Role;
 use gridward_domain::case::{
     CaseSource, EvidenceCategory, Officer, Outcome, Penalty, Procedure, ServiceMethod, StepKind, TransferAttachment,
 };
-use gridward_domain::division::DivisionCode;
 use gridward_domain::party::{Party, PartyKind};
 use gridward_store::Page;
 
 use crate::cases::{OpenCase, SummaryInput};
-use crate::demo::{CITY, ZHONGXIU, ZHONGXIU_SQUAD};
-use crate::{App, AppError, AppResult, now, today};
+use crate::demo::{CITY, ZHONGXIU, ZHONGXIU_SQUAD, demo_principal};
+use crate::{App, AppResult, now, today};
 
 const CASES_SEED_NAME: &str = "demo-cases-v1";
 /// The power the demo cases are brought under: 城市市容和环境卫生管理条例 Art. 34 (waste in public places).
@@ -55,14 +54,7 @@ impl App {
         if self.store.seed_applied(CASES_SEED_NAME).await? {
             return Ok(());
         }
-        let person = |name: &str, roles: &[Role], scope: &str| -> AppResult<Principal> {
-            Ok(Principal {
-                username: name.to_string(),
-                display_name: name.to_string(),
-                roles: roles.to_vec(),
-                scope: DivisionCode::parse(scope).map_err(|e| AppError::Internal(e.to_string()))?,
-            })
-        };
+        let person = demo_principal;
         let officer = person("officer.zhongxiu", &[Role::Officer], ZHONGXIU)?;
         let leader = person("leader", &[Role::Leader], CITY)?;
         let legal = person("legal", &[Role::LegalReviewer], CITY)?;
@@ -71,13 +63,7 @@ impl App {
         let (Some(first), Some(second)) = (credentialed.next(), credentialed.next()) else {
             return Ok(());
         };
-        let named = |no: &str| Officer {
-            staff_no: no.to_string(),
-            name: String::new(),
-            roles: Vec::new(),
-            auxiliary: false,
-            credential: None,
-        };
+        let named = Officer::by_staff_no;
         let parties = parties();
         let open = |party: &Party, facts: &str, act: Date, summary: Option<SummaryInput>| OpenCase {
             procedure: if summary.is_some() { Procedure::Summary } else { Procedure::Ordinary },

@@ -6,7 +6,7 @@ use gridward_domain::Date;
 use gridward_domain::calendar::{Period, PeriodUnit, WorkCalendar};
 use gridward_domain::case::{
     Case, HEARING_REQUEST_PERIOD, LATE_FEE_PERCENT_PER_DAY, LITIGATION_MONTHS, Outcome, PAYMENT_PERIOD, POLICE_DECISION_PERIOD,
-    Penalty, RECONSIDERATION_PERIOD, ServiceMethod, Step, StepKind,
+    Penalty, RECONSIDERATION_PERIOD, ServiceMethod, Step, StepKind, yuan_of_fen,
 };
 use gridward_domain::catalog::{PenaltyType, chinese_number};
 use gridward_domain::org::Body;
@@ -140,7 +140,8 @@ pub fn penalty_text(p: &Penalty) -> String {
     if p.amount_yuan > 0 { format!("{} {}", p.kind.zh(), yuan(p.amount_yuan)) } else { p.kind.zh().to_string() }
 }
 
-fn penalties_text(ps: &[Penalty]) -> String {
+/// Penalties as a decision lists them, `；` between.
+pub fn penalties_text(ps: &[Penalty]) -> String {
     ps.iter().map(penalty_text).collect::<Vec<_>>().join("；")
 }
 
@@ -343,7 +344,7 @@ pub fn document_for(
                 fields.push(json!(["决定日期", zh_date(d.decided_on)]));
                 fields.push(json!(["处罚", penalties_text(d.outcome.penalties())]));
             }
-            fields.push(json!(["已缴金额", format!("{:.2}元", case.paid_fen() as f64 / 100.0)]));
+            fields.push(json!(["已缴金额", format!("{}元", yuan_of_fen(case.paid_fen()))]));
             if let StepKind::Close { summary } = &step.kind {
                 paragraphs.push(summary.clone());
             }
@@ -381,22 +382,7 @@ pub fn mask_party(content: &mut Value, full: &Party, masked: &Party) {
     .into_iter()
     .filter(|(f, m)| !f.is_empty() && f != m)
     .collect();
-    replace_all(content, &pairs);
-}
-
-fn replace_all(value: &mut Value, pairs: &[(&str, &str)]) {
-    match value {
-        Value::String(s) => {
-            for (from, to) in pairs {
-                if s.contains(from) {
-                    *s = s.replace(from, to);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| replace_all(v, pairs)),
-        Value::Object(map) => map.values_mut().for_each(|v| replace_all(v, pairs)),
-        _ => {}
-    }
+    gridward_store::cases::replace_in_strings(content, &pairs);
 }
 
 /// A legal period as documents write it: 五个工作日, 十五日. The numbers come from the domain's named

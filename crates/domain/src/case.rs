@@ -230,6 +230,13 @@ impl Penalty {
     }
 }
 
+/// An amount of fen as yuan with two decimals, `1234` → `12.34`, in integers (no rounding on the way).
+pub fn yuan_of_fen(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let fen = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", fen / 100, fen % 100)
+}
+
 /// The total fine among `penalties`, in yuan.
 pub fn fine_of(penalties: &[Penalty]) -> u64 {
     penalties.iter().filter(|p| p.kind == PenaltyType::Fine).map(|p| p.amount_yuan).sum()
@@ -286,6 +293,12 @@ pub struct Officer {
 }
 
 impl Officer {
+    /// A member of staff named by number alone, as input names people; the rest is filled in from the
+    /// staff records before a step is judged.
+    pub fn by_staff_no(staff_no: impl Into<String>) -> Officer {
+        Officer { staff_no: staff_no.into(), name: String::new(), roles: Vec::new(), auxiliary: false, credential: None }
+    }
+
     /// Whether this person may act as an enforcement officer in `domain` on `day` (Art. 42; 协管 never).
     pub fn qualified(&self, domain: EnforcementDomain, day: Date) -> bool {
         !self.auxiliary && self.credential.as_ref().is_some_and(|c| c.is_valid_on(day) && c.domains.contains(&domain))
@@ -1747,7 +1760,7 @@ impl Case {
                 ensure(self.appeals.iter().all(|a| a.to.is_some()), "appeal_pending", "Art. 73", "an appeal is under way")?;
                 if matches!(decision.outcome, Outcome::Penalty { .. }) {
                     let owed = self.owed_fen(day);
-                    ensure(owed == 0, "fine_unpaid", "Art. 67, 72", &format!("{:.2} yuan is still owed", owed as f64 / 100.0))?;
+                    ensure(owed == 0, "fine_unpaid", "Art. 67, 72", &format!("{} yuan is still owed", yuan_of_fen(owed)))?;
                 }
                 next.closed_on = Some(day);
             }

@@ -5,6 +5,13 @@ use crate::org::Credential;
 
 const DOMAIN: EnforcementDomain = EnforcementDomain::UrbanManagement;
 
+#[test]
+fn fen_are_written_as_yuan_exactly() {
+    for (fen, text) in [(0, "0.00"), (5, "0.05"), (1234, "12.34"), (100_000_000_001, "1000000000.01"), (-250, "-2.50")] {
+        assert_eq!(yuan_of_fen(fen), text);
+    }
+}
+
 fn cal() -> &'static WorkCalendar {
     WorkCalendar::official()
 }

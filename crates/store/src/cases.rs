@@ -61,10 +61,21 @@ pub const CASE_NUMBER_PLACEHOLDER: &str = "{{case_number}}";
 
 /// Replaces the placeholder in every string of `content`.
 pub fn fill_case_number(content: &mut serde_json::Value, number: &str) {
-    match content {
-        serde_json::Value::String(s) if s.contains(CASE_NUMBER_PLACEHOLDER) => *s = s.replace(CASE_NUMBER_PLACEHOLDER, number),
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| fill_case_number(v, number)),
-        serde_json::Value::Object(map) => map.values_mut().for_each(|v| fill_case_number(v, number)),
+    replace_in_strings(content, &[(CASE_NUMBER_PLACEHOLDER, number)]);
+}
+
+/// Replaces each `(from, to)` in every string of `value`, however deep.
+pub fn replace_in_strings(value: &mut serde_json::Value, pairs: &[(&str, &str)]) {
+    match value {
+        serde_json::Value::String(s) => {
+            for (from, to) in pairs {
+                if s.contains(from) {
+                    *s = s.replace(from, to);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| replace_in_strings(v, pairs)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| replace_in_strings(v, pairs)),
         _ => {}
     }
 }

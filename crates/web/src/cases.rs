@@ -14,7 +14,7 @@ use gridward_domain::access::Role;
 use gridward_domain::calendar::{Period, PeriodUnit};
 use gridward_domain::case::{
     AppealKind, CaseSource, EvidenceCategory, Instalment, NoPenaltyGround, Officer, Outcome, Penalty, Procedure, ServiceMethod,
-    Stage, StepKind, TransferAttachment,
+    Stage, StepKind, TransferAttachment, yuan_of_fen,
 };
 use gridward_domain::catalog::PenaltyType;
 use gridward_domain::party::{Party, PartyKind};
@@ -30,7 +30,7 @@ use crate::error::ErrorBody;
 use crate::pages::{Chrome, page_result, render};
 
 /// Roles that work cases (the use-cases narrow by territory and the law by step).
-pub const CASE_WORKERS: &[Role] = &[Role::Leader, Role::Officer, Role::Auxiliary, Role::LegalReviewer];
+pub const CASE_WORKERS: &[Role] = gridward_app::cases::WORKS_CASES;
 /// Roles that read cases: those who work them, and the procuratorate, which watches transferred cases and
 /// cases with signs of a crime.
 pub const CASE_READERS: &[Role] = &[Role::Leader, Role::Officer, Role::Auxiliary, Role::LegalReviewer, Role::Procuratorate];
@@ -361,10 +361,6 @@ fn penalties_field(fields: &Fields) -> Result<Vec<Penalty>, AppError> {
         .collect()
 }
 
-fn staff_ref(staff_no: String) -> Officer {
-    Officer { staff_no, name: String::new(), roles: Vec::new(), auxiliary: false, credential: None }
-}
-
 /// The opening a form describes.
 fn opening_from(fields: &Fields) -> Result<OpenCase, AppError> {
     let summary = field(fields, "procedure") == "summary";
@@ -462,7 +458,7 @@ impl CasePage {
         due_class(Some(*d), self.today)
     }
     fn yuan(&self, fen: &i64) -> String {
-        format!("{:.2}", *fen as f64 / 100.0)
+        yuan_of_fen(*fen)
     }
     fn penalty_types(&self) -> Vec<(&'static str, &'static str)> {
         PenaltyType::ALL.iter().filter(|p| **p != PenaltyType::Detention).map(|p| (p.as_str(), p.zh())).collect()
@@ -517,13 +513,11 @@ fn step_detail(chrome: &Chrome, v: &Value) -> String {
             }
             ("presiding", p) => p["name"].as_str().unwrap_or_default().to_string(),
             ("penalties", ps) => serde_json::from_value::<Vec<Penalty>>(ps.clone())
-                .map(|ps| ps.iter().map(gridward_app::documents::penalty_text).collect::<Vec<_>>().join("；"))
+                .map(|ps| gridward_app::documents::penalties_text(&ps))
                 .unwrap_or_default(),
             ("outcome", o) => match serde_json::from_value::<Outcome>(o.clone()) {
                 Ok(outcome) => {
-                    let penalties =
-                        outcome.penalties().iter().map(gridward_app::documents::penalty_text).collect::<Vec<_>>().join("；");
-                    format!("{} {penalties}", outcome.zh())
+                    format!("{} {}", outcome.zh(), gridward_app::documents::penalties_text(outcome.penalties()))
                 }
                 Err(_) => continue,
             },
@@ -535,7 +529,7 @@ fn step_detail(chrome: &Chrome, v: &Value) -> String {
                 .map(|a| a.zh())
                 .collect::<Vec<_>>()
                 .join("、"),
-            ("amount_fen", Value::Number(n)) => format!("{:.2}元", n.as_f64().unwrap_or_default() / 100.0),
+            ("amount_fen", Value::Number(n)) => format!("{}元", n.as_i64().map_or_else(|| n.to_string(), yuan_of_fen)),
             (_, Value::Array(items)) => {
                 items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string)).collect::<Vec<_>>().join("、")
             }
@@ -609,7 +603,7 @@ fn step_from(fields: &Fields) -> Result<StepKind, AppError> {
         "approve_opening" => StepKind::ApproveOpening,
         "refuse_opening" => StepKind::RefuseOpening { reason: text("reason") },
         "assign_investigators" => StepKind::AssignInvestigators {
-            investigators: fields_named(fields, "investigator").into_iter().map(staff_ref).collect(),
+            investigators: fields_named(fields, "investigator").into_iter().map(Officer::by_staff_no).collect(),
         },
         "mark_significance" => StepKind::MarkSignificance {
             major_public_interest: checked("major_public_interest"),
@@ -634,7 +628,7 @@ fn step_from(fields: &Fields) -> Result<StepKind, AppError> {
         "waive_rights" => StepKind::WaiveRights,
         "schedule_hearing" => StepKind::ScheduleHearing {
             hearing_on: date_field(fields, "hearing_on")?,
-            presiding: staff_ref(text("presiding")),
+            presiding: Officer::by_staff_no(text("presiding")),
             place: text("place"),
         },
         "record_hearing" => StepKind::RecordHearing {
