@@ -615,10 +615,23 @@ impl App {
     }
 
     /// One issued document of a case, masked like the workspace for callers without a need to know.
-    pub async fn case_document(&self, who: &Principal, id: i64, document_id: i64) -> AppResult<(CaseView, CaseDocument)> {
-        let view = self.case_view(who, id).await?;
-        let doc = view.documents.iter().find(|d| d.id == document_id).cloned().ok_or(AppError::NotFound("document"))?;
-        Ok((view, doc))
+    pub async fn case_document(&self, who: &Principal, id: i64, document_id: i64) -> AppResult<(CaseRecord, CaseDocument)> {
+        let mut record = self.case_in_scope(who, id).await?;
+        let mut document = self
+            .store
+            .case_documents(id)
+            .await?
+            .into_iter()
+            .find(|d| d.id == document_id)
+            .ok_or(AppError::NotFound("document"))?;
+        if !who.has_any(SEES_PARTIES) {
+            // The party as opened, to find every place the document names them.
+            let party = self.replay_case(id).await?.0.opening.party;
+            let masked = party.masked();
+            crate::documents::mask_party(&mut document.content, &party, &masked);
+            record.party_name = masked.name;
+        }
+        Ok((record, document))
     }
 
     /// Cases in the caller's territory, newest first, optionally at some stages.

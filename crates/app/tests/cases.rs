@@ -113,6 +113,14 @@ store_test!(an_ordinary_case_runs_from_opening_to_archive, |store: Arc<dyn Store
     assert!(masked.party_masked);
     assert_eq!(masked.case.opening.party.id_number, "110105**********2X");
     assert!(!serde_json::to_string(&masked).unwrap().contains("11010519491231002X"));
+    // One document alone is masked the same way, and stays whole for those who need the identity.
+    let filing = v.documents[0].id;
+    let (record, document) = app.case_document(&auxiliary(), id, filing).await.unwrap();
+    assert_eq!(record.party_name, masked.record.party_name);
+    assert!(!document.content.to_string().contains("11010519491231002X"), "{}", document.content);
+    assert!(app.case_document(&leader(), id, filing).await.unwrap().1.content.to_string().contains("11010519491231002X"));
+    assert_eq!(refusal(app.case_document(&elsewhere(), id, filing).await.unwrap_err()), "not_found");
+    assert_eq!(refusal(app.case_document(&leader(), id, filing + 1000).await.unwrap_err()), "not_found");
     let add =
         StepKind::AddEvidence { evidence_id: None, category: EvidenceCategory::AudioVisual, description: "现场照片".into() };
     assert_eq!(refusal(app.act_on_case(&auxiliary(), id, add.clone()).await.unwrap_err()), "auxiliary_cannot_act Art. 42");

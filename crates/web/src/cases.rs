@@ -771,8 +771,8 @@ pub async fn document_page(
     Path((id, document)): Path<(i64, i64)>,
 ) -> Response {
     let result = async {
-        let (view, document) = state.app.case_document(&auth.principal, id, document).await?;
-        Ok(render(StatusCode::OK, &DocumentPage { chrome: Chrome::new(&headers, Some(&auth)), case: view.record, document }))
+        let (case, document) = state.app.case_document(&auth.principal, id, document).await?;
+        Ok(render(StatusCode::OK, &DocumentPage { chrome: Chrome::new(&headers, Some(&auth)), case, document }))
     }
     .await;
     page_result(&headers, Some(&auth), result)
