@@ -208,10 +208,16 @@ impl App {
 
     /// Opens a case as the caller: an ordinary case awaiting approval, or a summary case decided on the spot.
     pub async fn open_case(&self, who: &Principal, input: OpenCase) -> AppResult<CaseView> {
+        let record = self.open_case_on(who, input, today()).await?;
+        self.case_view(who, record.id).await
+    }
+
+    /// [`App::open_case`], answering with the stored record only (for a form that redirects to the case).
+    pub async fn open_case_record(&self, who: &Principal, input: OpenCase) -> AppResult<CaseRecord> {
         self.open_case_on(who, input, today()).await
     }
 
-    pub(crate) async fn open_case_on(&self, who: &Principal, input: OpenCase, day: Date) -> AppResult<CaseView> {
+    pub(crate) async fn open_case_on(&self, who: &Principal, input: OpenCase, day: Date) -> AppResult<CaseRecord> {
         if !who.has_any(&[Role::Officer, Role::Leader]) {
             return Err(AppError::Forbidden);
         }
@@ -315,7 +321,7 @@ impl App {
         if let Some(report) = report_id {
             self.link_case(who, report, &stored.number).await?;
         }
-        self.case_view(who, stored.id).await
+        Ok(stored)
     }
 
     /// Whether `body` may bring a case under `power` where it acts: it holds the power there, or acts for the
@@ -339,10 +345,16 @@ impl App {
     /// Takes one step on a case as the caller, today, if the law allows it now; 409 with the unmet
     /// condition otherwise, and nothing changes.
     pub async fn act_on_case(&self, who: &Principal, id: i64, kind: StepKind) -> AppResult<CaseView> {
+        let record = self.act_on_case_on(who, id, kind, today()).await?;
+        self.case_view(who, record.id).await
+    }
+
+    /// [`App::act_on_case`], answering with the stored record only (for a form that redirects to the case).
+    pub async fn act_on_case_record(&self, who: &Principal, id: i64, kind: StepKind) -> AppResult<CaseRecord> {
         self.act_on_case_on(who, id, kind, today()).await
     }
 
-    pub(crate) async fn act_on_case_on(&self, who: &Principal, id: i64, mut kind: StepKind, day: Date) -> AppResult<CaseView> {
+    pub(crate) async fn act_on_case_on(&self, who: &Principal, id: i64, mut kind: StepKind, day: Date) -> AppResult<CaseRecord> {
         let record = self.case_in_scope(who, id).await?;
         if matches!(kind, StepKind::Open { .. }) {
             return Err(refused(CaseError {
@@ -382,7 +394,7 @@ impl App {
             .add_case_step(&summary, record.ledger_seq, &step_record(&step)?, &docs, &change(&actor_of(who)))
             .await?
             .ok_or_else(|| AppError::Conflict("the case changed meanwhile; reload it and try again".into()))?;
-        self.case_view(who, stored.0.id).await
+        Ok(stored.0)
     }
 
     /// A file named by a step must be in the evidence store, attached to this case, and registered once.

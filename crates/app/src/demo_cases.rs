@@ -210,14 +210,14 @@ impl App {
         ));
 
         for (input, on, plan) in cases {
-            let view = self.open_case_on(&officer, input, on).await?;
+            let record = self.open_case_on(&officer, input, on).await?;
             for (day, who, step) in plan {
                 let actor = match who {
                     "leader" => &leader,
                     "legal" => &legal,
                     _ => &officer,
                 };
-                self.act_on_case_on(actor, view.record.id, step, day).await?;
+                self.act_on_case_on(actor, record.id, step, day).await?;
             }
         }
         self.store.mark_seed_applied(CASES_SEED_NAME, now()).await?;

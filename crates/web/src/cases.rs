@@ -410,8 +410,8 @@ pub async fn new_case_form(
         if !same_secret(&field(&fields, "csrf"), &auth.csrf_token) {
             return Err(AppError::bad_request("csrf", "the form's token is missing or stale"));
         }
-        let view = state.app.open_case(&auth.principal, opening_from(&fields)?).await?;
-        Ok(Redirect::to(&format!("/cases/{}", view.record.id)).into_response())
+        let record = state.app.open_case_record(&auth.principal, opening_from(&fields)?).await?;
+        Ok(Redirect::to(&format!("/cases/{}", record.id)).into_response())
     }
     .await;
     match result {
@@ -724,7 +724,7 @@ pub async fn case_form(
         }
         let step = step_from(&fields)?;
         let code = step.code();
-        state.app.act_on_case(&auth.principal, id, step).await?;
+        state.app.act_on_case_record(&auth.principal, id, step).await?;
         Ok(Redirect::to(&format!("/cases/{id}?done={code}")).into_response())
     }
     .await;
