@@ -16,6 +16,8 @@ use sqlx::{PgPool, Row};
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Recorded writes go through the same pool: PostgreSQL's writers run concurrently.
+    writer: PgPool,
     /// The ledger\'s hash algorithm, fixed at creation and read once.
     algorithm: std::sync::OnceLock<gridward_ledger::HashAlgorithm>,
 }
@@ -42,7 +44,7 @@ impl PostgresStore {
             .connect_with(options)
             .await
             .map_err(db_err)?;
-        Ok(PostgresStore { pool, algorithm: std::sync::OnceLock::new() })
+        Ok(PostgresStore { writer: pool.clone(), pool, algorithm: std::sync::OnceLock::new() })
     }
 
     pub fn pool(&self) -> &PgPool {

@@ -15,6 +15,9 @@ use sqlx::{Row, SqlitePool};
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The one connection recorded writes take: SQLite has one writer at a time anyway, and a connection
+    /// that alone writes keeps its page cache (any other connection drops its cache after another's write).
+    writer: SqlitePool,
     /// The ledger\'s hash algorithm, fixed at creation and read once.
     algorithm: std::sync::OnceLock<gridward_ledger::HashAlgorithm>,
 }
@@ -50,12 +53,18 @@ impl SqliteStore {
             // a proof or a verification walks B-trees that outgrow SQLite's 2 MiB default quickly.
             .pragma("cache_size", "-16384")
             .pragma("mmap_size", "268435456");
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_err)?;
-        Ok(SqliteStore { pool, algorithm: std::sync::OnceLock::new() })
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await.map_err(db_err)?;
+        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(db_err)?;
+        Ok(SqliteStore { pool, writer, algorithm: std::sync::OnceLock::new() })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The connection recorded writes go through.
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
     }
 }
 

@@ -133,7 +133,7 @@ fn write_with_plain_row(b: &Bench, body: Body) {
 fn write_twin(b: &Bench, body: Body, plain_row: bool) {
     b.runtime
             .block_on(async {
-                let mut tx = b.store.pool().begin().await?;
+                let mut tx = b.store.writer().begin().await?;
                 // The statement the store runs for a body, without the ledger's column.
                 let sql = if plain_row {
                     "INSERT INTO bench_rows (seq, body) VALUES ((SELECT coalesce(max(seq) + 1, 0) FROM bench_rows), $7);

@@ -18,7 +18,7 @@ macro_rules! impl_sql_store {
             /// consecutive numbers with concurrent writers, and returns the ledger's algorithm.
             async fn begin_recorded(&self) -> DbResult<(sqlx::Transaction<'static, $db>, gridward_ledger::HashAlgorithm)> {
                 let algorithm = self.ledger_algorithm().await?;
-                Ok((self.pool.begin_with($begin_recorded).await.map_err(db_err)?, algorithm))
+                Ok((self.writer.begin_with($begin_recorded).await.map_err(db_err)?, algorithm))
             }
 
             /// The algorithm fixed when the ledger was created, read once.
