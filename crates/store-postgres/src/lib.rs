@@ -52,7 +52,7 @@ impl PostgresStore {
     }
 }
 
-/// A page of ledger entries as one text, see `gridward_store::ledger::decode_entries_page`.
+/// A page of ledger entries as one text, see `gridward_store::ledger::entries_in_page`.
 const ENTRIES_PAGE: &str = "SELECT count(*) AS n, max(seq) AS last_seq, string_agg(
      seq || ' ' || recorded_at || ' ' || octet_length(actor) || ':' || actor ||
      octet_length(role) || ':' || role || octet_length(action) || ':' || action ||

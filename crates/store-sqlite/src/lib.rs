@@ -68,7 +68,7 @@ impl SqliteStore {
     }
 }
 
-/// A page of ledger entries as one text, see `gridward_store::ledger::decode_entries_page`. `concat`
+/// A page of ledger entries as one text, see `gridward_store::ledger::entries_in_page`. `concat`
 /// builds each entry's text in one pass (a chain of `||` copies it once per operator), and the aggregate
 /// has no ORDER BY of its own: that sorts the whole page again, which doubled the cost of reading. Each
 /// entry carries its number, so the decoder puts the page in order whatever order it comes in.

@@ -244,8 +244,7 @@ pub fn entries_in_page(page: &str) -> DbResult<Vec<EntryText<'_>>> {
 }
 
 /// [`entries_in_page`], copied out of the page.
-pub fn decode_entries_page(page: Option<&str>) -> DbResult<Vec<StoredEntry>> {
-    let Some(page) = page else { return Ok(Vec::new()) };
+pub fn decode_entries_page(page: &str) -> DbResult<Vec<StoredEntry>> {
     Ok(entries_in_page(page)?.iter().map(|e| StoredEntry { entry: e.entry.to_entry(), payload: e.payload.into() }).collect())
 }
 
@@ -306,19 +305,19 @@ mod tests {
     fn a_page_of_entries_decodes_whatever_its_text_holds() {
         let digest = HashAlgorithm::Sm3.digest(b"{}").to_hex();
         let page = format!("0 5 5:alice7:officer4:a:b:1:x3:1:24:32062:{{}}64:{digest}12 6 0:0:0:0:7:中 文1:x2:{{}}64:{digest}");
-        let entries = decode_entries_page(Some(&page)).unwrap();
+        let entries = decode_entries_page(&page).unwrap();
         assert_eq!(entries.len(), 2);
         assert_eq!((entries[0].entry.actor.as_str(), entries[0].entry.role.as_str()), ("alice", "officer"));
         assert_eq!((entries[0].entry.action.as_str(), entries[0].entry.object_id.as_str()), ("a:b:", "1:2"));
         assert_eq!(entries[1].entry.object_id, "中 文", "lengths count bytes");
         assert_eq!((entries[1].entry.seq, entries[1].entry.recorded_at, entries[1].payload.as_str()), (12, 6, "{}"));
         for bad in ["0 5 5:alic", "x 5 ", "0 5 99:a", "0 5 5:alice7:officer4:a:b:1:x3:1:2:3:3206{}3:abc"] {
-            assert!(decode_entries_page(Some(bad)).is_err(), "{bad}");
+            assert!(decode_entries_page(bad).is_err(), "{bad}");
         }
-        assert!(decode_entries_page(None).unwrap().is_empty());
+        assert!(decode_entries_page("").unwrap().is_empty());
         let reversed =
             format!("12 6 0:0:0:0:7:中 文1:x2:{{}}64:{digest}0 5 5:alice7:officer4:a:b:1:x3:1:24:32062:{{}}64:{digest}");
-        let seqs: Vec<u64> = decode_entries_page(Some(&reversed)).unwrap().iter().map(|e| e.entry.seq).collect();
+        let seqs: Vec<u64> = decode_entries_page(&reversed).unwrap().iter().map(|e| e.entry.seq).collect();
         assert_eq!(seqs, [0, 12], "a page comes out in entry order whatever order the database gave");
     }
 

@@ -291,7 +291,7 @@ pub trait Store: ReportStore + CaseStore + Send + Sync {
     async fn integrate_ledger(&self) -> DbResult<TreeHead>;
     /// Entries from `from_seq` on, in order, at most `limit`.
     async fn ledger_entries(&self, from_seq: u64, limit: u32) -> DbResult<Vec<StoredEntry>> {
-        ledger::decode_entries_page(Some(&self.ledger_entries_page(from_seq, limit).await?.text))
+        ledger::decode_entries_page(&self.ledger_entries_page(from_seq, limit).await?.text)
     }
     /// The same entries as one text, to be read with [`ledger::entries_in_page`].
     async fn ledger_entries_page(&self, from_seq: u64, limit: u32) -> DbResult<ledger::EntriesPage>;

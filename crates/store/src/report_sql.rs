@@ -121,7 +121,6 @@ macro_rules! impl_sql_report_store {
                 q = match value {
                     $crate::reports::FilterValue::Text(t) => q.bind(t),
                     $crate::reports::FilterValue::Int(i) => q.bind(i),
-                    $crate::reports::FilterValue::Real(x) => q.bind(x),
                 };
             }
             q

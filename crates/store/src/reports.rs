@@ -181,8 +181,6 @@ pub struct ReportQuery {
     pub officer: Option<String>,
     /// Only reports whose running step was due before this instant.
     pub due_before: Option<i64>,
-    /// Only reports placed inside this box: west, south, east, north (WGS-84).
-    pub within_box: Option<[f64; 4]>,
     /// Only reports escalated (true) or not escalated (false).
     pub escalated: Option<bool>,
     pub newest_first: bool,
@@ -354,12 +352,6 @@ pub fn report_filter(q: &ReportQuery) -> (String, Vec<FilterValue>) {
         // A literal, so the column's type (INTEGER on SQLite, BOOLEAN on PostgreSQL) decides the comparison.
         clauses.push(format!("escalated = {}", if escalated { "TRUE" } else { "FALSE" }));
     }
-    if let Some([west, south, east, north]) = q.within_box {
-        push(&mut clauses, "lat >= ?", FilterValue::Real(south), &mut binds);
-        push(&mut clauses, "lat <= ?", FilterValue::Real(north), &mut binds);
-        push(&mut clauses, "lon >= ?", FilterValue::Real(west), &mut binds);
-        push(&mut clauses, "lon <= ?", FilterValue::Real(east), &mut binds);
-    }
     let clause = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
     (clause, binds)
 }
@@ -369,7 +361,6 @@ pub fn report_filter(q: &ReportQuery) -> (String, Vec<FilterValue>) {
 pub enum FilterValue {
     Text(String),
     Int(i64),
-    Real(f64),
 }
 
 /// Decodes the text forms stored for a report's enums.

@@ -44,7 +44,7 @@ macro_rules! impl_sql_store {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(db_err)?;
-                let rows = $crate::ledger::decode_entries_page(Some(&entries_page_row(&page)?.text))?;
+                let rows = $crate::ledger::decode_entries_page(&entries_page_row(&page)?.text)?;
                 if rows.is_empty() {
                     return Ok(($crate::ledger::head(algorithm, size, frontier)?, false));
                 }
