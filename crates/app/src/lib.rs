@@ -48,6 +48,8 @@ pub struct App {
     grid_rule: gridward_grid::GridCodeRule,
     /// Services and grid owners as intake reads them on every report.
     intake_cache: Arc<std::sync::RwLock<Option<Arc<reports::IntakeCache>>>>,
+    /// Live Open311 keys already looked up.
+    open311_keys: Arc<std::sync::RwLock<reports::KnownKeys>>,
     /// The group-commit writer of public reports, started on first use.
     intake_writer: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<reports::IntakeJob>>>,
     /// Whether public reports share transactions (group commit) or take one each.
@@ -78,6 +80,7 @@ impl App {
             places_rebuild: Arc::default(),
             grid_rule: gridward_grid::GridCodeRule::default(),
             intake_cache: Arc::default(),
+            open311_keys: Arc::default(),
             intake_writer: Arc::default(),
             group_commit: true,
             duplicate_rule: gridward_domain::report::DuplicateRule::default(),
@@ -117,6 +120,10 @@ impl App {
     pub fn with_group_commit(mut self, on: bool) -> App {
         self.group_commit = on;
         self
+    }
+
+    pub fn duplicate_rule(&self) -> gridward_domain::report::DuplicateRule {
+        self.duplicate_rule
     }
 
     /// Reports of one service this close in space and time are the same problem.

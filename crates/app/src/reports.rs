@@ -9,13 +9,10 @@ use gridward_domain::access::{Principal, Role};
 use gridward_domain::calendar::WorkCalendar;
 use gridward_domain::division::{DivisionCode, Level};
 use gridward_domain::report::{
-    Action, Channel, DuplicateRule, ReportState, RewardRule, Service, Severity, Sighting, Step, find_duplicate, next_state,
-    reward_for,
+    Action, Channel, DuplicateRule, ReportState, RewardRule, Service, Severity, Step, next_state, reward_for,
 };
 use gridward_grid::Datum;
-use gridward_store::{
-    Actor, Change, NearArea, NearbyReport, Open311Key, ReportQuery, ReportRecord, ReportUpdate, Reporter, RewardRecord,
-};
+use gridward_store::{Actor, Change, Open311Key, ReportQuery, ReportRecord, ReportUpdate, Reporter, RewardRecord};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
@@ -28,6 +25,16 @@ pub const MAX_DESCRIPTION_CHARS: usize = 4000;
 pub const MAX_ADDRESS_CHARS: usize = 200;
 /// Reports written in one group-commit transaction at most.
 const MAX_BATCH: usize = 512;
+/// How long a live Open311 key is taken as live without reading the store again.
+const OPEN311_KEY_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Live Open311 keys already looked up, by the hash of the key: the client's name and when the store
+/// said so; and how many revocations this process has made, so a lookup that raced one is not kept.
+#[derive(Default)]
+pub struct KnownKeys {
+    live: HashMap<String, (String, std::time::Instant)>,
+    revocations: u64,
+}
 /// The roles that see who reported (to call back, and to pay rewards); everyone else sees a mask.
 const SEES_REPORTERS: &[Role] = &[Role::Dispatcher, Role::Leader];
 /// The roles that work reports at all.
@@ -245,10 +252,18 @@ pub(crate) fn clean_text(field: &'static str, text: &str, max: usize) -> AppResu
 }
 
 /// A random token (128 bits, hex).
+/// A report's token: 32 hex digits, the time in milliseconds (12) then 80 random bits (20). The
+/// random part makes it unguessable; the time first makes new tokens sort after older ones, so storing
+/// one touches the end of the token index and not a page anywhere in it.
 fn new_token() -> AppResult<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    let mut random = [0u8; 10];
+    getrandom::fill(&mut random).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    let millis = jiff::Timestamp::now().as_millisecond().clamp(0, 0xffff_ffff_ffff);
+    let mut token = format!("{millis:012x}");
+    for b in random {
+        token.push_str(&format!("{b:02x}"));
+    }
+    Ok(token)
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -434,12 +449,6 @@ impl App {
             (None, None) => return Err(AppError::bad_request("missing_location", "give lat and long, or an address")),
         };
         let at = now();
-        // Through group commit the writer looks for duplicates, a batch at a time.
-        let through_writer = staff.is_none() && self.group_commit;
-        let duplicate_of = match (lon, lat) {
-            (Some(lon), Some(lat)) if !through_writer => self.earlier_report(service, lon, lat, at).await?,
-            _ => None,
-        };
         let (squad, officer) =
             grid_code.as_ref().and_then(|g| cache.owners.get(g)).cloned().map_or((None, None), |(s, o)| (Some(s), o));
         let report = ReportRecord {
@@ -472,14 +481,12 @@ impl App {
             case_ref: None,
             ledger_seq: 0,
         };
-        let report = match duplicate_of {
-            Some(of) => as_duplicate(report, of),
-            None => report,
-        };
+        // The store links duplicates in the transaction that writes the report.
+        let rule = Some(self.duplicate_rule);
         let stored = match staff {
-            Some(who) => self.store.submit_reports(std::slice::from_ref(&report), &change(&actor_of(who))).await?.remove(0),
-            None if through_writer => self.submit_through_writer(report).await?,
-            None => self.store.submit_reports(std::slice::from_ref(&report), &intake_change()).await?.remove(0),
+            Some(who) => self.store.submit_reports(std::slice::from_ref(&report), rule, &change(&actor_of(who))).await?.remove(0),
+            None if self.group_commit => self.submit_through_writer(report).await?,
+            None => self.store.submit_reports(std::slice::from_ref(&report), rule, &intake_change()).await?.remove(0),
         };
         Ok(Submitted {
             id: stored.id,
@@ -564,15 +571,6 @@ impl App {
         let cache = self.intake_cache().await?;
         let updates = self.store.report_updates(report.id).await?;
         Ok(self.view(who, report, updates, &cache, &self.body_names().await?))
-    }
-
-    /// The earliest open report of the same service near this point within the duplicate window.
-    async fn earlier_report(&self, service: &Service, lon: f64, lat: f64, at: i64) -> AppResult<Option<i64>> {
-        let rule = self.duplicate_rule;
-        let area = NearArea { service_code: service.code.clone(), bbox: duplicate_box(rule, lon, lat) };
-        let nearby = self.store.open_reports_near(std::slice::from_ref(&area), at - rule.window_s).await?;
-        let sightings: Vec<Sighting<'_>> = nearby.iter().map(sighting).collect();
-        Ok(find_duplicate(&Sighting { id: 0, service_code: &service.code, lon, lat, at }, &sightings, rule))
     }
 
     /// Hands a report to the group-commit writer (started on first use) and waits until it is durable.
@@ -1014,16 +1012,41 @@ impl App {
         if !who.has(Role::Admin) {
             return Err(AppError::Forbidden);
         }
-        if self.store.revoke_open311_key(name, &change(&actor_of(who))).await? { Ok(()) } else { Err(AppError::NotFound("key")) }
+        let revoked = self.store.revoke_open311_key(name, &change(&actor_of(who))).await?;
+        let mut known = self.open311_keys.write().expect("open311 key cache lock");
+        known.live.retain(|_, (client, _)| client != name);
+        known.revocations += 1;
+        drop(known);
+        if revoked { Ok(()) } else { Err(AppError::NotFound("key")) }
     }
 
-    /// The client a key belongs to, if the key is live.
+    /// The client a key belongs to, if the key is live. A live key is remembered for
+    /// `OPEN311_KEY_RECHECK`, so a busy client's posts do not each read the store; a revocation here takes
+    /// effect at once, one made by another process within that time. Unknown keys are never remembered.
     pub async fn open311_client(&self, key: &str) -> AppResult<Option<String>> {
         let key = key.trim();
         if key.is_empty() {
             return Ok(None);
         }
-        Ok(self.store.open311_key_by_hash(&sha256_hex(key)).await?.filter(|k| k.revoked_at.is_none()).map(|k| k.name))
+        let hash = sha256_hex(key);
+        let revocations = {
+            let known = self.open311_keys.read().expect("open311 key cache lock");
+            if let Some((client, read)) = known.live.get(&hash)
+                && read.elapsed() < OPEN311_KEY_RECHECK
+            {
+                return Ok(Some(client.clone()));
+            }
+            known.revocations
+        };
+        let read = std::time::Instant::now();
+        let client = self.store.open311_key_by_hash(&hash).await?.filter(|k| k.revoked_at.is_none()).map(|k| k.name);
+        let mut known = self.open311_keys.write().expect("open311 key cache lock");
+        match &client {
+            // A revocation made while the store was read may not be in what was read.
+            Some(name) if known.revocations == revocations => known.live.insert(hash, (name.clone(), read)),
+            _ => known.live.remove(&hash),
+        };
+        Ok(client)
     }
 
     /// A closed report earns its reporter a reward when a rule covers it, the reporter left a phone number
@@ -1239,39 +1262,20 @@ fn possible_actions(who: &Principal, report: &ReportRecord) -> Vec<&'static str>
 /// one transaction, and every sender learns its number once that transaction is durable.
 async fn run_intake_writer(store: Arc<dyn gridward_store::Store>, mut rx: mpsc::Receiver<IntakeJob>, rule: DuplicateRule) {
     let mut batch: Vec<IntakeJob> = Vec::with_capacity(MAX_BATCH);
-    loop {
-        // Reports held back from the last batch go first, with whatever else is waiting.
-        if batch.is_empty() {
-            if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
-                return;
-            }
-        } else {
-            while batch.len() < MAX_BATCH
-                && let Ok(job) = rx.try_recv()
-            {
-                batch.push(job);
-            }
-        }
+    // Whatever arrived while the last batch was written is the next batch.
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let started = std::time::Instant::now();
-        let (ready, held) = match mark_duplicates(store.as_ref(), std::mem::take(&mut batch), rule).await {
-            Ok(split) => split,
-            Err((jobs, e)) => {
-                fail_all(jobs, &e.to_string());
-                continue;
-            }
-        };
-        let reports: Vec<ReportRecord> = ready.iter().map(|j| j.report.clone()).collect();
-        let written = store.submit_reports(&reports, &intake_change()).await;
+        let reports: Vec<ReportRecord> = batch.iter().map(|j| j.report.clone()).collect();
+        let written = store.submit_reports(&reports, Some(rule), &intake_change()).await;
         tracing::debug!(reports = reports.len(), micros = started.elapsed().as_micros() as u64, "intake batch written");
         match written {
             Ok(stored) => {
-                for (job, record) in ready.into_iter().zip(stored) {
+                for (job, record) in batch.drain(..).zip(stored) {
                     let _ = job.reply.send(Ok(record));
                 }
             }
-            Err(e) => fail_all(ready, &e.to_string()),
+            Err(e) => fail_all(std::mem::take(&mut batch), &e.to_string()),
         }
-        batch = held;
     }
 }
 
@@ -1281,79 +1285,4 @@ fn fail_all(jobs: Vec<IntakeJob>, message: &str) {
     for job in jobs {
         let _ = job.reply.send(Err(AppError::Internal(message.to_string())));
     }
-}
-
-/// Links each report of a batch that repeats an open report to it, with one query for the whole batch.
-/// A report that repeats an earlier report of the same batch is held back for the next batch, where that
-/// report has its number; so concurrent reports of one problem are linked as surely as sequential ones.
-async fn mark_duplicates(
-    store: &dyn gridward_store::Store,
-    batch: Vec<IntakeJob>,
-    rule: DuplicateRule,
-) -> Result<(Vec<IntakeJob>, Vec<IntakeJob>), (Vec<IntakeJob>, AppError)> {
-    let placed = |j: &IntakeJob| Some((j.report.lon?, j.report.lat?));
-    let areas: Vec<NearArea> = batch
-        .iter()
-        .filter_map(|j| {
-            let (lon, lat) = placed(j)?;
-            Some(NearArea { service_code: j.report.service_code.clone(), bbox: duplicate_box(rule, lon, lat) })
-        })
-        .collect();
-    let Some(earliest) = batch.iter().filter(|j| placed(j).is_some()).map(|j| j.report.submitted_at).min() else {
-        return Ok((batch, Vec::new()));
-    };
-    let nearby = match store.open_reports_near(&areas, earliest - rule.window_s).await {
-        Ok(nearby) => nearby,
-        Err(e) => return Err((batch, e.into())),
-    };
-    // Decide first, then move the jobs: sightings borrow from them. Reports of this batch that stay
-    // originals are candidates too, under negative stand-in numbers (stored numbers are positive).
-    let mut candidates: Vec<Sighting<'_>> = nearby.iter().map(sighting).collect();
-    let mut decisions = Vec::with_capacity(batch.len());
-    for (i, job) in batch.iter().enumerate() {
-        let Some((lon, lat)) = placed(job) else {
-            decisions.push(None);
-            continue;
-        };
-        let me = Sighting { id: 0, service_code: &job.report.service_code, lon, lat, at: job.report.submitted_at };
-        let found = find_duplicate(&me, &candidates, rule);
-        if found.is_none() {
-            candidates.push(Sighting { id: -(i as i64) - 1, ..me });
-        }
-        decisions.push(found);
-    }
-    let (mut ready, mut held) = (Vec::with_capacity(batch.len()), Vec::new());
-    for (mut job, found) in batch.into_iter().zip(decisions) {
-        match found {
-            Some(of) if of < 0 => held.push(job),
-            Some(of) => {
-                job.report = as_duplicate(job.report, of);
-                ready.push(job);
-            }
-            None => ready.push(job),
-        }
-    }
-    Ok((ready, held))
-}
-
-/// A new report linked to the earlier report `of`: closed as its duplicate at once.
-fn as_duplicate(report: ReportRecord, of: i64) -> ReportRecord {
-    ReportRecord {
-        state: ReportState::Duplicate,
-        duplicate_of: Some(of),
-        step_due: None,
-        closed_at: Some(report.submitted_at),
-        ..report
-    }
-}
-
-/// A box a little larger than the duplicate radius around a point; the exact distance is the domain's test.
-fn duplicate_box(rule: DuplicateRule, lon: f64, lat: f64) -> [f64; 4] {
-    let dlat = rule.radius_m / 111_000.0 * 1.1;
-    let dlon = dlat / lat.to_radians().cos().max(0.01);
-    [lon - dlon, lat - dlat, lon + dlon, lat + dlat]
-}
-
-fn sighting(r: &NearbyReport) -> Sighting<'_> {
-    Sighting { id: r.id, service_code: &r.service_code, lon: r.lon, lat: r.lat, at: r.submitted_at }
 }

@@ -353,6 +353,26 @@ store_test!(concurrent_reports_of_one_problem_are_linked_to_one_original, |store
     assert!(city.verify_ledger().await.unwrap().is_intact());
 });
 
+store_test!(duplicates_are_found_across_cell_edges_and_not_beyond_the_radius, |store: Arc<dyn Store>| async move {
+    let app = App::new(store.clone()).unwrap();
+    app.load_demo_city(PASSWORD).await.unwrap();
+    let (lon, lat) = point_in_zhongxiu(&store).await;
+    // The corner where four cells of the search meet (a thousandth of a degree apart), near the point.
+    let (east, north) = ((lon * 1000.0).ceil() / 1000.0, (lat * 1000.0).ceil() / 1000.0);
+    let d = 0.00008; // about 8 m
+    let first = app.submit_report(&Submitter::Public, report_at("0101", east - d, north - d)).await.unwrap();
+    assert_eq!(first.duplicate_of, None);
+    // Each across an edge from the first, within 50 m: north, east, and diagonally.
+    for (x, y) in [(east - d, north + d), (east + d, north - d), (east + d, north + d)] {
+        let again = app.submit_report(&Submitter::Public, report_at("0101", x, y)).await.unwrap();
+        assert_eq!(again.duplicate_of, Some(first.id), "({x}, {y})");
+    }
+    // 80 m north is another problem, though its search box reaches the first report's cell.
+    let apart = app.submit_report(&Submitter::Public, report_at("0101", east - d, north - d + 0.00072)).await.unwrap();
+    assert_eq!(apart.duplicate_of, None);
+    assert!(app.verify_ledger().await.unwrap().is_intact());
+});
+
 store_test!(open311_keys_are_issued_shown_once_and_revoked, |store: Arc<dyn Store>| async move {
     let app = App::new(store.clone()).unwrap();
     app.load_demo_city(PASSWORD).await.unwrap();

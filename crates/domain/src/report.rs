@@ -478,6 +478,16 @@ pub struct DuplicateRule {
     pub window_s: i64,
 }
 
+impl DuplicateRule {
+    /// `[west, south, east, north]`: a box a little larger than the radius around a point, for a search
+    /// whose results are then measured with [`distance_m`].
+    pub fn search_box(&self, lon: f64, lat: f64) -> [f64; 4] {
+        let dlat = self.radius_m / 111_000.0 * 1.1;
+        let dlon = dlat / lat.to_radians().cos().max(0.01);
+        [lon - dlon, lat - dlat, lon + dlon, lat + dlat]
+    }
+}
+
 impl Default for DuplicateRule {
     /// 50 m and 24 hours: a stall or a heap of rubbish seen by several passers-by on one day.
     fn default() -> Self {

@@ -5,7 +5,7 @@
 //! the disk. Prints throughput and latency for each, and their ratio.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -26,6 +26,8 @@ struct Run {
     seconds: f64,
     /// Latencies of acknowledged reports, microseconds, sorted.
     latencies: Vec<u32>,
+    /// Reports a second in each tenth of the run.
+    rates: Vec<String>,
 }
 
 impl Run {
@@ -51,6 +53,7 @@ impl Run {
             self.latencies.last().map_or(f64::NAN, |m| f64::from(*m) / 1000.0),
             self.errors
         );
+        println!("{:<28} by tenths of the run: {} reports/s", "", self.rates.join(" "));
     }
 }
 
@@ -63,7 +66,7 @@ pub async fn run(app: &App, seconds: u64, connections: usize) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("loading the demo city: {e}"))?;
     let key = app.issue_open311_key_as("bench", "", &Actor::new("bench", "system")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let points = city_points(app, 200_000).await?;
+    let points = city_points(app, 200_000, 0x1ae7).await?;
     println!(
         "demo city loaded in {:.1} s; {} points in the city; {connections} connections, {seconds} s a run; backend {:?}",
         started.elapsed().as_secs_f64(),
@@ -80,14 +83,17 @@ pub async fn run(app: &App, seconds: u64, connections: usize) -> Result<()> {
     grouped.print();
     println!("group commit / baseline: {:.2}× the throughput", grouped.rate() / baseline.rate());
     let stored = app.store.count_reports(&Default::default()).await?;
-    println!("reports stored: {stored} (acknowledged: {})", baseline.ok + grouped.ok);
+    let duplicates =
+        gridward_store::ReportQuery { states: vec![gridward_domain::report::ReportState::Duplicate], ..Default::default() };
+    let duplicates = app.store.count_reports(&duplicates).await?;
+    println!("reports stored: {stored}, {duplicates} of them duplicates (acknowledged: {})", baseline.ok + grouped.ok);
     Ok(())
 }
 
 /// Random points inside the city's divisions, so that every post is placed.
-async fn city_points(app: &App, n: usize) -> Result<Vec<(f64, f64)>> {
+async fn city_points(app: &App, n: usize, seed: u64) -> Result<Vec<(f64, f64)>> {
     let places = app.places().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut rng = SplitMix64::from_seed(0x1ae7);
+    let mut rng = SplitMix64::from_seed(seed);
     let (x0, y0, x1, y1) = AREA;
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
@@ -133,11 +139,36 @@ async fn measure(
     };
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let mut clients = Vec::new();
-    for c in 0..connections {
-        let (key, points) = (key.to_string(), points.clone());
-        clients.push(tokio::spawn(async move { client(addr, &key, &points, c, connections, half, deadline).await }));
-    }
+    let load = Arc::new(Load {
+        addr,
+        key: key.to_string(),
+        points: points.clone(),
+        connections,
+        half,
+        deadline,
+        acknowledged: AtomicUsize::new(0),
+    });
+    let clients: Vec<_> = (0..connections)
+        .map(|index| {
+            let load = load.clone();
+            tokio::spawn(async move { client(&load, index).await })
+        })
+        .collect();
+    // A long run shows its rate over each tenth, so a slowdown as the database grows can be seen.
+    let progress = {
+        let (load, tenth) = (load.clone(), Duration::from_secs(seconds).max(Duration::from_secs(10)) / 10);
+        tokio::spawn(async move {
+            let mut rates = Vec::new();
+            let mut before = 0;
+            while Instant::now() + tenth <= deadline + Duration::from_millis(100) {
+                tokio::time::sleep(tenth).await;
+                let now = load.acknowledged.load(Ordering::Relaxed);
+                rates.push(format!("{:.0}", (now - before) as f64 / tenth.as_secs_f64()));
+                before = now;
+            }
+            rates
+        })
+    };
     let (mut ok, mut errors, mut latencies) = (0, 0, Vec::new());
     for c in clients {
         let (o, e, l) = c.await??;
@@ -146,25 +177,32 @@ async fn measure(
         latencies.extend(l);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let rates = progress.await?;
     integrating.store(false, Ordering::Relaxed);
     integrator.await?;
     stop_server.notify_one();
     server.await??;
     latencies.sort_unstable();
-    Ok(Run { label, ok, errors, seconds: elapsed, latencies })
+    Ok(Run { label, ok, errors, seconds: elapsed, latencies, rates })
 }
 
-/// One keep-alive connection posting reports until the deadline; its own slice of the points, so that no
-/// two posts are duplicates of each other.
-async fn client(
+/// What every connection of a run shares.
+struct Load {
     addr: std::net::SocketAddr,
-    key: &str,
-    points: &[(f64, f64)],
-    index: usize,
+    key: String,
+    points: Arc<Vec<(f64, f64)>>,
     connections: usize,
+    /// Which half of the points this run posts.
     half: usize,
     deadline: Instant,
-) -> Result<(usize, usize, Vec<u32>)> {
+    /// Reports acknowledged so far, by all connections.
+    acknowledged: AtomicUsize,
+}
+
+/// One keep-alive connection posting reports until the deadline, each at the next point of its own slice
+/// of the points.
+async fn client(load: &Load, index: usize) -> Result<(usize, usize, Vec<u32>)> {
+    let Load { addr, ref key, ref points, connections, half, deadline, ref acknowledged } = *load;
     let mut stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let services = ["0101", "0201", "0301", "0401", "0402", "1101", "1102", "0104"];
@@ -172,7 +210,9 @@ async fn client(
     let mut buf = vec![0u8; 16 * 1024];
     let mut n = 0usize;
     while Instant::now() < deadline {
-        // Points alternate between the two runs' halves of the list, so the second run meets no duplicates.
+        // Points alternate between the two runs' halves of the list, so the second run does not meet the
+        // first one's reports. The points lie close (200,000 in 160 km²) and a run that posts more than its
+        // half comes round again, so many reports are duplicates, as the end of the benchmark counts.
         let slot = (n * connections + index) * 2 + half;
         let (lon, lat) = points[slot % points.len()];
         let service = services[slot % services.len()];
@@ -187,6 +227,7 @@ async fn client(
         let took = sent.elapsed();
         if status == 200 && reply.contains("service_request_id") {
             ok += 1;
+            acknowledged.fetch_add(1, Ordering::Relaxed);
             latencies.push(took.as_micros().min(u128::from(u32::MAX)) as u32);
         } else {
             errors += 1;
@@ -241,7 +282,7 @@ async fn writer_ceiling(app: &App) -> Result<()> {
         Some(t) => t,
         None => {
             // One report through the front door gives a realistic record to copy.
-            let (lon, lat) = city_points(app, 1).await?[0];
+            let (lon, lat) = city_points(app, 1, 0x1ae7).await?[0];
             let first = gridward_app::reports::NewReport { lon: Some(lon), lat: Some(lat), ..nothing };
             let made = app
                 .submit_report(&gridward_app::reports::Submitter::Client("bench".into()), first)
@@ -251,23 +292,35 @@ async fn writer_ceiling(app: &App) -> Result<()> {
         }
     };
     let change = gridward_store::Change { actor: Actor::new("bench", "system"), at: gridward_app::now() };
-    let batch: Vec<_> =
-        (0..32).map(|i| gridward_store::ReportRecord { token: format!("{:032x}", i), ..template.clone() }).collect();
-    let started = Instant::now();
     let rounds = 100;
-    for round in 0..rounds {
-        let batch: Vec<_> = batch
-            .iter()
-            .map(|r| gridward_store::ReportRecord { token: format!("{round:08x}{}", &r.token[8..]), ..r.clone() })
-            .collect();
-        app.store.submit_reports(&batch, &change).await?;
+    // Points of their own, as the runs' reports have, so that the duplicate search finds what it would.
+    let points = city_points(app, 32 * rounds, 0xce11).await?;
+    let batches: Vec<Vec<_>> = points
+        .chunks(32)
+        .enumerate()
+        .map(|(round, chunk)| {
+            chunk
+                .iter()
+                .enumerate()
+                .map(|(i, &(lon, lat))| gridward_store::ReportRecord {
+                    token: format!("{round:08x}{i:024x}"),
+                    lon: Some(lon),
+                    lat: Some(lat),
+                    ..template.clone()
+                })
+                .collect()
+        })
+        .collect();
+    let started = Instant::now();
+    for batch in &batches {
+        app.store.submit_reports(batch, Some(app.duplicate_rule()), &change).await?;
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "store alone: {} reports in batches of 32 in {seconds:.2} s = {:.0}/s ({:.0} µs a report)",
         rounds * 32,
-        f64::from(rounds * 32) / seconds,
-        seconds * 1e6 / f64::from(rounds * 32)
+        (rounds * 32) as f64 / seconds,
+        seconds * 1e6 / (rounds * 32) as f64
     );
     Ok(())
 }

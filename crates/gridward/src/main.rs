@@ -161,6 +161,12 @@ struct IntakeOptions {
     /// Store each public report in its own transaction instead of grouping concurrent ones (group commit).
     #[arg(long)]
     no_group_commit: bool,
+    /// Reports of one service within this many metres of an open report are linked to it as duplicates.
+    #[arg(long, env = "GRIDWARD_DUPLICATE_RADIUS_M", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    duplicate_radius_m: u32,
+    /// … and within this many hours after it.
+    #[arg(long, env = "GRIDWARD_DUPLICATE_WINDOW_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=720))]
+    duplicate_window_hours: u32,
     /// Reward rules (举报奖励) as CSV `applies_to,min_severity,amount` (applies_to: a service group, a service
     /// code or *); default: the built-in rules shown on /rewards.
     #[arg(long, env = "GRIDWARD_REWARD_RULES")]
@@ -482,6 +488,10 @@ async fn serve(cli: &Cli, started: Instant, addr: &str, demo: bool, secure_cooki
     let app = open_app(cli)
         .await?
         .with_group_commit(!intake.no_group_commit)
+        .with_duplicate_rule(gridward_domain::report::DuplicateRule {
+            radius_m: f64::from(intake.duplicate_radius_m),
+            window_s: i64::from(intake.duplicate_window_hours) * 3600,
+        })
         .with_reward_rules(rules, policy)
         .with_hearing_thresholds(thresholds);
     let mut demo_note = None;

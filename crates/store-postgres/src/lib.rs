@@ -29,6 +29,7 @@ gridward_store::migrations!(
     (4, "grids", include_str!("../migrations/0004_grids.sql")),
     (5, "reports", include_str!("../migrations/0005_reports.sql")),
     (6, "cases", include_str!("../migrations/0006_cases.sql")),
+    (7, "report cells", include_str!("../migrations/0007_report_cells.sql")),
 );
 
 impl PostgresStore {

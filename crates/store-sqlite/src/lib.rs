@@ -29,6 +29,7 @@ gridward_store::migrations!(
     (4, "grids", include_str!("../migrations/0004_grids.sql")),
     (5, "reports", include_str!("../migrations/0005_reports.sql")),
     (6, "cases", include_str!("../migrations/0006_cases.sql")),
+    (7, "report cells", include_str!("../migrations/0007_report_cells.sql")),
 );
 
 impl SqliteStore {
@@ -49,10 +50,13 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // A larger page cache per connection (16 MiB) and reads through a memory map (up to 256 MiB):
-            // a proof or a verification walks B-trees that outgrow SQLite's 2 MiB default quickly.
+            // A larger page cache per connection (16 MiB): a proof or a verification walks B-trees that
+            // outgrow SQLite's 2 MiB default quickly. No memory map: while reports arrive the file grows at
+            // every checkpoint and each connection maps it again, which cost intake a fifth of its
+            // throughput, and verification and proofs ran no faster with it (BENCHMARKS.md).
             .pragma("cache_size", "-16384")
-            .pragma("mmap_size", "268435456");
+            // Statement journals (a multi-row insert keeps one, to undo just itself) stay in memory.
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await.map_err(db_err)?;
         let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(db_err)?;
         Ok(SqliteStore { pool, writer, algorithm: std::sync::OnceLock::new() })

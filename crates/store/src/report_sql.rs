@@ -110,7 +110,8 @@ macro_rules! impl_sql_report_store {
                 .bind(r.reworks)
                 .bind(r.closed_at)
                 .bind(r.case_ref.clone())
-                .bind(seq))
+                .bind(seq)
+                .bind(r.lon.zip(r.lat).map(|(lon, lat)| $crate::reports::place_cell(lon, lat))))
         }
 
         fn bind_filter<'q>(
@@ -124,6 +125,37 @@ macro_rules! impl_sql_report_store {
                 };
             }
             q
+        }
+
+        /// Open reports that may be repeated by reports in `areas`, made at or after `from`; read inside the
+        /// transaction that stores the new reports, so none can be closed or added meanwhile.
+        async fn open_reports_near(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            areas: &[$crate::reports::NearArea],
+            from: i64,
+        ) -> DbResult<Vec<$crate::reports::NearbyReport>> {
+            if areas.is_empty() {
+                return Ok(Vec::new());
+            }
+            let database = <$db as sqlx::Database>::NAME;
+            let (sql, services) = $crate::reports::open_reports_near_sql(areas, |n| $crate::sql::placeholder(database, n));
+            // Each batch's text is new: kept out of the statement cache, it does not push the inserts out.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            for service in services {
+                q = q.bind(service);
+            }
+            let rows = q.bind(from).fetch_all(&mut **tx).await.map_err(db_err)?;
+            rows.iter()
+                .map(|r| {
+                    Ok($crate::reports::NearbyReport {
+                        id: r.try_get("id").map_err(db_err)?,
+                        service_code: r.try_get("service_code").map_err(db_err)?,
+                        lon: r.try_get("lon").map_err(db_err)?,
+                        lat: r.try_get("lat").map_err(db_err)?,
+                        submitted_at: r.try_get("submitted_at").map_err(db_err)?,
+                    })
+                })
+                .collect()
         }
 
         /// Inserts update rows, many per statement, each naming its entry.
@@ -210,6 +242,7 @@ macro_rules! impl_sql_report_store {
             async fn submit_reports(
                 &self,
                 reports: &[$crate::reports::ReportRecord],
+                duplicates: Option<gridward_domain::report::DuplicateRule>,
                 change: &$crate::Change,
             ) -> DbResult<Vec<$crate::reports::ReportRecord>> {
                 if reports.is_empty() {
@@ -223,6 +256,11 @@ macro_rules! impl_sql_report_store {
                     .enumerate()
                     .map(|(i, r)| $crate::reports::ReportRecord { id: next + i as i64, ..r.clone() })
                     .collect();
+                if let Some(rule) = duplicates {
+                    let (areas, from) = $crate::reports::duplicate_search(&stored, rule);
+                    let nearby = open_reports_near(&mut tx, &areas, from).await?;
+                    $crate::reports::link_duplicates(&mut stored, &nearby, rule);
+                }
                 let ids: Vec<String> = stored.iter().map(|r| r.id.to_string()).collect();
                 let records: Vec<$crate::ledger::Record<'_>> = stored
                     .iter()
@@ -292,32 +330,6 @@ macro_rules! impl_sql_report_store {
                 let sql = format!("SELECT * FROM reports{clause} ORDER BY id {order} LIMIT {limit} OFFSET {}", query.offset);
                 let rows = bind_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), binds).fetch_all(&self.pool).await.map_err(db_err)?;
                 rows.iter().map(report_row).collect()
-            }
-
-            async fn open_reports_near(&self, areas: &[$crate::reports::NearArea], from: i64) -> DbResult<Vec<$crate::reports::NearbyReport>> {
-                if areas.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let database = <$db as sqlx::Database>::NAME;
-                let sql = $crate::reports::open_reports_near_sql(areas.len(), |n| $crate::sql::placeholder(database, n));
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for area in areas {
-                    let [west, south, east, north] = area.bbox;
-                    q = q.bind(&area.service_code).bind(south).bind(north).bind(west).bind(east);
-                }
-                let q = q.bind(from);
-                let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::reports::NearbyReport {
-                            id: r.try_get("id").map_err(db_err)?,
-                            service_code: r.try_get("service_code").map_err(db_err)?,
-                            lon: r.try_get("lon").map_err(db_err)?,
-                            lat: r.try_get("lat").map_err(db_err)?,
-                            submitted_at: r.try_get("submitted_at").map_err(db_err)?,
-                        })
-                    })
-                    .collect()
             }
 
             async fn count_reports(&self, query: &$crate::reports::ReportQuery) -> DbResult<u64> {

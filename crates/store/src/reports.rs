@@ -1,7 +1,7 @@
 //! Stored reports, their updates, services, Open311 keys and rewards, and the SQL both backends run for them.
 
 use async_trait::async_trait;
-use gridward_domain::report::{CancelReason, Channel, ReportState, Service, Severity};
+use gridward_domain::report::{CancelReason, Channel, DuplicateRule, ReportState, Service, Severity, Sighting, find_duplicate};
 use serde::{Deserialize, Serialize};
 
 use crate::{Change, DbResult};
@@ -69,6 +69,14 @@ pub struct ReportRecord {
 }
 
 impl ReportRecord {
+    /// Links this new report to the earlier report `of`: it is closed as its duplicate at once.
+    pub fn mark_duplicate_of(&mut self, of: i64) {
+        self.state = ReportState::Duplicate;
+        self.duplicate_of = Some(of);
+        self.step_due = None;
+        self.closed_at = Some(self.submitted_at);
+    }
+
     /// What the record's entry holds: everything but the reporter's details, which are replaced by their
     /// digest so the append-only record never carries a phone number.
     pub fn entry_payload(&self, algorithm: gridward_ledger::HashAlgorithm) -> serde_json::Value {
@@ -143,25 +151,102 @@ pub struct NearbyReport {
     pub submitted_at: i64,
 }
 
-/// The SQL of [`ReportStore::open_reports_near`] for `areas` areas: each area's service code, south,
-/// north, west and east, then `from`. `placeholder(n)` writes parameter `n`. Only the areas may pick an
-/// index (service, latitude, longitude), one per area: the time and the state are written so that no
-/// index can serve them, since an index on either would walk every report of the day.
-pub fn open_reports_near_sql(areas: usize, placeholder: impl Fn(usize) -> String) -> String {
+/// Where to look for open reports that `reports` may repeat, and from when.
+pub fn duplicate_search(reports: &[ReportRecord], rule: DuplicateRule) -> (Vec<NearArea>, i64) {
+    let areas = reports
+        .iter()
+        .filter_map(|r| Some(NearArea { service_code: r.service_code.clone(), bbox: rule.search_box(r.lon?, r.lat?) }))
+        .collect();
+    let earliest = reports.iter().map(|r| r.submitted_at).min().unwrap_or(0);
+    (areas, earliest - rule.window_s)
+}
+
+/// Makes each report in `reports` (numbered, in the order they arrived) that repeats an open report a
+/// duplicate of it: of one of `nearby`, or of an earlier report in `reports` that is itself no duplicate.
+/// So reports of one problem that arrive together are linked to one original.
+pub fn link_duplicates(reports: &mut [ReportRecord], nearby: &[NearbyReport], rule: DuplicateRule) {
+    let mut originals: Vec<Sighting<'_>> = nearby
+        .iter()
+        .map(|r| Sighting { id: r.id, service_code: &r.service_code, lon: r.lon, lat: r.lat, at: r.submitted_at })
+        .collect();
+    let mut found = Vec::with_capacity(reports.len());
+    for r in reports.iter() {
+        let Some((lon, lat)) = r.lon.zip(r.lat) else {
+            found.push(None);
+            continue;
+        };
+        let me = Sighting { id: r.id, service_code: &r.service_code, lon, lat, at: r.submitted_at };
+        let of = find_duplicate(&me, &originals, rule);
+        if of.is_none() {
+            originals.push(me);
+        }
+        found.push(of);
+    }
+    for (r, of) in reports.iter_mut().zip(found) {
+        if let Some(of) = of {
+            r.mark_duplicate_of(of);
+        }
+    }
+}
+
+/// Placed reports are filed by a cell of the WGS-84 graticule a thousandth of a degree on a side (about
+/// 110 m north to south and 95 m east to west here), so a search near a point reads the few cells
+/// around it and not a whole band of latitude. Migration 0007 fills the cell of older reports with the
+/// same arithmetic.
+const PLACE_CELLS_PER_DEGREE: f64 = 1000.0;
+/// Cells in one row of the cell numbering: 360° of longitude, both ends included.
+const PLACE_CELL_COLUMNS: i64 = 360_001;
+
+fn place_cell_row(lat: f64) -> i64 {
+    ((lat + 90.0) * PLACE_CELLS_PER_DEGREE).floor() as i64
+}
+
+fn place_cell_column(lon: f64) -> i64 {
+    ((lon + 180.0) * PLACE_CELLS_PER_DEGREE).floor() as i64
+}
+
+/// The number of the cell a WGS-84 point lies in; numbers run along each row of latitude.
+pub fn place_cell(lon: f64, lat: f64) -> i64 {
+    place_cell_row(lat) * PLACE_CELL_COLUMNS + place_cell_column(lon)
+}
+
+/// The SQL of [`ReportStore::open_reports_near`] for `areas`, and the service code to bind for each of
+/// its terms, in order, then `from`. `placeholder(n)` writes parameter `n`. Each area becomes one range
+/// of cell numbers per row of cells it touches, ranges of one service that meet are merged, and each
+/// range is a seek on the index (service, cell, time); the time and the state are written so that no
+/// other index can serve them, since an index on either would walk every report of the day. Cells hold
+/// more than the areas: the caller measures distances.
+pub fn open_reports_near_sql(areas: &[NearArea], placeholder: impl Fn(usize) -> String) -> (String, Vec<&str>) {
+    let mut ranges: Vec<(&str, i64, i64)> = Vec::new();
+    for area in areas {
+        let [west, south, east, north] = area.bbox;
+        let (first, last) = (place_cell_column(west), place_cell_column(east));
+        for row in place_cell_row(south)..=place_cell_row(north) {
+            ranges.push((&area.service_code, row * PLACE_CELL_COLUMNS + first, row * PLACE_CELL_COLUMNS + last));
+        }
+    }
+    ranges.sort_unstable();
+    let mut merged: Vec<(&str, i64, i64)> = Vec::with_capacity(ranges.len());
+    for (service, low, high) in ranges {
+        match merged.last_mut() {
+            Some(last) if last.0 == service && low <= last.2 + 1 => last.2 = last.2.max(high),
+            _ => merged.push((service, low, high)),
+        }
+    }
     let open = ReportState::ALL.into_iter().filter(|s| s.is_open()).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>();
-    let terms = (0..areas)
-        .map(|a| {
-            let p = |k: usize| placeholder(1 + 5 * a + k);
-            format!("(service_code = {} AND lat >= {} AND lat <= {} AND lon >= {} AND lon <= {})", p(0), p(1), p(2), p(3), p(4))
-        })
+    let terms = merged
+        .iter()
+        .enumerate()
+        .map(|(i, (_, low, high))| format!("(service_code = {} AND place_cell BETWEEN {low} AND {high})", placeholder(1 + i)))
         .collect::<Vec<_>>();
-    format!(
+    let sql = format!(
         "SELECT id, service_code, lon, lat, submitted_at FROM reports WHERE ({}) AND submitted_at + 0 >= {} AND state || '' IN ({}) LIMIT {}",
         terms.join(" OR "),
-        placeholder(1 + 5 * areas),
+        placeholder(1 + merged.len()),
         open.join(","),
-        1000 * areas
-    )
+        1000 * areas.len()
+    );
+    (sql, merged.into_iter().map(|(service, _, _)| service).collect())
 }
 
 /// Which reports to read. Empty lists and `None` do not filter.
@@ -222,17 +307,20 @@ pub trait ReportStore: Send + Sync {
     async fn services(&self) -> DbResult<Vec<Service>>;
 
     /// Stores new reports in one transaction, numbering them after the highest stored number; each gets
-    /// one entry and its first update. Returns the stored records in order.
-    async fn submit_reports(&self, reports: &[ReportRecord], change: &Change) -> DbResult<Vec<ReportRecord>>;
+    /// one entry and its first update. Under a duplicate rule, a report that repeats an open report, stored
+    /// or earlier in `reports`, is stored as its duplicate (see [`link_duplicates`]); the search and the
+    /// writes share the transaction. Returns the stored records in order.
+    async fn submit_reports(
+        &self,
+        reports: &[ReportRecord],
+        duplicates: Option<DuplicateRule>,
+        change: &Change,
+    ) -> DbResult<Vec<ReportRecord>>;
     async fn report(&self, id: i64) -> DbResult<Option<ReportRecord>>;
     async fn report_by_token(&self, token: &str) -> DbResult<Option<ReportRecord>>;
     async fn reports(&self, query: &ReportQuery) -> DbResult<Vec<ReportRecord>>;
     /// How many reports a query matches, ignoring its limit and offset.
     async fn count_reports(&self, query: &ReportQuery) -> DbResult<u64>;
-    /// The open reports submitted at or after `from` that lie in any of `areas` (a service and a box
-    /// `[west, south, east, north]` in WGS-84), at most 1,000 per area: the candidates when new reports
-    /// are checked for duplicates, all in one query.
-    async fn open_reports_near(&self, areas: &[NearArea], from: i64) -> DbResult<Vec<NearbyReport>>;
     /// Replaces a report's row with `report` and adds `update`, under one entry, if the stored row is still
     /// the one numbered `expected_seq`; `None` when it changed meanwhile (nothing is written).
     async fn update_report(
@@ -264,7 +352,7 @@ pub trait ReportStore: Send + Sync {
 }
 
 /// The columns of `reports` in the order inserts list them.
-pub const REPORT_COLUMNS: [&str; 28] = [
+pub const REPORT_COLUMNS: [&str; 29] = [
     "id",
     "token",
     "service_code",
@@ -293,9 +381,10 @@ pub const REPORT_COLUMNS: [&str; 28] = [
     "closed_at",
     "case_ref",
     "ledger_seq",
+    "place_cell",
 ];
 
-/// Reports per INSERT statement (28 parameters each).
+/// Reports per INSERT statement (29 parameters each).
 pub const REPORTS_PER_INSERT: usize = 16;
 
 /// The WHERE clause of a query and its binds, numbered from `$1`.
@@ -385,5 +474,100 @@ pub mod decode {
     }
     pub fn json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> DbResult<T> {
         serde_json::from_str(s).map_err(|_| corrupt(what, s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(id: i64, service: &str, lon: f64, lat: f64, at: i64) -> ReportRecord {
+        ReportRecord {
+            id,
+            token: format!("{id:032x}"),
+            service_code: service.into(),
+            channel: Channel::Web,
+            client: None,
+            state: ReportState::Submitted,
+            cancel_reason: None,
+            severity: Severity::Minor,
+            description: String::new(),
+            address: String::new(),
+            lon: Some(lon),
+            lat: Some(lat),
+            grid_code: None,
+            jurisdiction: "320613007001".into(),
+            squad: None,
+            officer: None,
+            duplicate_of: None,
+            reporter: Reporter::default(),
+            attributes: Default::default(),
+            media_url: None,
+            submitted_at: at,
+            updated_at: at,
+            step_due: Some(at + 3600),
+            escalated: false,
+            reworks: 0,
+            closed_at: None,
+            case_ref: None,
+            ledger_seq: 0,
+        }
+    }
+
+    #[test]
+    fn cells_number_rows_of_latitude() {
+        // 32.0005° N, 120.8505° E: row 122000, column 300850.
+        assert_eq!(place_cell(120.8505, 32.0005), 122_000 * 360_001 + 300_850);
+        // East and north of it are the next column and the next row.
+        assert_eq!(place_cell(120.8515, 32.0005), place_cell(120.8505, 32.0005) + 1);
+        assert_eq!(place_cell(120.8505, 32.0015), place_cell(120.8505, 32.0005) + PLACE_CELL_COLUMNS);
+    }
+
+    #[test]
+    fn the_search_reads_one_range_per_row_and_merges_what_meets() {
+        let areas = [
+            NearArea { service_code: "0101".into(), bbox: [120.8502, 32.0004, 120.8512, 32.0014] },
+            // Touches the first area's cells: merged into its ranges.
+            NearArea { service_code: "0101".into(), bbox: [120.8511, 32.0004, 120.8521, 32.0008] },
+            NearArea { service_code: "0201".into(), bbox: [120.8502, 32.0004, 120.8503, 32.0005] },
+        ];
+        let (sql, services) = open_reports_near_sql(&areas, |n| format!("${n}"));
+        let (row, next) = (122_000_i64 * 360_001, 122_001_i64 * 360_001);
+        assert_eq!(services, ["0101", "0101", "0201"]);
+        assert!(
+            sql.contains(&format!("(service_code = $1 AND place_cell BETWEEN {} AND {})", row + 300_850, row + 300_852)),
+            "{sql}"
+        );
+        assert!(
+            sql.contains(&format!("(service_code = $2 AND place_cell BETWEEN {} AND {})", next + 300_850, next + 300_851)),
+            "{sql}"
+        );
+        assert!(
+            sql.contains(&format!("(service_code = $3 AND place_cell BETWEEN {} AND {})", row + 300_850, row + 300_850)),
+            "{sql}"
+        );
+        assert!(sql.contains("submitted_at + 0 >= $4"), "{sql}");
+    }
+
+    #[test]
+    fn a_batch_links_to_stored_originals_and_to_its_own_first_report() {
+        let rule = DuplicateRule::default();
+        let stored = NearbyReport { id: 7, service_code: "0101".into(), lon: 120.85, lat: 32.0, submitted_at: 1000 };
+        let mut batch = vec![
+            report(10, "0101", 120.85001, 32.0, 2000),  // 1 m from report 7
+            report(11, "0201", 120.86, 32.01, 2000),    // another problem
+            report(12, "0201", 120.86002, 32.01, 2001), // 2 m from report 11, in the same batch
+            report(13, "0201", 120.87, 32.01, 2001),    // ~950 m away
+            // After report 7's window; report 10 is a duplicate, so this one starts anew.
+            report(14, "0101", 120.85, 32.0, 1000 + rule.window_s + 1),
+        ];
+        let (areas, from) = duplicate_search(&batch, rule);
+        assert_eq!((areas.len(), from), (5, 2000 - rule.window_s));
+        link_duplicates(&mut batch, std::slice::from_ref(&stored), rule);
+        let links: Vec<_> = batch.iter().map(|r| r.duplicate_of).collect();
+        assert_eq!(links, [Some(7), None, Some(11), None, None]);
+        let linked = &batch[0];
+        assert_eq!((linked.state, linked.step_due, linked.closed_at), (ReportState::Duplicate, None, Some(2000)));
+        assert_eq!(batch[1].state, ReportState::Submitted);
     }
 }
