@@ -25,9 +25,23 @@ use gridward_store_sqlite::SqliteStore;
 
 pub use error::{AppError, AppResult};
 
-/// The application: a store and what every use-case shares.
+/// The application: a handle on a store and what every use-case shares. Every request clones it, so a
+/// clone is one reference count, not one per part.
 #[derive(Clone)]
 pub struct App {
+    inner: Arc<AppParts>,
+}
+
+impl std::ops::Deref for App {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.inner
+    }
+}
+
+/// What an [`App`] holds.
+#[derive(Clone)]
+pub struct AppParts {
     pub store: Arc<dyn Store>,
     /// A real argon2 hash checked when a username does not exist, so both paths cost the same.
     dummy_hash: Arc<str>,
@@ -69,7 +83,7 @@ const CONCURRENT_VERIFIERS: usize = 4;
 impl App {
     pub fn new(store: Arc<dyn Store>) -> AppResult<App> {
         let dummy_hash = auth::hash_password("gridward-timing-equaliser")?.into();
-        Ok(App {
+        let parts = AppParts {
             store,
             dummy_hash,
             verifiers: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_VERIFIERS)),
@@ -88,37 +102,43 @@ impl App {
             reward_policy: gridward_domain::report::RewardPolicy::default(),
             hearing_thresholds: gridward_domain::case::HearingThresholds::default(),
             calendar: Arc::default(),
-        })
+        };
+        Ok(App { inner: Arc::new(parts) })
+    }
+
+    /// The parts to change while building: shared ones are copied first, so other handles keep theirs.
+    fn parts_mut(&mut self) -> &mut AppParts {
+        Arc::make_mut(&mut self.inner)
     }
 
     /// Lets this app sign checkpoints of the record with `key`, as `origin` (e.g. `nantong.gridward`).
     pub fn with_signer(mut self, key: gridward_ledger::CheckpointKey, origin: impl Into<String>) -> App {
-        self.signer = Some(Arc::new(record::Signer { key, origin: origin.into() }));
+        self.parts_mut().signer = Some(Arc::new(record::Signer { key, origin: origin.into() }));
         self
     }
 
     /// Accepts cosignatures from these witnesses (name → SM2 public key, SEC1 hex).
     pub fn with_witnesses(mut self, witnesses: std::collections::BTreeMap<String, String>) -> App {
-        self.witnesses = Arc::new(witnesses);
+        self.parts_mut().witnesses = Arc::new(witnesses);
         self
     }
 
     /// Keeps evidence files in `blobs`.
     pub fn with_evidence_store(mut self, blobs: Arc<dyn evidence::BlobStore>) -> App {
-        self.blobs = Some(blobs);
+        self.parts_mut().blobs = Some(blobs);
         self
     }
 
     /// Uses `rule` for grid codes (the sequence length differs between provinces).
     pub fn with_grid_rule(mut self, rule: gridward_grid::GridCodeRule) -> App {
-        self.grid_rule = rule;
+        self.parts_mut().grid_rule = rule;
         self
     }
 
     /// Stores each public report in its own transaction instead of grouping concurrent ones (the
     /// baseline the intake benchmark compares against).
     pub fn with_group_commit(mut self, on: bool) -> App {
-        self.group_commit = on;
+        self.parts_mut().group_commit = on;
         self
     }
 
@@ -128,7 +148,7 @@ impl App {
 
     /// Reports of one service this close in space and time are the same problem.
     pub fn with_duplicate_rule(mut self, rule: gridward_domain::report::DuplicateRule) -> App {
-        self.duplicate_rule = rule;
+        self.parts_mut().duplicate_rule = rule;
         self
     }
 
@@ -138,15 +158,15 @@ impl App {
         rules: Vec<gridward_domain::report::RewardRule>,
         policy: gridward_domain::report::RewardPolicy,
     ) -> App {
-        self.reward_rules = Arc::new(rules);
-        self.reward_policy = policy;
+        self.parts_mut().reward_rules = Arc::new(rules);
+        self.parts_mut().reward_policy = policy;
         self
     }
 
     /// The reward rules in force and the monthly cap: published, since a reward must be predictable.
     /// The province's hearing thresholds (行政处罚法 Art. 63 (1)).
     pub fn with_hearing_thresholds(mut self, thresholds: gridward_domain::case::HearingThresholds) -> App {
-        self.hearing_thresholds = thresholds;
+        self.parts_mut().hearing_thresholds = thresholds;
         self
     }
 
