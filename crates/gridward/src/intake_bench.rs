@@ -15,8 +15,25 @@ use gridward_store::Actor;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Points drawn in 崇川区's urban core; each is kept only if it lies in a division of the city.
-const AREA: (f64, f64, f64, f64) = (120.82, 31.96, 120.95, 32.06);
+/// Where the benchmark's reports are made. Points are drawn in a box and kept only if they lie in a
+/// division of the city.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Area {
+    /// The extent of the city's eight districts: reports spread as a city's do, and few repeat another.
+    City,
+    /// 崇川区's urban core, 160 km²: most reports lie within 50 m of an earlier one of the same service.
+    Core,
+}
+
+impl Area {
+    /// `(west, south, east, north)`, WGS-84.
+    fn bounds(self) -> (f64, f64, f64, f64) {
+        match self {
+            Area::City => (120.20, 31.62, 121.98, 32.71),
+            Area::Core => (120.82, 31.96, 120.95, 32.06),
+        }
+    }
+}
 
 /// What one run measured.
 struct Run {
@@ -57,7 +74,7 @@ impl Run {
     }
 }
 
-pub async fn run(app: &App, seconds: u64, connections: usize) -> Result<()> {
+pub async fn run(app: &App, seconds: u64, connections: usize, area: Area) -> Result<()> {
     if app.store.count_reports(&Default::default()).await? > 0 {
         bail!("the benchmark needs a new --data-dir (or an empty database)");
     }
@@ -66,9 +83,9 @@ pub async fn run(app: &App, seconds: u64, connections: usize) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("loading the demo city: {e}"))?;
     let key = app.issue_open311_key_as("bench", "", &Actor::new("bench", "system")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let points = city_points(app, 200_000, 0x1ae7).await?;
+    let points = city_points(app, area, 1_000_000, 0x1ae7).await?;
     println!(
-        "demo city loaded in {:.1} s; {} points in the city; {connections} connections, {seconds} s a run; backend {:?}",
+        "demo city loaded in {:.1} s; {} points in the city ({area:?}); {connections} connections, {seconds} s a run; backend {:?}",
         started.elapsed().as_secs_f64(),
         points.len(),
         app.backend()
@@ -91,10 +108,10 @@ pub async fn run(app: &App, seconds: u64, connections: usize) -> Result<()> {
 }
 
 /// Random points inside the city's divisions, so that every post is placed.
-async fn city_points(app: &App, n: usize, seed: u64) -> Result<Vec<(f64, f64)>> {
+async fn city_points(app: &App, area: Area, n: usize, seed: u64) -> Result<Vec<(f64, f64)>> {
     let places = app.places().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut rng = SplitMix64::from_seed(seed);
-    let (x0, y0, x1, y1) = AREA;
+    let (x0, y0, x1, y1) = area.bounds();
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let (lon, lat) = (x0 + rng.unit() * (x1 - x0), y0 + rng.unit() * (y1 - y0));
@@ -211,8 +228,8 @@ async fn client(load: &Load, index: usize) -> Result<(usize, usize, Vec<u32>)> {
     let mut n = 0usize;
     while Instant::now() < deadline {
         // Points alternate between the two runs' halves of the list, so the second run does not meet the
-        // first one's reports. The points lie close (200,000 in 160 km²) and a run that posts more than its
-        // half comes round again, so many reports are duplicates, as the end of the benchmark counts.
+        // first one's reports. A run that posts more than its half comes round again and meets its own:
+        // those reports are duplicates, as the end of the benchmark counts.
         let slot = (n * connections + index) * 2 + half;
         let (lon, lat) = points[slot % points.len()];
         let service = services[slot % services.len()];
@@ -282,7 +299,7 @@ async fn writer_ceiling(app: &App) -> Result<()> {
         Some(t) => t,
         None => {
             // One report through the front door gives a realistic record to copy.
-            let (lon, lat) = city_points(app, 1, 0x1ae7).await?[0];
+            let (lon, lat) = city_points(app, Area::City, 1, 0x1ae7).await?[0];
             let first = gridward_app::reports::NewReport { lon: Some(lon), lat: Some(lat), ..nothing };
             let made = app
                 .submit_report(&gridward_app::reports::Submitter::Client("bench".into()), first)
@@ -294,7 +311,7 @@ async fn writer_ceiling(app: &App) -> Result<()> {
     let change = gridward_store::Change { actor: Actor::new("bench", "system"), at: gridward_app::now() };
     let rounds = 100;
     // Points of their own, as the runs' reports have, so that the duplicate search finds what it would.
-    let points = city_points(app, 32 * rounds, 0xce11).await?;
+    let points = city_points(app, Area::City, 32 * rounds, 0xce11).await?;
     let batches: Vec<Vec<_>> = points
         .chunks(32)
         .enumerate()

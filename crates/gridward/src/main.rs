@@ -221,6 +221,10 @@ enum BenchKind {
         seconds: u64,
         #[arg(long, default_value_t = 64)]
         connections: usize,
+        /// Where reports are made: over the whole city, or crowded into 崇川区's urban core (most of them
+        /// then repeat an earlier report within 50 m).
+        #[arg(long, value_enum, default_value_t = intake_bench::Area::City)]
+        area: intake_bench::Area,
     },
     /// Fill an empty ledger, build its tree, serve inclusion proofs and run `audit verify` over it, with
     /// single-core SM3 throughput measured in the same run.
@@ -438,9 +442,9 @@ async fn run(cli: &Cli, started: Instant) -> Result<()> {
             let app = new_app(cli).await?;
             grid_bench::run(&app, *grids, *points, postgis.as_deref()).await
         }
-        Command::Bench { what: BenchKind::Intake { seconds, connections } } => {
+        Command::Bench { what: BenchKind::Intake { seconds, connections, area } } => {
             let app = new_app(cli).await?;
-            intake_bench::run(&app, *seconds, *connections).await
+            intake_bench::run(&app, *seconds, *connections, *area).await
         }
         Command::Bench { what: BenchKind::Ledger { entries, proofs } } => {
             let app = open_app(cli).await?;
