@@ -27,11 +27,20 @@ use crate::{App, AppError, AppResult, actor_of, change, now, today};
 
 /// Roles that work cases in their territory (auxiliary staff read and assist; the domain refuses their steps).
 pub const WORKS_CASES: &[Role] = &[Role::Leader, Role::Officer, Role::Auxiliary, Role::LegalReviewer];
+/// Roles that open a case (an auxiliary assists but does not open one).
+pub const OPENS_CASES: &[Role] = &[Role::Officer, Role::Leader];
 /// Roles that see a party's identity in full; everyone else sees it masked. The procuratorate checks
 /// transfers against criminal records, so it reads them whole.
 const SEES_PARTIES: &[Role] = &[Role::Leader, Role::Officer, Role::LegalReviewer, Role::Procuratorate];
 /// The longest free text a step takes.
 const MAX_TEXT_CHARS: usize = 4_000;
+
+/// What the new-case form offers: see [`App::new_case_choices`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCaseChoices {
+    pub powers: Vec<(String, String)>,
+    pub colleagues: Vec<(String, String)>,
+}
 
 /// What opening a case takes from its user.
 #[derive(Debug, Clone, Deserialize)]
@@ -218,7 +227,7 @@ impl App {
     }
 
     pub(crate) async fn open_case_on(&self, who: &Principal, input: OpenCase, day: Date) -> AppResult<CaseRecord> {
-        if !who.has_any(&[Role::Officer, Role::Leader]) {
+        if !who.has_any(OPENS_CASES) {
             return Err(AppError::Forbidden);
         }
         let (actor, body_code) = self.acting_officer(who).await?;
@@ -575,13 +584,18 @@ impl App {
         Ok(days.len())
     }
 
-    /// The penalty powers the caller's body may bring a case under where it acts, by code and name.
-    pub async fn case_powers(&self, who: &Principal) -> AppResult<Vec<(String, String)>> {
-        let (_, body_code) = self.acting_officer(who).await?;
+    /// What the new-case form offers the caller: the penalty powers their body may bring a case under where
+    /// it acts (code, name), and their credentialed colleagues, who may be the second officer of a summary
+    /// decision (staff number, name).
+    pub async fn new_case_choices(&self, who: &Principal) -> AppResult<NewCaseChoices> {
+        if !who.has_any(OPENS_CASES) {
+            return Err(AppError::Forbidden);
+        }
+        let (me, body_code) = self.acting_officer(who).await?;
         let body = self.store.body(&body_code).await?.ok_or(AppError::NotFound("body"))?;
         let day = today();
         let snapshot = self.delegation_snapshot(day).await?;
-        Ok(snapshot
+        let powers = snapshot
             .powers
             .iter()
             .filter(|p| p.power.kind == PowerKind::Penalty)
@@ -590,14 +604,9 @@ impl App {
                 holder.as_deref() == Some(body.code.as_str()) || (holder.is_some() && holder == body.parent_code)
             })
             .map(|p| (p.power.code.clone(), p.power.name.clone()))
-            .collect())
-    }
-
-    /// Credentialed colleagues of the caller: who may be the second officer of a summary decision.
-    pub async fn my_colleagues(&self, who: &Principal) -> AppResult<Vec<(String, String)>> {
-        let (me, body_code) = self.acting_officer(who).await?;
-        let body = self.store.body(&body_code).await?.ok_or(AppError::NotFound("body"))?;
-        Ok(self.colleagues(&body).await?.into_iter().filter(|(no, _)| *no != me.staff_no).collect())
+            .collect();
+        let colleagues = self.colleagues(&body).await?.into_iter().filter(|(no, _)| *no != me.staff_no).collect();
+        Ok(NewCaseChoices { powers, colleagues })
     }
 
     /// The name of the district a body serves ("" above district level).

@@ -196,6 +196,15 @@ store_test!(a_summary_case_is_decided_on_the_street, |store: Arc<dyn Store>| asy
     app.load_demo_city(PASSWORD).await.unwrap();
     let squad = store.staff_of_body("squad.320613007", &gridward_store::Page { after: None, limit: 50 }).await.unwrap();
     let colleague = squad.iter().filter(|s| !s.auxiliary && s.credential.is_some()).nth(1).unwrap().staff_no.clone();
+    // The form offers the squad's penalty powers and the credentialed colleagues, never the officer.
+    let me = store.user("officer.zhongxiu").await.unwrap().unwrap().staff_no.unwrap();
+    let choices = app.new_case_choices(&officer()).await.unwrap();
+    assert!(choices.powers.len() >= 3, "{:?}", choices.powers);
+    assert!(choices.colleagues.iter().all(|(no, _)| *no != me) && !choices.colleagues.is_empty());
+    if colleague != me {
+        assert!(choices.colleagues.iter().any(|(no, _)| *no == colleague));
+    }
+    assert!(matches!(app.new_case_choices(&auxiliary()).await, Err(AppError::Forbidden)));
     let summary = |amount, collected| SummaryInput {
         facts_clear: true,
         penalty: Penalty::fine(amount),

@@ -280,8 +280,7 @@ async fn new_case_response(
     report: String,
     error: Option<(String, StatusCode)>,
 ) -> Result<Response, AppError> {
-    let powers = state.app.case_powers(&auth.principal).await?;
-    let colleagues = state.app.my_colleagues(&auth.principal).await?;
+    let gridward_app::cases::NewCaseChoices { powers, colleagues } = state.app.new_case_choices(&auth.principal).await?;
     let (error, status) = match error {
         Some((e, s)) => (Some(e), s),
         None => (None, StatusCode::OK),

@@ -299,8 +299,8 @@ pub fn route_table(state: AppState) -> RouteTable {
         .add(Method::POST, "/api/v1/cases/{id}/steps", Roles(cases::CASE_WORKERS), post(cases::take_step))
         .add(Method::GET, "/api/v1/cases/{id}/documents/{document}", Roles(cases::CASE_READERS), get(cases::get_document))
         .add(Method::GET, "/cases", Roles(cases::CASE_READERS), get(cases::cases_page))
-        .add(Method::GET, "/cases/new", Roles(&[Role::Officer, Role::Leader]), get(cases::new_case_page))
-        .add(Method::POST, "/cases/new", Roles(&[Role::Officer, Role::Leader]), post(cases::new_case_form))
+        .add(Method::GET, "/cases/new", Roles(gridward_app::cases::OPENS_CASES), get(cases::new_case_page))
+        .add(Method::POST, "/cases/new", Roles(gridward_app::cases::OPENS_CASES), post(cases::new_case_form))
         .add(Method::GET, "/cases/{id}", Roles(cases::CASE_READERS), get(cases::case_page))
         .add(Method::POST, "/cases/{id}", Roles(cases::CASE_WORKERS), post(cases::case_form))
         .add(
