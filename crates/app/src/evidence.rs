@@ -211,7 +211,7 @@ impl App {
         self.blobs()?.put(&digest, upload.bytes).map_err(|e| AppError::Internal(format!("storing evidence: {e}")))?;
         let original_name = upload.original_name.map(|n| n.chars().filter(|c| !c.is_control()).take(200).collect::<String>());
         let record = EvidenceRecord {
-            id: format!("ev-{}", uuid_like()?),
+            id: format!("ev-{}", crate::random_hex::<16>()?),
             object_type: upload.object_type.to_string(),
             object_id: upload.object_id.to_string(),
             jurisdiction: jurisdiction.to_string(),
@@ -296,11 +296,4 @@ impl App {
         }
         Ok(problems)
     }
-}
-
-/// A random identifier (128 bits, hex).
-fn uuid_like() -> AppResult<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

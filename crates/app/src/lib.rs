@@ -142,6 +142,7 @@ impl App {
         self
     }
 
+    /// When a new report is linked to an earlier one as its duplicate.
     pub fn duplicate_rule(&self) -> gridward_domain::report::DuplicateRule {
         self.duplicate_rule
     }
@@ -212,6 +213,13 @@ pub fn change(actor: &Actor) -> Change {
 /// The actor for what a signed-in user does: the username, under the roles the account holds.
 pub fn actor_of(who: &gridward_domain::access::Principal) -> Actor {
     Actor::new(who.username.clone(), gridward_domain::access::format_roles(&who.roles))
+}
+
+/// `N` random bytes as lowercase hex.
+pub(crate) fn random_hex<const N: usize>() -> AppResult<String> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Now, in Unix seconds (UTC).

@@ -27,6 +27,13 @@ pub const MAX_ADDRESS_CHARS: usize = 200;
 const MAX_BATCH: usize = 512;
 /// How long a live Open311 key is taken as live without reading the store again.
 const OPEN311_KEY_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+/// The roles that see who reported (to call back, and to pay rewards); everyone else sees a mask.
+const SEES_REPORTERS: &[Role] = &[Role::Dispatcher, Role::Leader];
+/// The roles that work reports at all.
+const WORKS_REPORTS: &[Role] =
+    &[Role::Admin, Role::Leader, Role::Dispatcher, Role::Officer, Role::Auxiliary, Role::Supervisor, Role::Procuratorate];
+/// The roles that file patrol findings and referrals.
+const FILES_INTERNAL: &[Role] = &[Role::Supervisor, Role::Dispatcher, Role::Officer];
 
 /// Live Open311 keys already looked up, by the hash of the key: the client's name and when the store
 /// said so; and how many revocations this process has made, so a lookup that raced one is not kept.
@@ -35,13 +42,6 @@ pub struct KnownKeys {
     live: HashMap<String, (String, std::time::Instant)>,
     revocations: u64,
 }
-/// The roles that see who reported (to call back, and to pay rewards); everyone else sees a mask.
-const SEES_REPORTERS: &[Role] = &[Role::Dispatcher, Role::Leader];
-/// The roles that work reports at all.
-const WORKS_REPORTS: &[Role] =
-    &[Role::Admin, Role::Leader, Role::Dispatcher, Role::Officer, Role::Auxiliary, Role::Supervisor, Role::Procuratorate];
-/// The roles that file patrol findings and referrals.
-const FILES_INTERNAL: &[Role] = &[Role::Supervisor, Role::Dispatcher, Role::Officer];
 
 /// What intake needs on every report, read once and kept until services or owners change.
 pub struct IntakeCache {
@@ -251,19 +251,12 @@ pub(crate) fn clean_text(field: &'static str, text: &str, max: usize) -> AppResu
     Ok(text)
 }
 
-/// A random token (128 bits, hex).
 /// A report's token: 32 hex digits, the time in milliseconds (12) then 80 random bits (20). The
 /// random part makes it unguessable; the time first makes new tokens sort after older ones, so storing
 /// one touches the end of the token index and not a page anywhere in it.
 fn new_token() -> AppResult<String> {
-    let mut random = [0u8; 10];
-    getrandom::fill(&mut random).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
     let millis = jiff::Timestamp::now().as_millisecond().clamp(0, 0xffff_ffff_ffff);
-    let mut token = format!("{millis:012x}");
-    for b in random {
-        token.push_str(&format!("{b:02x}"));
-    }
-    Ok(token)
+    Ok(format!("{millis:012x}{}", crate::random_hex::<10>()?))
 }
 
 fn sha256_hex(text: &str) -> String {

@@ -210,8 +210,8 @@ pub fn place_cell(lon: f64, lat: f64) -> i64 {
     place_cell_row(lat) * PLACE_CELL_COLUMNS + place_cell_column(lon)
 }
 
-/// The SQL of [`ReportStore::open_reports_near`] for `areas`, and the service code to bind for each of
-/// its terms, in order, then `from`. `placeholder(n)` writes parameter `n`. Each area becomes one range
+/// The SQL of the search for open reports that `areas` may repeat (see [`ReportStore::submit_reports`]),
+/// and the service code to bind for each of its terms, in order, then `from`. `placeholder(n)` writes parameter `n`. Each area becomes one range
 /// of cell numbers per row of cells it touches, ranges of one service that meet are merged, and each
 /// range is a seek on the index (service, cell, time); the time and the state are written so that no
 /// other index can serve them, since an index on either would walk every report of the day. Cells hold
